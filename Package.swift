@@ -1,0 +1,44 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Dependencies flow one way:
+//   Formats ─► Exact (GMP oracle)
+//   Formats ─► Quantization, Workloads
+//   TensorIO (files) ─► dintsim (CLI) ◄─ Quantization, Workloads, Exact
+let package = Package(
+    name: "dintsim",
+    products: [
+        .executable(name: "dintsim", targets: ["dintsim"]),
+        .library(name: "Formats", targets: ["Formats"]),
+        .library(name: "Exact", targets: ["Exact"]),
+        .library(name: "Quantization", targets: ["Quantization"]),
+        .library(name: "Workloads", targets: ["Workloads"]),
+        .library(name: "TensorIO", targets: ["TensorIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CGMP", pkgConfig: "gmp", providers: [.apt(["libgmp-dev"])]),
+        .target(name: "Formats"),
+        .target(name: "Exact", dependencies: ["CGMP", "Formats"]),
+        .target(name: "Quantization", dependencies: ["Formats"]),
+        .target(name: "Workloads", dependencies: ["Formats"]),
+        .target(name: "TensorIO", dependencies: ["Formats"]),
+        .executableTarget(
+            name: "dintsim",
+            dependencies: [
+                "Formats", "Exact", "Quantization", "Workloads", "TensorIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // Deterministic, seeded property checking with shrinking, shared by the test targets.
+        .target(name: "PropertyChecking", dependencies: ["Formats"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "Exact", "PropertyChecking"]),
+        .testTarget(name: "ExactTests", dependencies: ["Exact", "Formats", "PropertyChecking"]),
+        .testTarget(
+            name: "QuantizationTests",
+            dependencies: ["Quantization", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "Formats"]),
+        .testTarget(name: "CLITests", dependencies: ["dintsim"]),
+    ]
+)

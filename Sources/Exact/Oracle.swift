@@ -1,0 +1,121 @@
+import Formats
+
+/// The exact oracle: slow, obviously right decisions on rationals. Fast paths elsewhere are
+/// tested against these.
+public enum Oracle {
+    /// Rounds a non-negative rational `value` to an integer under `rule`, given the sign of the
+    /// number it is the magnitude of (directed rules depend on it).
+    static func roundMagnitude(_ value: Rational, negative: Bool, rule: RoundingRule, parityOf: (BigInteger) -> Bool) -> BigInteger {
+        let (n, fraction) = value.floorAndFraction
+        if fraction.signum == 0 { return n }
+        let half = Rational(1, 2)
+        let up: Bool
+        switch rule {
+        case .toNearestOrEven: up = fraction > half || (fraction == half && parityOf(n))
+        case .toNearestOrAway: up = fraction >= half
+        case .towardZero: up = false
+        case .down: up = negative
+        case .up: up = !negative
+        case .stochastic: preconditionFailure("stochastic rounding is not defined for float encoding")
+        }
+        return up ? n + BigInteger(1) : n
+    }
+
+    /// The exact value of a float bit pattern, computed from the IEEE-754 field definitions with
+    /// rationals only (independent of `BinaryFloatFormat.decode`); nil for NaN and ±∞.
+    public static func value(ofBits bits: UInt32, format: BinaryFloatFormat) -> Rational? {
+        let sign = (bits >> UInt32(format.exponentBits + format.fractionBits)) & 1
+        let biased = Int((bits >> UInt32(format.fractionBits)) & ((1 << UInt32(format.exponentBits)) - 1))
+        let fraction = Int(bits & ((1 << UInt32(format.fractionBits)) - 1))
+        if biased == (1 << format.exponentBits) - 1 { return nil }
+        // Normal: 2^(e − bias) · (1 + f / 2^F); subnormal: 2^(1 − bias) · (f / 2^F).
+        let leading = biased == 0 ? 0 : 1
+        let exponent = (biased == 0 ? 1 : biased) - format.bias
+        let significand = Rational(leading) + Rational(fraction).timesPowerOfTwo(-format.fractionBits)
+        let magnitude = significand.timesPowerOfTwo(exponent)
+        return sign == 1 ? -magnitude : magnitude
+    }
+
+    /// `value` correctly rounded to `format` under `rule`, as the format's bit pattern.
+    /// Overflow follows IEEE 754 (see `BinaryFloatFormat.encode`).
+    public static func encode(_ value: Rational, as format: BinaryFloatFormat, rounding rule: RoundingRule = .toNearestOrEven) -> UInt32 {
+        let negative = value.signum < 0
+        let signBit: UInt32 = negative ? format.signMask : 0
+        if value.signum == 0 { return 0 }
+        let magnitude = value.magnitude
+        let quantumExponent = max(magnitude.binaryExponent, format.minExponent) - format.fractionBits
+        let scaled = magnitude.timesPowerOfTwo(-quantumExponent)
+        let n = roundMagnitude(scaled, negative: negative, rule: rule) { $0.isBitSet(0) }
+        // n · 2^quantumExponent, re-normalised if rounding carried to 2^(fractionBits+1).
+        var significand = n
+        var exponent = quantumExponent
+        if significand.magnitudeBitWidth > format.fractionBits + 1 {
+            significand = significand.floorDivided(by: BigInteger(2)).quotient
+            exponent += 1
+        }
+        let s = significand.intValue!
+        let isNormal = s >= 1 << format.fractionBits
+        let overflow = exponent + format.fractionBits > format.maxExponent
+        if overflow {
+            let toInfinity: Bool
+            switch rule {
+            case .toNearestOrEven, .toNearestOrAway: toInfinity = true
+            case .towardZero: toInfinity = false
+            case .down: toInfinity = negative
+            case .up: toInfinity = !negative
+            case .stochastic: preconditionFailure()
+            }
+            return signBit | (toInfinity ? format.infinityBits : format.maxFiniteBits)
+        }
+        let biased = isNormal ? exponent + format.fractionBits + format.bias : 0
+        let fraction = UInt32(s) & format.fractionMask
+        return signBit | (UInt32(biased) << UInt32(format.fractionBits)) | fraction
+    }
+
+    /// The outcome of quantizing one value to a level format.
+    public struct LevelDecision: Equatable, Sendable, CustomStringConvertible {
+        public let code: UInt8
+        public let halfSteps: Int
+        /// The exact value lay outside [min level, max level] and was clamped.
+        public let saturated: Bool
+        public var description: String { "code \(code) (\(LevelFormat.stepsText(halfSteps)) steps)\(saturated ? " saturated" : "")" }
+    }
+
+    /// The level of `format` that `steps` (a value in quantization steps) rounds to under `rule`.
+    /// `draw` is the 16-bit stochastic draw r: stochastic rounding goes up iff
+    /// 2^16 · (v − lo) > r · (hi − lo).
+    public static func level(of steps: Rational, in format: LevelFormat, rounding rule: RoundingRule, draw: UInt32 = 0) -> LevelDecision {
+        let levels = format.sortedLevels
+        func decision(_ i: Int, saturated: Bool = false) -> LevelDecision {
+            LevelDecision(code: format.sortedCodes[i], halfSteps: levels[i], saturated: saturated)
+        }
+        let half = steps.timesPowerOfTwo(1) // value in half-steps
+        if half > Rational(levels[levels.count - 1]) { return decision(levels.count - 1, saturated: true) }
+        if half < Rational(levels[0]) { return decision(0, saturated: true) }
+        // Linear scan: obviously right, and the tables have at most 256 entries.
+        var j = 0
+        while j + 1 < levels.count && Rational(levels[j + 1]) <= half { j += 1 }
+        let lo = Rational(levels[j])
+        if half == lo || j + 1 == levels.count { return decision(j) }
+        let hi = Rational(levels[j + 1])
+        let upward: Bool
+        switch rule {
+        case .toNearestOrEven, .toNearestOrAway:
+            let mid = (lo + hi) / Rational(2)
+            if half != mid { upward = half > mid }
+            else { upward = LevelFormat.tieWinner(levels[j], levels[j + 1], rule: rule) == levels[j + 1] }
+        case .towardZero: upward = half.signum < 0
+        case .down: upward = false
+        case .up: upward = true
+        case .stochastic:
+            upward = (half - lo).timesPowerOfTwo(16) > Rational(Int(draw)) * (hi - lo)
+        }
+        return decision(upward ? j + 1 : j)
+    }
+
+    /// Quantizes `x` with scale `scale` (both finite, scale > 0): the level of the exact x / scale.
+    public static func quantize(_ x: Double, scale: Double, format: LevelFormat, rounding rule: RoundingRule, draw: UInt32 = 0) -> LevelDecision {
+        precondition(scale > 0 && x.isFinite && scale.isFinite)
+        return level(of: Rational(exactly: x)! / Rational(exactly: scale)!, in: format, rounding: rule, draw: draw)
+    }
+}

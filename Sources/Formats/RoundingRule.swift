@@ -1,0 +1,25 @@
+/// How a value that falls between two representable levels is resolved.
+///
+/// The case names follow swift-numerics' `RoundingRule` (its module is not a public product in
+/// the 1.1.1 release available offline, so the enum is restated here).
+public enum RoundingRule: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
+    /// Nearest level; a tie goes to the "even" level (see `LevelFormat` for what even means for
+    /// uneven level sets, and `BinaryFloatFormat` for floats: the even significand).
+    case toNearestOrEven
+    /// Nearest level; a tie goes to the level of larger magnitude.
+    case toNearestOrAway
+    /// The neighbouring level of smaller magnitude (truncation).
+    case towardZero
+    /// The largest level not above the value (floor).
+    case down
+    /// The smallest level not below the value (ceiling).
+    case up
+    /// Up with probability equal to the value's fractional position between its two neighbours,
+    /// drawn from `CounterRandom` (16 random bits per element; see docs/quantization.md).
+    case stochastic
+
+    public var description: String { rawValue }
+
+    /// The rules that need no random source.
+    public static let deterministic: [RoundingRule] = [.toNearestOrEven, .toNearestOrAway, .towardZero, .down, .up]
+}

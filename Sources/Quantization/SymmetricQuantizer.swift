@@ -1,0 +1,156 @@
+import Formats
+
+/// What to do with NaN and ±∞ inputs.
+public enum NonFinitePolicy: String, Sendable, CaseIterable {
+    /// Refuse the tensor (the default everywhere).
+    case error
+    /// NaN and ±∞ become 0 before quantization.
+    case zero
+    /// NaN becomes 0; ±∞ takes the top / bottom level and is left out of the scale's max|x|.
+    case saturate
+}
+
+public enum QuantizationError: Error, Equatable, CustomStringConvertible {
+    case nonFinite(index: Int, value: Float)
+    case shapeMismatch(String)
+    case unsuitableFormat(String)
+
+    public var description: String {
+        switch self {
+        case .nonFinite(let i, let v): return "non-finite input \(v) at flat index \(i) (use --allow-nonfinite zero|saturate to accept it)"
+        case .shapeMismatch(let why): return why
+        case .unsuitableFormat(let why): return why
+        }
+    }
+}
+
+/// Codes, scales and statistics of one quantization call.
+public struct QuantizedTensor: Sendable {
+    public let rows: Int
+    public let columns: Int
+    /// Raw code bit patterns, row-major, rows × columns.
+    public var codes: [UInt8]
+    /// One binary32 scale per group, in `scaleShape`.
+    public var scales: [Float]
+    public let scaleShape: [Int]
+    public var statistics: QuantizationStatistics
+}
+
+/// Symmetric max-scaling quantization to a level format:
+/// scale = fl32(max|x| / top), with top the largest level in steps and fl32 an IEEE binary32
+/// division (round to nearest even); the level of each x is decided on the exact x / scale.
+public struct SymmetricQuantizer: Sendable {
+    public let format: LevelFormat
+    public let granularity: Granularity
+    public let rounding: RoundingRule
+    public let seed: UInt64
+    public let nonFinite: NonFinitePolicy
+    let selector: LevelSelector
+
+    public init(format: LevelFormat, granularity: Granularity, rounding: RoundingRule = .toNearestOrEven,
+                seed: UInt64 = 0, nonFinite: NonFinitePolicy = .error) throws {
+        guard format.maxHalfSteps > 0, format.minHalfSteps < 0 else {
+            throw QuantizationError.unsuitableFormat("format \(format.name) has no negative and positive levels; symmetric quantization needs both")
+        }
+        self.format = format
+        self.granularity = granularity
+        self.rounding = rounding
+        self.seed = seed
+        self.nonFinite = nonFinite
+        selector = LevelSelector(format: format, rule: rounding)
+    }
+
+    /// The top level in steps, as binary32 (exact: a multiple of ½ of at most 512).
+    public var topLevel: Float { Float(format.maxHalfSteps) / 2 }
+
+    /// The scale for a group whose largest finite magnitude is `maxAbs`.
+    /// max|x| = 0 gives scale 0 (every code is zero). If the division underflows to 0 for a
+    /// non-zero max, the scale is the smallest positive binary32 (2^-149) instead.
+    public func scale(forMaxMagnitude maxAbs: Float) -> Float {
+        if maxAbs == 0 { return 0 }
+        let s = maxAbs / topLevel
+        return s == 0 ? .leastNonzeroMagnitude : s
+    }
+
+    /// Quantizes a rows × columns row-major tensor.
+    public func quantize(_ values: [Float], rows: Int, columns: Int) throws -> QuantizedTensor {
+        guard rows >= 0, columns >= 0, values.count == rows * columns else {
+            throw QuantizationError.shapeMismatch("\(values.count) values do not form a \(rows) × \(columns) tensor")
+        }
+        if nonFinite == .error, let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw QuantizationError.nonFinite(index: i, value: values[i])
+        }
+        let shape = granularity.scaleShape(rows: rows, columns: columns)
+        var result = QuantizedTensor(rows: rows, columns: columns, codes: [UInt8](repeating: 0, count: values.count),
+                                     scales: [Float](repeating: 0, count: shape.reduce(1, *)), scaleShape: shape,
+                                     statistics: QuantizationStatistics())
+        // Each group is a contiguous run [start, start + length) of the row-major data.
+        var groups: [(start: Int, length: Int)] = []
+        switch granularity {
+        case .tensor: groups = [(0, values.count)]
+        case .channel: groups = (0..<rows).map { ($0 * columns, columns) }
+        case .group(let g):
+            for r in 0..<rows {
+                var c = 0
+                while c < columns { groups.append((r * columns + c, min(g, columns - c))); c += g }
+            }
+        }
+        if rows == 0 || columns == 0 { return result }
+        values.withUnsafeBufferPointer { x in
+            result.codes.withUnsafeMutableBufferPointer { codes in
+                for (g, group) in groups.enumerated() {
+                    let (s, stats) = quantizeGroup(x, codes, start: group.start, length: group.length)
+                    result.scales[g] = s
+                    result.statistics.merge(stats)
+                }
+            }
+        }
+        return result
+    }
+
+    func quantizeGroup(_ x: UnsafeBufferPointer<Float>, _ codes: UnsafeMutableBufferPointer<UInt8>,
+                       start: Int, length: Int) -> (Float, QuantizationStatistics) {
+        var maxAbs: Float = 0
+        for i in start..<(start + length) where x[i].isFinite { maxAbs = max(maxAbs, abs(x[i])) }
+        let s = scale(forMaxMagnitude: maxAbs)
+        let sd = Double(s)
+        let random = CounterRandom(seed: seed)
+        let zeroCode = format.zeroCode
+        let last = format.sortedLevels.count - 1
+        var stats = QuantizationStatistics()
+        stats.elementCount = length
+        for i in start..<(start + length) {
+            var v = x[i]
+            var forced: Int? = nil
+            if !v.isFinite {
+                // Only reached under .zero or .saturate.
+                if nonFinite == .saturate && v.isInfinite { forced = v > 0 ? last : 0 }
+                v = 0
+            }
+            let xd = Double(x[i].isFinite ? x[i] : 0)
+            if x[i] != 0 && !x[i].isNaN { stats.nonzeroCount += 1 }
+            let index: Int
+            if let forced {
+                index = forced
+                stats.clipCount += 1
+            } else if s == 0 {
+                codes[i] = zeroCode
+                continue
+            } else {
+                let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(i)) : 0
+                let (j, saturated) = selector.select(xd, scale: sd, draw: draw)
+                index = j
+                if saturated && selector.isClipped(xd, scale: sd) { stats.clipCount += 1 }
+            }
+            codes[i] = selector.code(atIndex: index)
+            let dequantized = selector.halfSteps(atIndex: index) * 0.5 * sd
+            if dequantized == 0 && v != 0 { stats.underflowCount += 1 }
+            if x[i].isFinite {
+                let err = xd - dequantized
+                stats.sumSquaredError += err * err
+                stats.sumSquaredSignal += xd * xd
+            }
+        }
+        return (s, stats)
+    }
+}
