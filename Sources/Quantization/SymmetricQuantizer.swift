@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Formats
 
 /// What to do with NaN and ±∞ inputs.
@@ -96,16 +98,36 @@ public struct SymmetricQuantizer: Sendable {
             }
         }
         if rows == 0 || columns == 0 { return result }
+        // Groups are independent: quantize them on all cores, then merge the statistics in group
+        // order so the floating-point sums (and so the output bytes) do not depend on scheduling.
+        var groupStatistics = [QuantizationStatistics](repeating: QuantizationStatistics(), count: groups.count)
+        let runs = groups
+        let chunks = min(runs.count, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
         values.withUnsafeBufferPointer { x in
             result.codes.withUnsafeMutableBufferPointer { codes in
-                for (g, group) in groups.enumerated() {
-                    let (s, stats) = quantizeGroup(x, codes, start: group.start, length: group.length)
-                    result.scales[g] = s
-                    result.statistics.merge(stats)
+                result.scales.withUnsafeMutableBufferPointer { scales in
+                    groupStatistics.withUnsafeMutableBufferPointer { stats in
+                        // Each group writes only its own codes, scale and statistics slot.
+                        let shared = DisjointWrites(x: x, codes: codes, scales: scales, stats: stats)
+                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                            for g in stride(from: chunk, to: runs.count, by: chunks) {
+                                (shared.scales[g], shared.stats[g]) = quantizeGroup(shared.x, shared.codes, start: runs[g].start, length: runs[g].length)
+                            }
+                        }
+                    }
                 }
             }
         }
+        for s in groupStatistics { result.statistics.merge(s) }
         return result
+    }
+
+    /// Buffers shared by the parallel group loop; sound because groups touch disjoint elements.
+    struct DisjointWrites: @unchecked Sendable {
+        let x: UnsafeBufferPointer<Float>
+        let codes: UnsafeMutableBufferPointer<UInt8>
+        let scales: UnsafeMutableBufferPointer<Float>
+        let stats: UnsafeMutableBufferPointer<QuantizationStatistics>
     }
 
     func quantizeGroup(_ x: UnsafeBufferPointer<Float>, _ codes: UnsafeMutableBufferPointer<UInt8>,

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Formats
+import Quantization
+import TensorIO
+import Workloads
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Throughput figures (run a release build: swift run -c release dintsim bench).",
+        discussion: "Each figure is the median of --runs timed runs after one warm-up, with min and max; peak RSS is the process's after the item.")
+
+    @Option(help: "Timed runs per figure.") var runs = 5
+    @Option(help: "Rows and columns of the quantized matrix.") var size = 4096
+    @Option(help: "Also write the figures as JSON here.") var json: String?
+
+    func validate() throws {
+        guard (1...100).contains(runs) else { throw ValidationError("--runs must be in 1...100") }
+        guard (16...16384).contains(size) else { throw ValidationError("--size must be in 16...16384") }
+    }
+
+    struct Figure: Codable {
+        let name: String
+        let unit: String
+        let median: Double
+        let min: Double
+        let max: Double
+        let peakRSSBytes: Int
+    }
+
+    func run() throws {
+        var figures: [Figure] = []
+        let n = size
+        FileHandle.standardError.write(Data("bench: sampling a \(n)×\(n) float32 matrix\n".utf8))
+        let weights = Distribution.laplace.sample(rows: n, columns: n, seed: 1)
+        let cases: [(String, LevelFormat, Granularity, RoundingRule)] = [
+            ("quantize dint4 per-channel \(n)×\(n)", .dint4, .channel, .toNearestOrEven),
+            ("quantize int4-sym per-channel \(n)×\(n)", .int4Symmetric, .channel, .toNearestOrEven),
+            ("quantize dint4 group:128 stochastic \(n)×\(n)", .dint4, .group(128), .stochastic),
+            ("quantize int8-sym per-token \(n)×\(n)", .int8Symmetric, .channel, .toNearestOrEven),
+        ]
+        for (name, format, granularity, rule) in cases {
+            FileHandle.standardError.write(Data("bench: \(name)\n".utf8))
+            let q = try badInput { try SymmetricQuantizer(format: format, granularity: granularity, rounding: rule) }
+            let rates = try (0...runs).map { _ -> Double in
+                let start = DispatchTime.now().uptimeNanoseconds
+                let r = try q.quantize(weights, rows: n, columns: n)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                precondition(r.codes.count == n * n)
+                return Double(n * n) / seconds
+            }.dropFirst().sorted()
+            figures.append(Figure(name: name, unit: "elements/s", median: rates[rates.count / 2], min: rates.first!, max: rates.last!,
+                                  peakRSSBytes: peakResidentBytes()))
+        }
+        var out = "| figure | median | min | max | unit | peak RSS |\n|---|---|---|---|---|---|\n"
+        for f in figures {
+            out += "| \(f.name) | \(String(format: "%.3g", f.median)) | \(String(format: "%.3g", f.min)) | \(String(format: "%.3g", f.max)) | \(f.unit) | \(f.peakRSSBytes >> 20) MiB |\n"
+        }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try badInput { try Files.writeAtomically(Array(try encoder.encode(figures)) + [0x0A], to: json) }
+        }
+        printOut(out)
+    }
+}
+
+/// Peak resident set size of this process so far (getrusage reports KiB on Linux).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+}
