@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "Exact", dependencies: ["CGMP", "Formats"]),
         .target(name: "Quantization", dependencies: ["Formats"]),
         .target(name: "Workloads", dependencies: ["Formats"]),
+        .target(name: "Circuits"),
+        .target(name: "Units", dependencies: ["Circuits", "Formats"]),
         .target(name: "TensorIO", dependencies: ["Formats"]),
         .executableTarget(
             name: "dintsim",
@@ -39,6 +41,8 @@ let package = Package(
             name: "QuantizationTests",
             dependencies: ["Quantization", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "Formats"]),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "PropertyChecking", "Formats"]),
+        .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking"]),
         .testTarget(name: "CLITests", dependencies: ["dintsim"]),
     ]
 )
