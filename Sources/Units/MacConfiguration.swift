@@ -1,0 +1,141 @@
+import Circuits
+import Formats
+
+/// Which multiply-accumulate datapath.
+public enum MacKind: Sendable, Hashable, CustomStringConvertible {
+    /// INT8 × INT8 (signed Baugh-Wooley or Dadda 8×8 multiply).
+    case int8
+    /// dINT4 × INT8: code decode, 3×8 magnitude multiply, denormal mux, conditional negate.
+    case dint
+    /// Any level format of ≤ 8 bits × INT8: a code → level (half-steps) look-up table, then a
+    /// signed multiply. With `.dint4` it computes what `.dint` does, by the generic route.
+    case codeBook(LevelFormat)
+
+    public var description: String {
+        switch self {
+        case .int8: return "int8-mac"
+        case .dint: return "dint-mac"
+        case .codeBook(let f): return "codebook-mac(\(f.name))"
+        }
+    }
+}
+
+/// What the accumulator does when a sum leaves its W-bit two's complement range.
+public enum OverflowRule: String, CaseIterable, Sendable, Codable {
+    /// Keep the low W bits (modulo 2^W).
+    case wrap
+    /// Clamp to −2^(W−1) … 2^(W−1) − 1 at every accumulation step.
+    case saturate
+}
+
+public enum MacConfigurationError: Error, Equatable, CustomStringConvertible {
+    case invalid(String)
+    public var description: String { if case .invalid(let s) = self { return s }; return "" }
+}
+
+/// A MAC unit or N-lane dot-product PE.
+public struct MacConfiguration: Sendable, Hashable {
+    public var kind: MacKind
+    /// Products summed per cycle by an adder tree into one accumulator (1 = a plain MAC).
+    public var lanes: Int
+    /// 1: multiply and accumulate in one cycle; 2: a register after the multiply stage;
+    /// 3: input registers too. Latency = depth cycles.
+    public var pipelineDepth: Int
+    public var accumulatorWidth: Int
+    public var overflow: OverflowRule
+    public var multiplier: MultiplierArchitecture
+    /// Architecture of the adder-tree and accumulator adders.
+    public var adder: AdderArchitecture
+
+    public init(kind: MacKind, lanes: Int = 1, pipelineDepth: Int = 1, accumulatorWidth: Int = 32,
+                overflow: OverflowRule = .wrap, multiplier: MultiplierArchitecture = .array, adder: AdderArchitecture = .ripple) {
+        self.kind = kind
+        self.lanes = lanes
+        self.pipelineDepth = pipelineDepth
+        self.accumulatorWidth = accumulatorWidth
+        self.overflow = overflow
+        self.multiplier = multiplier
+        self.adder = adder
+    }
+
+    public static let maximumAccumulatorWidth = 62
+    public static let maximumLanes = 256
+
+    /// Width of a weight code.
+    public var weightWidth: Int {
+        switch kind {
+        case .int8: return 8
+        case .dint: return 4
+        case .codeBook(let f): return f.bitWidth
+        }
+    }
+
+    /// Two's complement width of the look-up table output (code book only): the level range.
+    var levelWidth: Int {
+        guard case .codeBook(let f) = kind else { return 0 }
+        return signedWidth(max(abs(f.minHalfSteps), abs(f.maxHalfSteps)))
+    }
+
+    /// Two's complement width of one lane's product (in product units).
+    public var productWidth: Int {
+        switch kind {
+        case .int8: return 16
+        case .dint: return 12        // 2w·a ∈ [−1536, 1536]
+        case .codeBook: return levelWidth + 8
+        }
+    }
+
+    /// Width of the adder tree's sum.
+    public var treeWidth: Int { productWidth + (lanes - 1).bitWidthOfMagnitude }
+
+    public func validate() throws {
+        guard (1...Self.maximumLanes).contains(lanes) else { throw MacConfigurationError.invalid("lanes \(lanes) is outside 1...\(Self.maximumLanes)") }
+        guard (1...3).contains(pipelineDepth) else { throw MacConfigurationError.invalid("pipeline depth \(pipelineDepth) is outside 1...3") }
+        guard (treeWidth...Self.maximumAccumulatorWidth).contains(accumulatorWidth) else {
+            throw MacConfigurationError.invalid("accumulator width \(accumulatorWidth) is outside \(treeWidth)...\(Self.maximumAccumulatorWidth) for \(kind) with \(lanes) lane(s)")
+        }
+    }
+
+    /// The functional product of one weight code and one activation, in product units:
+    /// w·a for INT8 (code = the int8 bit pattern); level-in-half-steps · a otherwise (= 2w·a).
+    @inlinable
+    public func product(code: UInt8, activation: Int8) -> Int64 {
+        switch kind {
+        case .int8: return Int64(Int8(bitPattern: code)) * Int64(activation)
+        case .dint: return Int64(LevelFormat.dint4.decodeHalfSteps(code)) * Int64(activation)
+        case .codeBook(let f): return Int64(f.decodeHalfSteps(code)) * Int64(activation)
+        }
+    }
+
+    /// Whether a weight code is acceptable input (reserved codes and stray high bits are not).
+    public func isValidCode(_ code: UInt8) -> Bool {
+        switch kind {
+        case .int8: return true
+        case .dint: return code < 16 && !LevelFormat.dint4.reserved[Int(code)]
+        case .codeBook(let f): return Int(code) < f.codeCount && !f.reserved[Int(code)]
+        }
+    }
+
+    /// The accumulator's next value under the overflow rule.
+    @inlinable
+    public func accumulate(_ acc: Int64, _ addend: Int64) -> Int64 {
+        let w = Int64(accumulatorWidth)
+        let exact = acc + addend
+        switch overflow {
+        case .wrap:
+            let shift = 64 - w
+            return (exact << shift) >> shift
+        case .saturate:
+            let hi = (Int64(1) << (w - 1)) - 1, lo = -(Int64(1) << (w - 1))
+            return min(max(exact, lo), hi)
+        }
+    }
+}
+
+/// Bits of a two's complement number holding −m … m.
+func signedWidth(_ magnitude: Int) -> Int { magnitude.bitWidthOfMagnitude + 1 }
+
+extension Int {
+    /// Bits needed for the non-negative value (0 → 0).
+    var bitWidthOfMagnitude: Int { self <= 0 ? 0 : Int.bitWidth - leadingZeroBitCount }
+}
