@@ -30,7 +30,7 @@ let package = Package(
         .executableTarget(
             name: "dintsim",
             dependencies: [
-                "Formats", "Exact", "Quantization", "Workloads", "TensorIO",
+                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Deterministic, seeded property checking with shrinking, shared by the test targets.

@@ -35,6 +35,11 @@ public final class Simulator {
         for (node, w) in zip(bus, words) { values[Int(node)] = w }
     }
 
+    /// Drives a bus with `bus.count` consecutive words of `words` starting at `start`.
+    public func set(_ bus: Bus, words: [UInt64], from start: Int) {
+        for (i, node) in bus.enumerated() { values[Int(node)] = words[start + i] }
+    }
+
     /// Drives a bus with one integer per instance (two's complement, low `bus.count` bits).
     public func set(_ bus: Bus, instances: [Int64]) {
         for (bit, node) in bus.enumerated() {

@@ -82,7 +82,7 @@ public final class MacCircuit {
         n.name(level[0], "tree_sum")
 
         let width = c.accumulatorWidth
-        let accRegister = n.makeRegister("acc", width: width)
+        let accRegister = n.block("accumulator") { n.makeRegister("acc", width: width) }
         let accNext: Bus = n.block("accumulator") {
             let keep = n.not(clr)
             let base = accRegister.q.map { n.and($0, keep) }

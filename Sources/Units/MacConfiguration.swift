@@ -35,7 +35,12 @@ public enum MacConfigurationError: Error, Equatable, CustomStringConvertible {
 
 /// A MAC unit or N-lane dot-product PE.
 public struct MacConfiguration: Sendable, Hashable {
-    public var kind: MacKind
+    public let kind: MacKind
+    /// Weight code → weight in product units (int8: the value; level formats: half-steps).
+    /// Precomputed so the per-product path does no format look-up.
+    @usableFromInline let weightTable: [Int64]
+    /// Codes a weight file may hold (reserved codes and out-of-range bits excluded).
+    let validCodes: [Bool]
     /// Products summed per cycle by an adder tree into one accumulator (1 = a plain MAC).
     public var lanes: Int
     /// 1: multiply and accumulate in one cycle; 2: a register after the multiply stage;
@@ -50,6 +55,16 @@ public struct MacConfiguration: Sendable, Hashable {
     public init(kind: MacKind, lanes: Int = 1, pipelineDepth: Int = 1, accumulatorWidth: Int = 32,
                 overflow: OverflowRule = .wrap, multiplier: MultiplierArchitecture = .array, adder: AdderArchitecture = .ripple) {
         self.kind = kind
+        switch kind {
+        case .int8:
+            weightTable = (0..<256).map { Int64(Int8(truncatingIfNeeded: $0)) }
+            validCodes = Array(repeating: true, count: 256)
+        case .dint, .codeBook:
+            let f: LevelFormat
+            if case .codeBook(let book) = kind { f = book } else { f = .dint4 }
+            weightTable = (0..<256).map { Int64(f.decodeHalfSteps(UInt8($0))) }
+            validCodes = (0..<256).map { $0 < f.codeCount && !f.reserved[$0] }
+        }
         self.lanes = lanes
         self.pipelineDepth = pipelineDepth
         self.accumulatorWidth = accumulatorWidth
@@ -100,21 +115,11 @@ public struct MacConfiguration: Sendable, Hashable {
     /// w·a for INT8 (code = the int8 bit pattern); level-in-half-steps · a otherwise (= 2w·a).
     @inlinable
     public func product(code: UInt8, activation: Int8) -> Int64 {
-        switch kind {
-        case .int8: return Int64(Int8(bitPattern: code)) * Int64(activation)
-        case .dint: return Int64(LevelFormat.dint4.decodeHalfSteps(code)) * Int64(activation)
-        case .codeBook(let f): return Int64(f.decodeHalfSteps(code)) * Int64(activation)
-        }
+        weightTable[Int(code)] * Int64(activation)
     }
 
     /// Whether a weight code is acceptable input (reserved codes and stray high bits are not).
-    public func isValidCode(_ code: UInt8) -> Bool {
-        switch kind {
-        case .int8: return true
-        case .dint: return code < 16 && !LevelFormat.dint4.reserved[Int(code)]
-        case .codeBook(let f): return Int(code) < f.codeCount && !f.reserved[Int(code)]
-        }
-    }
+    public func isValidCode(_ code: UInt8) -> Bool { validCodes[Int(code)] }
 
     /// The accumulator's next value under the overflow rule.
     @inlinable

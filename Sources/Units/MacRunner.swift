@@ -124,8 +124,11 @@ public struct MacRunner {
         // Per cycle: which round's row (if any) finishes in each slice when its result shows.
         var finishingRound: [Int] = []
         var cycle = 0
-        var wordsW = [[UInt64]](repeating: [UInt64](repeating: 0, count: c.weightWidth), count: c.lanes)
-        var wordsA = [[UInt64]](repeating: [UInt64](repeating: 0, count: 8), count: c.lanes)
+        let ww = c.weightWidth
+        // Bit-sliced input words: lane l's bit b at [l·width + b]; filled by transposing the
+        // 64 rows of a round, without allocating in the loop.
+        var wordsW = [UInt64](repeating: 0, count: c.lanes * ww)
+        var wordsA = [UInt64](repeating: 0, count: c.lanes * 8)
         var simulated = 0
         func readFinished() {
             guard finishingRound.count >= depth else { return }
@@ -139,23 +142,30 @@ public struct MacRunner {
             let active = min(64, rows - round * 64)
             sim.activeMask = active == 64 ? ~0 : (UInt64(1) << UInt64(active)) - 1
             for k in 0..<t {
-                // Transpose: bit b of lane l's weight across the 64 slices.
-                for l in 0..<c.lanes {
-                    for b in 0..<c.weightWidth { wordsW[l][b] = 0 }
-                    for b in 0..<8 { wordsA[l][b] = 0 }
-                    let column = k * c.lanes + l
-                    guard column < length else { continue }
-                    for slice in 0..<active {
-                        let i = (round * 64 + slice) * length + column
-                        let code = UInt64(codes[i]), act = UInt64(UInt8(bitPattern: activations[i]))
-                        let bit = UInt64(1) << UInt64(slice)
-                        for b in 0..<c.weightWidth where (code >> UInt64(b)) & 1 == 1 { wordsW[l][b] |= bit }
-                        for b in 0..<8 where (act >> UInt64(b)) & 1 == 1 { wordsA[l][b] |= bit }
+                codes.withUnsafeBufferPointer { cp in
+                    activations.withUnsafeBufferPointer { ap in
+                        wordsW.withUnsafeMutableBufferPointer { wp in
+                            wordsA.withUnsafeMutableBufferPointer { aw in
+                                for i in wp.indices { wp[i] = 0 }
+                                for i in aw.indices { aw[i] = 0 }
+                                for l in 0..<c.lanes {
+                                    let column = k * c.lanes + l
+                                    guard column < length else { continue }
+                                    var i = round * 64 * length + column
+                                    for slice in 0..<UInt64(active) {
+                                        let code = UInt64(cp[i]), act = UInt64(UInt8(bitPattern: ap[i]))
+                                        for b in 0..<ww { wp[l * ww + b] |= ((code >> UInt64(b)) & 1) << slice }
+                                        for b in 0..<8 { aw[l * 8 + b] |= ((act >> UInt64(b)) & 1) << slice }
+                                        i += length
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
                 for l in 0..<c.lanes {
-                    sim.set(circuit.weights[l], words: wordsW[l])
-                    sim.set(circuit.activations[l], words: wordsA[l])
+                    sim.set(circuit.weights[l], words: wordsW, from: l * ww)
+                    sim.set(circuit.activations[l], words: wordsA, from: l * 8)
                 }
                 sim.set(circuit.validIn, word: sim.activeMask)
                 sim.set(circuit.clear, word: k == 0 ? sim.activeMask : 0)

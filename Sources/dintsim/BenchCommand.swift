@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Formats
 import Quantization
+import Circuits
+import Units
 import TensorIO
 import Workloads
 
@@ -52,6 +54,31 @@ struct BenchCommand: ParsableCommand {
             }.dropFirst().sorted()
             figures.append(Figure(name: name, unit: "elements/s", median: rates[rates.count / 2], min: rates.first!, max: rates.last!,
                                   peakRSSBytes: peakResidentBytes()))
+        }
+        // MAC units: 4096 dot products of length 256 (MiniLM-like Laplace weights quantized to
+        // the unit's format, INT8 activations), in each simulation mode.
+        let rows = 4096, length = 256
+        let macWeights = Distribution.laplace.sample(rows: rows, columns: length, seed: 2)
+        let macActs = Distribution.gaussian.sample(rows: rows, columns: length, seed: 3)
+        let actCodes = try badInput { try SymmetricQuantizer(format: .int8Symmetric, granularity: .channel).quantize(macActs, rows: rows, columns: length) }
+            .codes.map { Int8(bitPattern: $0) }
+        for (unitName, kind, format) in [("int8-mac", MacKind.int8, LevelFormat.int8Symmetric), ("dint-mac", .dint, .dint4)] {
+            let codes = try badInput { try SymmetricQuantizer(format: format, granularity: .channel).quantize(macWeights, rows: rows, columns: length) }.codes
+            for lanes in [1, 16] {
+                let runner = try badInput { try MacRunner(MacConfiguration(kind: kind, lanes: lanes)) }
+                for mode in MacRunner.Mode.allCases {
+                    let name = "simulate \(unitName) lanes \(lanes) \(mode.rawValue)"
+                    FileHandle.standardError.write(Data("bench: \(name)\n".utf8))
+                    let rates = try (0...runs).map { _ -> Double in
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        let r = try runner.run(codes: codes, activations: actCodes, rows: rows, length: length, mode: mode)
+                        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                        return Double(r.simulatedUnitCycles) / seconds
+                    }.dropFirst().sorted()
+                    figures.append(Figure(name: name, unit: "unit-cycles/s", median: rates[rates.count / 2], min: rates.first!, max: rates.last!,
+                                          peakRSSBytes: peakResidentBytes()))
+                }
+            }
         }
         var out = "| figure | median | min | max | unit | peak RSS |\n|---|---|---|---|---|---|\n"
         for f in figures {

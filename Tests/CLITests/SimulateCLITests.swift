@@ -1,0 +1,76 @@
+import Testing
+import Foundation
+import TensorIO
+import Units
+
+@Suite struct SimulateCLITests {
+    static func write(_ dir: String) throws {
+        var codes: [UInt8] = [], acts: [Int8] = [], int8w: [Int8] = []
+        for i in 0..<(70 * 33) {
+            codes.append([0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15][i * 7 % 15])
+            acts.append(Int8(truncatingIfNeeded: i * 37))
+            int8w.append(Int8(truncatingIfNeeded: i * 91 + 5))
+        }
+        try Files.writeNpy(try NpyArray(uint8: codes, shape: [70, 33]), to: dir + "/w.npy")
+        try Files.writeNpy(try NpyArray(int8: int8w, shape: [70, 33]), to: dir + "/w8.npy")
+        try Files.writeNpy(try NpyArray(int8: acts, shape: [70, 33]), to: dir + "/a.npy")
+        var bad = codes; bad[40] = 8 // reserved "−0"
+        try Files.writeNpy(try NpyArray(uint8: bad, shape: [70, 33]), to: dir + "/reserved.npy")
+        try Files.writeNpy(try NpyArray(int8: Array(acts.prefix(33 * 10)), shape: [10, 33]), to: dir + "/a-short.npy")
+    }
+
+    @Test(arguments: ["fast", "netlist", "toggles"])
+    func simulateWritesResultsCyclesAndToggles(mode: String) throws {
+        let dir = CLITests.scratch()
+        try Self.write(dir)
+        let r = try CLITests.run(["simulate", "--unit", "dint-mac", "--lanes", "4", "--pipeline", "2", "--mode", mode,
+                                  "--weights", dir + "/w.npy", "--activations", dir + "/a.npy", "--json", dir + "/r.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as! [String: Any]
+        let results = object["results"] as! [Int]
+        let codes = try Files.readNpy(dir + "/w.npy").uint8Values(), acts = try Files.readNpy(dir + "/a.npy").int8Values()
+        let expected = try MacRunner(MacConfiguration(kind: .dint, lanes: 4, pipelineDepth: 2)).reference(codes: codes, activations: acts, rows: 70, length: 33)
+        #expect(results.map(Int64.init) == expected)
+        #expect(object["cycles"] as? Int == 70 * 9 + 2 && object["latency"] as? Int == 2)
+        if mode == "toggles" { #expect((object["toggles"] as? Int ?? 0) > 0) } else { #expect(object["toggles"] is NSNull) }
+        #expect(r.stdout.contains("results agree with plain integer arithmetic"))
+    }
+
+    @Test func int8MacAcceptsInt8WeightsAndWritesAVCD() throws {
+        let dir = CLITests.scratch()
+        try Self.write(dir)
+        let r = try CLITests.run(["simulate", "--unit", "int8-mac", "--lanes", "16", "--pipeline", "3", "--overflow", "saturate", "--acc-width", "20",
+                                  "--multiplier", "dadda", "--adder", "kogge-stone", "--mode", "netlist",
+                                  "--weights", dir + "/w8.npy", "--activations", dir + "/a.npy", "--vcd", dir + "/wave.vcd"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let vcd = try String(contentsOfFile: dir + "/wave.vcd", encoding: .utf8)
+        #expect(vcd.contains("$enddefinitions $end") && vcd.contains(" acc [19:0] $end") && vcd.contains(" valid_out $end"))
+    }
+
+    @Test func badSimulationInputsExitTwoAndWriteNothing() throws {
+        let dir = CLITests.scratch()
+        try Self.write(dir)
+        func sim(_ extra: [String], weights: String = "w.npy", acts: String = "a.npy") -> [String] {
+            ["simulate", "--weights", dir + "/" + weights, "--activations", dir + "/" + acts, "--json", dir + "/out.json"] + extra
+        }
+        let cases: [(String, [String], String)] = [
+            ("reserved code", sim([]), "reserved"),
+            ("shape mismatch", sim([], acts: "a-short.npy"), "differs"),
+            ("unknown unit", sim(["--unit", "fp8-mac"]), "unknown unit"),
+            ("acc too narrow", sim(["--unit", "int8-mac", "--acc-width", "8"], weights: "w8.npy"), "accumulator width"),
+            ("depth", sim(["--pipeline", "4"]), "pipeline depth"),
+            ("lanes", sim(["--lanes", "0"]), "lanes"),
+            ("overflow", sim(["--overflow", "clamp"]), "overflow"),
+            ("vcd in fast mode", sim(["--mode", "fast", "--vcd", dir + "/x.vcd"]), "--vcd"),
+            ("uint8 activations", sim([], acts: "w.npy"), "int8"),
+        ]
+        for (name, args, expected) in cases {
+            var a = args
+            if name == "reserved code" { a = sim([], weights: "reserved.npy") }
+            let r = try CLITests.run(a)
+            #expect(r.status == 2, "\(name): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains(expected), "\(name): \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out.json") && !FileManager.default.fileExists(atPath: dir + "/x.vcd"))
+    }
+}
