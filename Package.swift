@@ -26,11 +26,13 @@ let package = Package(
         .target(name: "Workloads", dependencies: ["Formats"]),
         .target(name: "Circuits"),
         .target(name: "Units", dependencies: ["Circuits", "Formats"]),
+        .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads"]),
+        .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats"], resources: [.copy("Resources/nangate45.json")]),
         .target(name: "TensorIO", dependencies: ["Formats"]),
         .executableTarget(
             name: "dintsim",
             dependencies: [
-                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units",
+                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Deterministic, seeded property checking with shrinking, shared by the test targets.
@@ -41,6 +43,7 @@ let package = Package(
             name: "QuantizationTests",
             dependencies: ["Quantization", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "Formats"]),
+        .testTarget(name: "CostTests", dependencies: ["Cost", "Reports", "Units", "Circuits", "Formats", "Workloads", "Quantization", "PropertyChecking"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "PropertyChecking", "Formats"]),
         .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking"]),
         .testTarget(name: "CLITests", dependencies: ["dintsim"]),

@@ -7,8 +7,10 @@
 public final class Simulator {
     public let netlist: Netlist
     public private(set) var values: [UInt64]
-    /// Per cell: output/internal node toggles so far (all counted instances together).
+    /// Per cell: output node toggles so far (all counted instances together).
     public private(set) var cellToggles: [Int]
+    /// Per cell: internal node toggles (the full adder's a⊕b), priced separately by the cost model.
+    public private(set) var internalToggles: [Int]
     /// Count toggles (the energy model needs them; a plain functional run does not).
     public var countsToggles: Bool
     /// Instances whose toggles count (bit k = instance k).
@@ -25,9 +27,15 @@ public final class Simulator {
         values = [UInt64](repeating: 0, count: netlist.nodeCount)
         values[Int(Netlist.one)] = ~0
         cellToggles = [Int](repeating: 0, count: netlist.cellCount)
+        internalToggles = [Int](repeating: 0, count: netlist.cellCount)
         combinational = netlist.kinds.indices.filter { netlist.kinds[$0] != .dff }.map(Int32.init)
         flipFlops = netlist.kinds.indices.filter { netlist.kinds[$0] == .dff }.map(Int32.init)
         sampled = [UInt64](repeating: 0, count: flipFlops.count)
+        // Power-on: flip-flops hold 0, inputs are 0; let the combinational logic settle once
+        // without counting, so that gates that output 1 for all-zero inputs are not "toggles".
+        self.countsToggles = false
+        evaluate()
+        self.countsToggles = countsToggles
     }
 
     /// Drives a bus with one word per bit.
@@ -75,6 +83,7 @@ public final class Simulator {
         n.out1.withUnsafeBufferPointer { o1 in
         n.out2.withUnsafeBufferPointer { o2 in
         values.withUnsafeMutableBufferPointer { v in
+        internalToggles.withUnsafeMutableBufferPointer { ti in
         cellToggles.withUnsafeMutableBufferPointer { t in
             for ci in combinational {
                 let c = Int(ci)
@@ -104,7 +113,7 @@ public final class Simulator {
                     var flips = ((v[out] ^ r0) & mask).nonzeroBitCount
                     if kinds[c] == .halfAdder || kinds[c] == .fullAdder {
                         flips += ((v[Int(o1[c])] ^ r1) & mask).nonzeroBitCount
-                        if kinds[c] == .fullAdder { flips += ((v[Int(o2[c])] ^ r2) & mask).nonzeroBitCount }
+                        if kinds[c] == .fullAdder { ti[c] += ((v[Int(o2[c])] ^ r2) & mask).nonzeroBitCount }
                     }
                     t[c] += flips
                 }
@@ -114,7 +123,7 @@ public final class Simulator {
                     if kinds[c] == .fullAdder { v[Int(o2[c])] = r2 }
                 }
             }
-        }}}}}}}}}
+        }}}}}}}}}}
     }
 
     /// Rising clock edge: every flip-flop's Q takes its D.
@@ -138,17 +147,23 @@ public final class Simulator {
     /// Toggle totals per block name and per cell kind.
     public func togglesByBlock() -> [String: Int] {
         var out: [String: Int] = [:]
-        for (c, t) in cellToggles.enumerated() where t > 0 { out[netlist.blockNames[Int(netlist.cellBlock[c])], default: 0] += t }
+        for c in cellToggles.indices where cellToggles[c] + internalToggles[c] > 0 {
+            out[netlist.blockNames[Int(netlist.cellBlock[c])], default: 0] += cellToggles[c] + internalToggles[c]
+        }
         return out
     }
 
     public func togglesByKind() -> [CellKind: Int] {
         var out: [CellKind: Int] = [:]
-        for (c, t) in cellToggles.enumerated() where t > 0 { out[netlist.kinds[c], default: 0] += t }
+        for c in cellToggles.indices where cellToggles[c] + internalToggles[c] > 0 { out[netlist.kinds[c], default: 0] += cellToggles[c] + internalToggles[c] }
         return out
     }
 
-    public var totalToggles: Int { cellToggles.reduce(0, +) }
+    /// Output and internal node toggles together.
+    public var totalToggles: Int { cellToggles.reduce(0, +) + internalToggles.reduce(0, +) }
 
-    public func resetToggles() { cellToggles = [Int](repeating: 0, count: cellToggles.count) }
+    public func resetToggles() {
+        cellToggles = [Int](repeating: 0, count: cellToggles.count)
+        internalToggles = cellToggles
+    }
 }

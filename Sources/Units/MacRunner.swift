@@ -40,6 +40,9 @@ public struct MacRunner {
         /// Toggles per block (netlist modes with counting only).
         public var togglesByBlock: [String: Int] = [:]
         public var togglesByKind: [CellKind: Int] = [:]
+        /// Per-cell toggle counts (index = netlist cell), for the energy model.
+        public var cellToggles: [Int] = []
+        public var internalToggles: [Int] = []
         public var totalToggles: Int { togglesByBlock.values.reduce(0, +) }
         /// Clock cycles simulated by the bit-sliced units together (for throughput figures).
         public var simulatedUnitCycles: Int = 0
@@ -202,6 +205,8 @@ public struct MacRunner {
         if counting {
             result.togglesByBlock = sim.togglesByBlock()
             result.togglesByKind = sim.togglesByKind()
+            result.cellToggles = sim.cellToggles
+            result.internalToggles = sim.internalToggles
         }
     }
 }

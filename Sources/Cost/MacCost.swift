@@ -1,0 +1,67 @@
+import Circuits
+import Formats
+import Units
+
+/// Area and data-dependent energy of one MAC configuration on one data set.
+public struct MacCost: Sendable {
+    public let configuration: MacConfiguration
+    public let area: AreaReport
+    public let energy: EnergyReport
+    public let macs: Int
+    public let unitCycles: Int
+    public let run: MacRunner.Result
+
+    /// Activity-based energy per MAC (pJ): dynamic from the run's toggles + clock + leakage.
+    public var energyPerMAC: Double { macs == 0 ? 0 : energy.total / Double(macs) }
+    public var dynamicPerMAC: Double { macs == 0 ? 0 : energy.dynamic / Double(macs) }
+    public var clockPerMAC: Double { macs == 0 ? 0 : energy.clock / Double(macs) }
+    public var leakagePerMAC: Double { macs == 0 ? 0 : energy.leakage / Double(macs) }
+
+    /// Simulates the configuration on the data (gate level, toggles on) and prices it.
+    public static func evaluate(_ configuration: MacConfiguration, codes: [UInt8], activations: [Int8], rows: Int, length: Int,
+                                table: TechnologyTable) throws -> MacCost {
+        let circuit = try MacCircuit(configuration)
+        let run = try MacRunner(configuration).run(codes: codes, activations: activations, rows: rows, length: length, mode: .toggles)
+        let area = CostModel.area(of: circuit.netlist, table: table)
+        let energy = CostModel.energy(of: circuit.netlist, cellToggles: run.cellToggles, internalToggles: run.internalToggles, cycles: run.simulatedUnitCycles, table: table)
+        return MacCost(configuration: configuration, area: area, energy: energy, macs: run.macs, unitCycles: run.simulatedUnitCycles, run: run)
+    }
+}
+
+/// Horowitz (ISSCC 2014, 45 nm) anchors and the model's figures for the same operations.
+public struct Calibration: Sendable {
+    public struct Point: Sendable {
+        public let operation: String
+        public let modelEnergy: Double, horowitzEnergy: Double   // pJ per operation
+        public let modelArea: Double, horowitzArea: Double       // µm²
+        public var energyRatio: Double { modelEnergy / horowitzEnergy }
+        public var areaRatio: Double { modelArea / horowitzArea }
+    }
+    public let points: [Point]
+
+    /// An 8-bit ripple-carry adder and an 8×8 signed array multiplier, driven by uniformly random
+    /// operands (64 × `samples` operations), priced by `table` (dynamic energy only, as Horowitz's
+    /// figures are per operation).
+    public static func measure(_ table: TechnologyTable, samples: Int = 2_000) -> Calibration {
+        func run(_ name: String, horowitz: (Double, Double), build: (Netlist, Bus, Bus) -> Void) -> Point {
+            let n = Netlist()
+            let a = n.input("a", width: 8), b = n.input("b", width: 8)
+            build(n, a, b)
+            let sim = Simulator(n)
+            var stream = CounterStream(seed: 0xCA1)
+            for _ in 0..<samples {
+                sim.set(a, words: (0..<8).map { _ in stream.next() })
+                sim.set(b, words: (0..<8).map { _ in stream.next() })
+                sim.evaluate()
+            }
+            let energy = CostModel.energy(of: n, cellToggles: sim.cellToggles, internalToggles: sim.internalToggles, cycles: 0, table: table).dynamic / Double(64 * samples)
+            return Point(operation: name, modelEnergy: energy, horowitzEnergy: horowitz.0,
+                         modelArea: CostModel.area(of: n, table: table).total, horowitzArea: horowitz.1)
+        }
+        return Calibration(points: [
+            run("8-bit add", horowitz: (0.03, 36)) { n, a, b in _ = n.add(a, b) },
+            run("8-bit multiply", horowitz: (0.2, 282)) { n, a, b in _ = n.multiplySigned(a, b) },
+        ])
+    }
+}
+

@@ -1,0 +1,117 @@
+import Circuits
+import Cost
+import Units
+import Workloads
+
+/// Everything `dintsim report` prints and writes.
+public struct ReportDocument: Sendable, Codable {
+    public struct Ratio: Sendable, Codable {
+        public let data: String
+        public let lanes: Int
+        /// INT8 MAC over dINT MAC.
+        public let area: Double
+        public let energy: Double
+        public let perActionEnergy: Double
+    }
+    public struct Headline: Sendable, Codable {
+        public let area: Double
+        public let energy: Double
+        public let paperArea: Double
+        public let paperPower: Double
+        enum CodingKeys: String, CodingKey { case area, energy, paperArea = "paper_area", paperPower = "paper_power" }
+    }
+    public struct CalibrationRow: Sendable, Codable {
+        public let operation: String
+        public let modelEnergyPJ: Double, horowitzEnergyPJ: Double, modelAreaUm2: Double, horowitzAreaUm2: Double
+        enum CodingKeys: String, CodingKey {
+            case operation, modelEnergyPJ = "model_pj", horowitzEnergyPJ = "horowitz_pj", modelAreaUm2 = "model_um2", horowitzAreaUm2 = "horowitz_um2"
+        }
+    }
+    public struct SweepRow: Sendable, Codable {
+        public let parameter: String
+        public let value: String
+        public let int8: CostRow
+        public let dint: CostRow
+        public var areaRatio: Double { int8.areaUm2 / dint.areaUm2 }
+        public var energyRatio: Double { int8.energyPerMacPJ / dint.energyPerMacPJ }
+        enum CodingKeys: String, CodingKey { case parameter, value, int8, dint, areaRatio = "area_ratio", energyRatio = "energy_ratio" }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(parameter, forKey: .parameter); try c.encode(value, forKey: .value)
+            try c.encode(int8, forKey: .int8); try c.encode(dint, forKey: .dint)
+            try c.encode(areaRatio, forKey: .areaRatio); try c.encode(energyRatio, forKey: .energyRatio)
+        }
+        public init(parameter: String, value: String, int8: CostRow, dint: CostRow) {
+            self.parameter = parameter; self.value = value; self.int8 = int8; self.dint = dint
+        }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            parameter = try c.decode(String.self, forKey: .parameter); value = try c.decode(String.self, forKey: .value)
+            int8 = try c.decode(CostRow.self, forKey: .int8); dint = try c.decode(CostRow.self, forKey: .dint)
+        }
+    }
+
+    public let technology: String
+    public let rows: [CostRow]
+    public let ratios: Headline
+    public let comparisons: [Ratio]
+    public let calibration: [CalibrationRow]
+    public let sweep: [SweepRow]
+
+    enum CodingKeys: String, CodingKey { case technology, rows, ratios, comparisons, calibration, sweep }
+}
+
+extension CostReport {
+    /// The default comparison: INT8 MAC and dINT MAC, lanes 1 and 16, default widths, on each
+    /// data set; the headline ratios come from the first data set at one lane.
+    public static func build(data: [ReportData], table: TechnologyTable, sweep: Bool,
+                             progress: (String) -> Void = { _ in }) throws -> ReportDocument {
+        precondition(!data.isEmpty)
+        var rows: [CostRow] = []
+        var comparisons: [ReportDocument.Ratio] = []
+        for d in data {
+            for lanes in [1, 16] {
+                progress("pricing \(d.name), \(lanes) lane(s)")
+                let int8 = try row(MacConfiguration(kind: .int8, lanes: lanes), data: d, table: table)
+                let dint = try row(MacConfiguration(kind: .dint, lanes: lanes), data: d, table: table)
+                rows += [int8, dint]
+                comparisons.append(.init(data: d.name, lanes: lanes, area: int8.areaUm2 / dint.areaUm2,
+                                         energy: int8.energyPerMacPJ / dint.energyPerMacPJ,
+                                         perActionEnergy: int8.perActionPerMacPJ / dint.perActionPerMacPJ))
+            }
+        }
+        let first = comparisons[0]
+        let calibration = Calibration.measure(table).points.map {
+            ReportDocument.CalibrationRow(operation: $0.operation, modelEnergyPJ: $0.modelEnergy, horowitzEnergyPJ: $0.horowitzEnergy,
+                                          modelAreaUm2: $0.modelArea, horowitzAreaUm2: $0.horowitzArea)
+        }
+        var sweepRows: [ReportDocument.SweepRow] = []
+        if sweep { sweepRows = try sweepPoints(data: data, table: table, progress: progress) }
+        return ReportDocument(technology: table.name, rows: rows,
+                              ratios: .init(area: first.area, energy: first.energy, paperArea: paperAreaRatio, paperPower: paperPowerRatio),
+                              comparisons: comparisons, calibration: calibration, sweep: sweepRows)
+    }
+
+    /// One parameter at a time around the defaults (W 32, D 1, lanes 1, array, ripple, the first
+    /// data set), both units per point; plus every synthetic distribution and every data set.
+    static func sweepPoints(data: [ReportData], table: TechnologyTable, progress: (String) -> Void) throws -> [ReportDocument.SweepRow] {
+        var points: [(String, String, (inout MacConfiguration) -> Void, ReportData)] = []
+        let base = data[0]
+        for w in [16, 24, 32, 48] { points.append(("acc_width", "\(w)", { $0.accumulatorWidth = w }, base)) }
+        for n in [1, 2, 4, 8, 16, 32] { points.append(("lanes", "\(n)", { $0.lanes = n }, base)) }
+        for d in [1, 2, 3] { points.append(("pipeline", "\(d)", { $0.pipelineDepth = d }, base)) }
+        for m in MultiplierArchitecture.allCases { points.append(("multiplier", m.rawValue, { $0.multiplier = m }, base)) }
+        for a in AdderArchitecture.allCases { points.append(("adder", a.rawValue, { $0.adder = a }, base)) }
+        for o in OverflowRule.allCases { points.append(("overflow", o.rawValue, { $0.overflow = o }, base)) }
+        for dist in Distribution.allCases { points.append(("distribution", dist.rawValue, { _ in }, .synthetic(dist))) }
+        for d in data.dropFirst() { points.append(("data", d.name, { _ in }, d)) }
+        var out: [ReportDocument.SweepRow] = []
+        for (i, (parameter, value, change, d)) in points.enumerated() {
+            progress("sweep \(i + 1)/\(points.count): \(parameter) = \(value)")
+            var a = MacConfiguration(kind: .int8), b = MacConfiguration(kind: .dint)
+            change(&a); change(&b)
+            out.append(.init(parameter: parameter, value: value, int8: try row(a, data: d, table: table), dint: try row(b, data: d, table: table)))
+        }
+        return out
+    }
+}

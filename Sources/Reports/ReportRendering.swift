@@ -1,0 +1,90 @@
+import Foundation
+
+extension ReportDocument {
+    static func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
+    static func g(_ x: Double) -> String { String(format: "%.4g", x) }
+
+    /// The Markdown tables printed on stdout.
+    public var markdown: String {
+        var s = "# dINT MAC vs INT8 MAC (\(technology))\n\n"
+        s += "Headline (one lane, defaults, \(comparisons[0].data)): INT8/dINT area **\(Self.f(ratios.area, 2))×** (paper \(ratios.paperArea)×), "
+        s += "energy per MAC **\(Self.f(ratios.energy, 2))×** (paper power \(ratios.paperPower)×).\n\n"
+        s += "| data | unit | lanes | area µm² | GE | cells | pJ/MAC | dynamic | clock | leakage | per-action pJ/MAC |\n"
+        s += "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        for r in rows {
+            s += "| \(r.data) | \(r.unit) | \(r.lanes) | \(Self.f(r.areaUm2, 1)) | \(Self.f(r.gateEquivalents, 0)) | \(r.cells) | \(Self.f(r.energyPerMacPJ, 4)) | \(Self.f(r.dynamicPerMacPJ, 4)) | \(Self.f(r.clockPerMacPJ, 4)) | \(Self.f(r.leakagePerMacPJ, 4)) | \(Self.f(r.perActionPerMacPJ, 4)) |\n"
+        }
+        s += "\n| data | lanes | INT8/dINT area | INT8/dINT energy (activity) | INT8/dINT energy (per-action) | paper area | paper power |\n|---|---|---|---|---|---|---|\n"
+        for c in comparisons {
+            s += "| \(c.data) | \(c.lanes) | \(Self.f(c.area, 2))× | \(Self.f(c.energy, 2))× | \(Self.f(c.perActionEnergy, 2))× | \(ratios.paperArea)× | \(ratios.paperPower)× |\n"
+        }
+        s += "\nPer block (first data set): area µm² / dynamic pJ per MAC\n\n| unit | lanes | " + Self.blocks.joined(separator: " | ") + " |\n|---|---|" + Self.blocks.map { _ in "---" }.joined(separator: "|") + "|\n"
+        for r in rows where r.data == rows[0].data {
+            s += "| \(r.unit) | \(r.lanes) | " + Self.blocks.map { b in
+                r.areaByBlock[b].map { "\(Self.f($0, 1)) / \(Self.f(r.dynamicPerMacByBlock[b] ?? 0, 4))" } ?? "—"
+            }.joined(separator: " | ") + " |\n"
+        }
+        s += "\nCalibration (45 nm, random operands, dynamic energy): " + calibration.map {
+            "\($0.operation) \(Self.f($0.modelEnergyPJ, 4)) pJ vs Horowitz \($0.horowitzEnergyPJ) (\(Self.f(100 * ($0.modelEnergyPJ / $0.horowitzEnergyPJ - 1), 0)) %), \(Self.f($0.modelAreaUm2, 1)) µm² vs \($0.horowitzAreaUm2) (\(Self.f(100 * ($0.modelAreaUm2 / $0.horowitzAreaUm2 - 1), 0)) %)"
+        }.joined(separator: "; ") + "\n"
+        if !sweep.isEmpty {
+            s += "\n## Sweep (one parameter at a time around the defaults)\n\n| parameter | value | INT8 µm² | dINT µm² | area ratio | INT8 pJ/MAC | dINT pJ/MAC | energy ratio |\n|---|---|---|---|---|---|---|---|\n"
+            for p in sweep {
+                s += "| \(p.parameter) | \(p.value) | \(Self.f(p.int8.areaUm2, 1)) | \(Self.f(p.dint.areaUm2, 1)) | \(Self.f(p.areaRatio, 2))× | \(Self.f(p.int8.energyPerMacPJ, 4)) | \(Self.f(p.dint.energyPerMacPJ, 4)) | \(Self.f(p.energyRatio, 2))× |\n"
+            }
+        }
+        return s
+    }
+
+    static let blocks = ["decode", "multiplier", "denormal", "negate", "adder tree", "accumulator", "pipeline"]
+
+    /// One CSV row per (data, unit, configuration, block), plus a "total" block row.
+    public var csv: String {
+        var s = "section,data,unit,lanes,pipeline,acc_width,overflow,multiplier,adder,parameter,value,block,area_um2,dynamic_pj_per_mac,energy_pj_per_mac,clock_pj_per_mac,leakage_pj_per_mac,per_action_pj_per_mac\n"
+        func emit(_ section: String, _ r: CostRow, _ parameter: String, _ value: String) {
+            let head = "\(section),\"\(r.data)\",\(r.unit),\(r.lanes),\(r.pipeline),\(r.accWidth),\(r.overflow),\(r.multiplier),\(r.adder),\(parameter),\(value)"
+            for b in r.areaByBlock.keys.sorted() {
+                s += "\(head),\(b),\(Self.g(r.areaByBlock[b]!)),\(Self.g(r.dynamicPerMacByBlock[b] ?? 0)),,,,\n"
+            }
+            s += "\(head),total,\(Self.g(r.areaUm2)),\(Self.g(r.dynamicPerMacPJ)),\(Self.g(r.energyPerMacPJ)),\(Self.g(r.clockPerMacPJ)),\(Self.g(r.leakagePerMacPJ)),\(Self.g(r.perActionPerMacPJ))\n"
+        }
+        for r in rows { emit("report", r, "", "") }
+        for p in sweep { emit("sweep", p.int8, p.parameter, p.value); emit("sweep", p.dint, p.parameter, p.value) }
+        return s
+    }
+
+    /// A bar chart: INT8/dINT area and energy ratios per configuration, with the paper's figures
+    /// as dashed reference lines.
+    public var svg: String {
+        let items = comparisons
+        let barHeight = 18.0, groupGap = 26.0, left = 300.0, width = 420.0
+        let maxRatio = max(3.0, (items.flatMap { [$0.area, $0.energy] } + [ratios.paperArea, ratios.paperPower]).max()! * 1.1)
+        let height = 90 + Double(items.count) * (2 * barHeight + groupGap) + 40
+        func x(_ r: Double) -> Double { left + r / maxRatio * width }
+        func esc(_ t: String) -> String { t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;") }
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + width + 140))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        s += "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">INT8 MAC ÷ dINT MAC (higher = dINT cheaper), \(esc(technology))</text>\n"
+        s += "<rect x=\"10\" y=\"34\" width=\"12\" height=\"12\" fill=\"#4e79a7\"/><text x=\"28\" y=\"45\">area ratio</text>\n"
+        s += "<rect x=\"110\" y=\"34\" width=\"12\" height=\"12\" fill=\"#f28e2b\"/><text x=\"128\" y=\"45\">energy-per-MAC ratio (activity-based)</text>\n"
+        var y = 70.0
+        for item in items {
+            s += "<text x=\"10\" y=\"\(y + barHeight + 4)\">\(esc(item.data)), \(item.lanes) lane\(item.lanes == 1 ? "" : "s")</text>\n"
+            for (value, color) in [(item.area, "#4e79a7"), (item.energy, "#f28e2b")] {
+                s += "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(f3(x(value) - left))\" height=\"\(barHeight - 2)\" fill=\"\(color)\"/>"
+                s += "<text x=\"\(f3(x(value) + 4))\" y=\"\(y + barHeight - 5)\">\(Self.f(value, 2))×</text>\n"
+                y += barHeight
+            }
+            y += groupGap
+        }
+        for (value, label) in [(1.0, "1× (parity)"), (ratios.paperArea, "paper area \(ratios.paperArea)×"), (ratios.paperPower, "paper power \(ratios.paperPower)×")] {
+            s += "<line x1=\"\(f3(x(value)))\" y1=\"60\" x2=\"\(f3(x(value)))\" y2=\"\(f3(y))\" stroke=\"#555\" stroke-dasharray=\"4 3\"/>"
+            s += "<text x=\"\(f3(x(value) + 3))\" y=\"\(f3(y + 14))\" font-size=\"11\" fill=\"#555\">\(label)</text>\n"
+            y += 14
+        }
+        s += "</svg>\n"
+        return s
+    }
+
+    func f3(_ v: Double) -> String { String(format: "%.1f", v) }
+}

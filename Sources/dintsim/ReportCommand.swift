@@ -1,0 +1,67 @@
+import ArgumentParser
+import Cost
+import Foundation
+import Reports
+import TensorIO
+import Workloads
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Area and activity-based energy of the INT8 MAC vs the dINT MAC (lanes 1 and 16), beside the paper's 1.93× / 2.56×.",
+        discussion: """
+        Data: LLM-like synthetic weights (Laplace) and activations (outlier channels), and the MiniLM tensors in \
+        --minilm DIR when present; with --weights/--activations, your float32 .npy pair instead (same number of columns). \
+        All are quantized with dintsim's own quantizers (weights per output channel, activations INT8 per token).
+        """)
+
+    @Option(help: "Your float32/float16 2-D weights .npy (rows = output channels).") var weights: String?
+    @Option(help: "Your float32/float16 2-D activations .npy (rows = tokens), same column count.") var activations: String?
+    @Option(help: "Directory of the MiniLM fixtures (used when it exists).") var minilm = "fixtures/minilm"
+    @Option(help: "A technology table JSON (default: the bundled 45 nm table).") var tech: String?
+    @Option(help: "Rows (dot products) of the synthetic data.") var rows = 256
+    @Option(help: "Dot-product length of the synthetic data.") var length = 256
+    @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 0
+    @Flag(help: "Also sweep accumulator width, lanes, pipeline depth, multiplier, adder, overflow and data distribution.") var sweep = false
+    @Option(help: "Write every row as JSON here (with \"ratios\": {\"area\", \"energy\"}).") var json: String?
+    @Option(help: "Write a CSV here.") var csv: String?
+    @Option(help: "Write an SVG bar chart here.") var svg: String?
+
+    func validate() throws {
+        guard (1...4096).contains(rows), (1...4096).contains(length) else { throw ValidationError("--rows and --length must be in 1...4096") }
+        if (weights == nil) != (activations == nil) { throw ValidationError("--weights and --activations go together") }
+    }
+
+    func run() throws {
+        let table = try badInput { try tech.map(TechnologyTable.load) ?? TechnologyTable.nangate45() }
+        var data: [ReportData] = []
+        if let weights, let activations {
+            let (w, wr, wc) = try readMatrix(weights), (a, ar, ac) = try readMatrix(activations)
+            guard wc == ac else { throw CLIError.badInput("weights have \(wc) columns, activations \(ac): a dot product needs equal lengths") }
+            guard wr > 0, ar > 0, wc > 0 else { throw CLIError.badInput("empty weights or activations") }
+            data.append(ReportData(name: URL(fileURLWithPath: weights).lastPathComponent, weights: w, weightRows: wr, activations: a, activationRows: ar, length: wc))
+        } else {
+            data.append(.synthetic(.laplace, rows: rows, length: length, seed: seed))
+            let w = minilm + "/minilm-l1-key-weight.npy", a = minilm + "/minilm-l2-ffn-input-acts.npy"
+            if FileManager.default.fileExists(atPath: w) && FileManager.default.fileExists(atPath: a) {
+                let (wv, wr, wc) = try readMatrix(w), (av, ar, ac) = try readMatrix(a)
+                if wc == ac { data.append(ReportData(name: "MiniLM L1 key W × L2 acts", weights: wv, weightRows: wr, activations: av, activationRows: ar, length: wc, dotProducts: 512)) }
+            } else {
+                FileHandle.standardError.write(Data("report: \(minilm) not found; synthetic data only\n".utf8))
+            }
+        }
+        let document = try badInput {
+            try CostReport.build(data: data, table: table, sweep: sweep) { FileHandle.standardError.write(Data("report: \($0)\n".utf8)) }
+        }
+        var files: [(path: String, bytes: [UInt8])] = []
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            files.append((json, Array(try badInput { try encoder.encode(document) }) + [0x0A]))
+        }
+        if let csv { files.append((csv, Array(document.csv.utf8))) }
+        if let svg { files.append((svg, Array(document.svg.utf8))) }
+        try badInput { try Files.writeAllAtomically(files) }
+        printOut(document.markdown)
+    }
+}

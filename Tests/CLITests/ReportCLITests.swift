@@ -1,0 +1,50 @@
+import Testing
+import Foundation
+import TensorIO
+
+@Suite struct ReportCLITests {
+    static var fixtures: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("fixtures/minilm").path
+    }
+
+    @Test func reportWritesEveryFormatAndIsByteIdentical() throws {
+        let dir = CLITests.scratch()
+        func once(_ tag: String) throws -> CLITests.Run {
+            try CLITests.run(["report", "--rows", "32", "--length", "64", "--minilm", Self.fixtures,
+                              "--json", dir + "/r\(tag).json", "--csv", dir + "/r\(tag).csv", "--svg", dir + "/r\(tag).svg"])
+        }
+        let a = try once("a"), b = try once("b")
+        #expect(a.status == 0, "\(a.stderr)")
+        #expect(a.stdout == b.stdout)
+        for ext in ["json", "csv", "svg"] { #expect(try Files.read(dir + "/ra.\(ext)") == Files.read(dir + "/rb.\(ext)"), "\(ext)") }
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/ra.json"))) as! [String: Any]
+        let ratios = object["ratios"] as! [String: Any]
+        #expect((ratios["area"] as! Double) > 1 && (ratios["energy"] as! Double) > 1)
+        #expect((object["rows"] as! [Any]).count == 8) // 2 units × 2 lane counts × (synthetic + MiniLM)
+        #expect(a.stdout.contains("MiniLM") && a.stdout.contains("paper"))
+        let svg = try String(contentsOfFile: dir + "/ra.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("paper area 1.93×"))
+    }
+
+    @Test func reportOnUserDataAndBadInputs() throws {
+        let dir = CLITests.scratch()
+        try CLITests.writeMatrix((0..<(8 * 40)).map { Float(($0 * 13) % 17) - 8 }, rows: 8, columns: 40, to: dir + "/w.npy")
+        try CLITests.writeMatrix((0..<(4 * 40)).map { Float(($0 * 7) % 11) - 5 }, rows: 4, columns: 40, to: dir + "/a.npy")
+        try CLITests.writeMatrix([Float](repeating: 1, count: 4 * 39), rows: 4, columns: 39, to: dir + "/a39.npy")
+        let ok = try CLITests.run(["report", "--weights", dir + "/w.npy", "--activations", dir + "/a.npy"])
+        #expect(ok.status == 0 && ok.stdout.contains("| w.npy | dint-mac | 16 |"), "\(ok.stderr)")
+        try Files.writeAtomically(Array(#"{"name": "broken"}"#.utf8), to: dir + "/tech.json")
+        for (args, expected) in [
+            (["report", "--weights", dir + "/w.npy", "--activations", dir + "/a39.npy"], "columns"),
+            (["report", "--weights", dir + "/w.npy"], "go together"),
+            (["report", "--tech", dir + "/tech.json"], "cells"),
+            (["report", "--tech", dir + "/none.json"], "cannot be read"),
+            (["report", "--rows", "0"], "rows"),
+        ] {
+            let r = try CLITests.run(args)
+            #expect(r.status == 2 && r.stderr.contains(expected), "\(args): \(r.stderr)")
+        }
+    }
+}
