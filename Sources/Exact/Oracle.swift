@@ -57,15 +57,7 @@ public enum Oracle {
         let isNormal = s >= 1 << format.fractionBits
         let overflow = exponent + format.fractionBits > format.maxExponent
         if overflow {
-            let toInfinity: Bool
-            switch rule {
-            case .toNearestOrEven, .toNearestOrAway: toInfinity = true
-            case .towardZero: toInfinity = false
-            case .down: toInfinity = negative
-            case .up: toInfinity = !negative
-            case .stochastic: preconditionFailure()
-            }
-            return signBit | (toInfinity ? format.infinityBits : format.maxFiniteBits)
+            return format.overflowBits(negative: negative, rule: rule)
         }
         let biased = isNormal ? exponent + format.fractionBits + format.bias : 0
         let fraction = UInt32(s) & format.fractionMask

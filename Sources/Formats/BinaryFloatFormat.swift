@@ -103,18 +103,23 @@ public struct BinaryFloatFormat: Sendable, Hashable, CustomStringConvertible {
         // (biased exponent = exponentField + 1). Subnormal: exponentField = 0 and n < 2^f.
         let bits = (UInt64(exponentField) << UInt64(fractionBits)) + n
         if bits >= UInt64(infinityBits) {
-            let negative = signBit != 0
-            let toInfinity: Bool
-            switch rule {
-            case .toNearestOrEven, .toNearestOrAway: toInfinity = true
-            case .towardZero: toInfinity = false
-            case .down: toInfinity = negative
-            case .up: toInfinity = !negative
-            case .stochastic: fatalError("unreachable")
-            }
-            return signBit | (toInfinity ? infinityBits : maxFiniteBits)
+            return overflowBits(negative: signBit != 0, rule: rule)
         }
         return signBit | UInt32(bits)
+    }
+
+    /// The result of an overflow under `rule` (IEEE 754 §7.4): nearest rules give ±∞; directed
+    /// rules give ∞ only in their direction and the largest finite magnitude otherwise.
+    public func overflowBits(negative: Bool, rule: RoundingRule) -> UInt32 {
+        let toInfinity: Bool
+        switch rule {
+        case .toNearestOrEven, .toNearestOrAway: toInfinity = true
+        case .towardZero: toInfinity = false
+        case .down: toInfinity = negative
+        case .up: toInfinity = !negative
+        case .stochastic: preconditionFailure("stochastic rounding is not defined for float encoding")
+        }
+        return (negative ? signMask : 0) | (toInfinity ? infinityBits : maxFiniteBits)
     }
 
     /// `decode(encode(x))`.
