@@ -25,6 +25,7 @@ let package = Package(
         .target(name: "Quantization", dependencies: ["Formats"]),
         .target(name: "Workloads", dependencies: ["Formats"]),
         .target(name: "Circuits"),
+        .target(name: "TAHQuant", dependencies: ["Formats"]),
         .target(name: "Units", dependencies: ["Circuits", "Formats"]),
         .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads"]),
         .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats"], resources: [.copy("Resources/nangate45.json")]),
@@ -32,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "dintsim",
             dependencies: [
-                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports",
+                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Deterministic, seeded property checking with shrinking, shared by the test targets.
@@ -44,6 +45,7 @@ let package = Package(
             dependencies: ["Quantization", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "Formats"]),
         .testTarget(name: "CostTests", dependencies: ["Cost", "Reports", "Units", "Circuits", "Formats", "Workloads", "Quantization", "PropertyChecking"]),
+        .testTarget(name: "TAHQuantTests", dependencies: ["TAHQuant", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "PropertyChecking", "Formats"]),
         .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking"]),
         .testTarget(name: "CLITests", dependencies: ["dintsim"]),

@@ -48,3 +48,33 @@ import TensorIO
         }
     }
 }
+
+@Suite struct TahQuantCLITests {
+    @Test func encodeDecodeAndRefuseCorruptStreams() throws {
+        let dir = CLITests.scratch()
+        let values: [Float] = (0..<(16 * 128)).map { i -> Float in
+            let base = Float((i * 31) % 23) / 7 - 1.5
+            return i % 128 == 5 ? base + 40 : base
+        }
+        try CLITests.writeMatrix(values, rows: 16, columns: 128, to: dir + "/x.npy")
+        let e = try CLITests.run(["tahquant", "encode", "--input", dir + "/x.npy", "--output", dir + "/s.tahq", "--tile", "32"])
+        #expect(e.status == 0 && e.stdout.contains("bits/element"), "\(e.stderr)")
+        for format in ["fp32", "bf16", "fp16"] {
+            let d = try CLITests.run(["tahquant", "decode", "--input", dir + "/s.tahq", "--output", dir + "/y-\(format).npy", "--out-format", format])
+            #expect(d.status == 0, "\(d.stderr)")
+            let y = try Files.readNpy(dir + "/y-\(format).npy")
+            #expect(y.shape == [16, 128] && y.dtype == (format == "fp16" ? .float16 : .float32))
+        }
+        var bytes = try Files.read(dir + "/s.tahq")
+        try Files.writeAtomically(Array(bytes.prefix(100)), to: dir + "/short.tahq")
+        bytes[4] = 2
+        try Files.writeAtomically(bytes, to: dir + "/v2.tahq")
+        for (file, expected) in [("short.tahq", "corrupt stream at byte"), ("v2.tahq", "byte 4: version 2")] {
+            let r = try CLITests.run(["tahquant", "decode", "--input", dir + "/" + file, "--output", dir + "/bad.npy"])
+            #expect(r.status == 2 && r.stderr.contains(expected), "\(file): \(r.stderr)")
+        }
+        let g = try CLITests.run(["tahquant", "encode", "--input", dir + "/x.npy", "--output", dir + "/bad.tahq", "--tile", "48"])
+        #expect(g.status == 2 && g.stderr.contains("tile size"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/bad.npy") && !FileManager.default.fileExists(atPath: dir + "/bad.tahq"))
+    }
+}

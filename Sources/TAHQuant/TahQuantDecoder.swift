@@ -1,0 +1,80 @@
+import Formats
+
+/// The decode arithmetic of docs/tahquant.md, element by element: every value is the exact
+/// rational of the spec rounded once (round to nearest even) to the output format.
+public enum TahQuantDecoder {
+    /// Decodes to the output format's bit patterns (row-major [tokens, channels]).
+    public static func decodeBits(_ t: TahQuantTensor, output: BinaryFloatFormat = .fp32) -> [UInt32] {
+        let g = t.configuration.tileSize
+        let c = Hadamard.inverseSquareRoot(g)
+        var out = [UInt32](repeating: 0, count: t.codes.count)
+        var w = [Int64](repeating: 0, count: g)
+        for index in 0..<t.tileCount {
+            let base = index * g
+            let s = BinaryFloatFormat.fp16.decode(UInt32(t.scales[index]))
+            let z = BinaryFloatFormat.fp16.decode(UInt32(t.zeros[index]))
+            if !t.flagged[index] {
+                // s·q + z is exact in binary64 (both terms are multiples of 2^-24 below 2^21).
+                for i in 0..<g { out[base + i] = output.encode(s * Double(t.codes[base + i]) + z) }
+                continue
+            }
+            // Integer butterfly on the codes, then a_i = s·(Hq)_i + [i = 0]·G·z (exact in binary64:
+            // multiples of 2^-24 below 2^27), then y_i = a_i · c_G rounded once.
+            for i in 0..<g { w[i] = Int64(t.codes[base + i]) }
+            Hadamard.transform(&w)
+            for i in 0..<g {
+                let a = s * Double(w[i]) + (i == 0 ? z * Double(g) : 0)
+                out[base + i] = output.encode(productRoundedToOdd(a, c))
+            }
+            // Undo the pivot swap.
+            let p = Int(t.pivots[index])
+            out.swapAt(base, base + p)
+        }
+        return out
+    }
+
+    /// Decoded values as Double (exact values of the output format).
+    public static func decode(_ t: TahQuantTensor, output: BinaryFloatFormat = .fp32) -> [Double] {
+        decodeBits(t, output: output).map(output.decode)
+    }
+
+    /// a·c rounded to binary64 with round-to-odd: the nearest-even product, moved one ulp toward
+    /// the exact value (known from the FMA residual) when inexact and even. Rounding this once
+    /// more to any format of ≤ 51 significand bits gives the correctly rounded a·c.
+    static func productRoundedToOdd(_ a: Double, _ c: Double) -> Double {
+        let p = a * c
+        let residual = (-p).addingProduct(a, c)
+        if residual != 0 && p.bitPattern & 1 == 0 { return residual > 0 ? p.nextUp : p.nextDown }
+        return p
+    }
+}
+
+/// The "naive" backward-pass quantizer: symmetric, one FP16 scale per channel (column),
+/// b = 6 or 8 bits: s = fl16(max|x| / (2^(b−1) − 1)) (2^-24 if that is 0), q = clamp(rne(x / s)).
+public enum NaiveBackwardQuantizer {
+    public static func encode(_ x: [Float], tokens: Int, channels: Int, bits: Int) throws -> (codes: [Int8], scales: [UInt16]) {
+        guard bits == 6 || bits == 8 else { throw TahQuantError.invalid("backward quantizer bits \(bits) must be 6 or 8") }
+        guard x.count == tokens * channels else { throw TahQuantError.invalid("\(x.count) values do not form [\(tokens), \(channels)]") }
+        if let i = x.firstIndex(where: { !$0.isFinite }) { throw TahQuantError.invalid("non-finite value at flat index \(i)") }
+        let top = Double((1 << (bits - 1)) - 1)
+        var scales = [UInt16](repeating: 0, count: channels), codes = [Int8](repeating: 0, count: x.count)
+        for ch in 0..<channels {
+            var m = 0.0
+            for t in 0..<tokens { m = max(m, abs(Double(x[t * channels + ch]))) }
+            var s16 = BinaryFloatFormat.fp16.encode(m / top)
+            if s16 == 0 { s16 = 1 }
+            guard !BinaryFloatFormat.fp16.isInfinite(s16) else { throw TahQuantError.invalid("channel \(ch): scale beyond the FP16 range") }
+            scales[ch] = UInt16(s16)
+            let s = BinaryFloatFormat.fp16.decode(s16)
+            for t in 0..<tokens {
+                let q = (Double(x[t * channels + ch]) / s).rounded(.toNearestOrEven)
+                codes[t * channels + ch] = Int8(min(max(q, -top), top))
+            }
+        }
+        return (codes, scales)
+    }
+
+    public static func decode(codes: [Int8], scales: [UInt16], tokens: Int, channels: Int) -> [Float] {
+        (0..<(tokens * channels)).map { i in Float(Double(codes[i]) * BinaryFloatFormat.fp16.decode(UInt32(scales[i % channels]))) }
+    }
+}
