@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "CostTests", dependencies: ["Cost", "Reports", "Units", "Circuits", "Formats", "Workloads", "Quantization", "PropertyChecking"]),
         .testTarget(name: "TAHQuantTests", dependencies: ["TAHQuant", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "PropertyChecking", "Formats"]),
-        .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking"]),
+        .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking", "TAHQuant", "Cost"]),
         .testTarget(name: "CLITests", dependencies: ["dintsim"]),
     ]
 )

@@ -230,4 +230,12 @@ extension Netlist {
             return daddaReduce(columns, finalAdder: finalAdder)
         }
     }
+
+    /// Two's complement a − b = a + ~b + 1, result one bit wider than the wider operand.
+    public func subtractSigned(_ a: Bus, _ b: Bus) -> Bus { addSigned(a, b.map { not($0) }, carryIn: Netlist.one) }
+
+    /// bus == constant (unsigned), as an AND of matching literals.
+    public func equals(_ bus: Bus, constant: Int) -> Node {
+        bus.enumerated().reduce(Netlist.one) { acc, bit in and(acc, (constant >> bit.offset) & 1 == 1 ? bit.element : not(bit.element)) }
+    }
 }

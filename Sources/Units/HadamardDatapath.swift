@@ -1,0 +1,112 @@
+import Circuits
+
+/// The integer part of the TAH-Quant decode path as a gate-level datapath: codes of one tile →
+/// w = H·q for flagged tiles (bypass q for unflagged ones), with the pivot un-swap applied, so
+/// that output i is the integer the final scale stage multiplies by s (docs/hadamard-decode.md).
+///
+/// Architectures:
+/// - `pipelined`: log2 G stages of G/2 add/subtract butterflies, a register after each stage;
+///   one tile per cycle, latency log2 G + 1 (the output register).
+/// - `folded`: one constant-geometry stage of G/2 butterflies (pairs (i, i + G/2) → outputs
+///   (2i, 2i + 1)) applied log2 G times to a G-word register; log2 G + 1 cycles per tile.
+///
+/// Bit growth: codes enter as 5-bit two's complement (0…15); stage k's outputs are 5 + k bits
+/// wide (pipelined); the folded stage works at the final width 5 + log2 G throughout.
+public final class HadamardDatapath {
+    public enum Architecture: String, CaseIterable, Sendable { case pipelined, folded }
+
+    public let tileSize: Int
+    public let architecture: Architecture
+    public let netlist: Netlist
+    public let codes: [Bus]
+    public let flagged: Node
+    public let pivot: Bus
+    /// Start a tile (folded: load the register; ignored by the pipelined form).
+    public let start: Node
+    public let outputs: [Bus]
+    public var outputWidth: Int { 5 + tileSize.trailingZeroBitCount }
+    /// Cycles from a tile's inputs to its outputs, and cycles between tiles.
+    /// Clock edges from presenting a tile until `outputs` hold its result.
+    public var latency: Int { tileSize.trailingZeroBitCount + (architecture == .pipelined ? 1 : 2) }
+    public var cyclesPerTile: Int { architecture == .pipelined ? 1 : tileSize.trailingZeroBitCount + 1 }
+
+    public init(tileSize g: Int, architecture: Architecture) {
+        precondition([8, 16, 32, 64, 128].contains(g))
+        tileSize = g
+        self.architecture = architecture
+        let n = Netlist()
+        netlist = n
+        let stages = g.trailingZeroBitCount
+        let codesIn = (0..<g).map { n.input("q\($0)", width: 4) }
+        let flaggedIn = n.input("flagged", width: 1)[0]
+        let pivotIn = n.input("pivot", width: stages)
+        let startIn = n.input("start", width: 1)[0]
+        codes = codesIn; flagged = flaggedIn; pivot = pivotIn; start = startIn
+        let width = 5 + stages
+        var flag = flaggedIn, piv = pivotIn
+        var words: [Bus] = codesIn.map { n.zeroExtend($0, to: 5) }
+        let original: [Bus]
+        switch architecture {
+        case .pipelined:
+            var bypass = words
+            for stage in 0..<stages {
+                let h = 1 << stage
+                var next = words
+                n.block("butterfly") {
+                    for block in stride(from: 0, to: g, by: 2 * h) {
+                        for i in block..<(block + h) {
+                            next[i] = n.addSigned(words[i], words[i + h])
+                            next[i + h] = n.subtractSigned(words[i], words[i + h])
+                        }
+                    }
+                }
+                words = n.block("pipeline") { next.enumerated().map { n.register("s\(stage)_w\($0.offset)", $0.element) } }
+                // Bypass codes, flag and pivot travel beside the butterflies.
+                n.block("pipeline") {
+                    bypass = bypass.enumerated().map { n.register("s\(stage)_q\($0.offset)", $0.element) }
+                    flag = n.register("s\(stage)_flagged", [flag])[0]
+                    piv = n.register("s\(stage)_pivot", piv)
+                }
+            }
+            original = bypass
+        case .folded:
+            // Stage counter and register: load on start, otherwise one constant-geometry pass.
+            let state = n.block("fold register") { (0..<g).map { n.makeRegister("fold_w\($0)", width: width) } }
+            let current = state.map(\.q)
+            var next: [Bus] = Array(repeating: [], count: g)
+            n.block("butterfly") {
+                for i in 0..<(g / 2) {
+                    let a = current[i], b = current[i + g / 2]
+                    next[2 * i] = n.add(a, b).sum
+                    next[2 * i + 1] = n.add(a, b.map { n.not($0) }, carryIn: Netlist.one).sum
+                }
+            }
+            n.block("pipeline") {
+                for i in 0..<g { n.connect(state[i], d: n.mux(startIn, next[i], n.signExtend(words[i], to: width))) }
+            }
+            let held = n.block("pipeline") { () -> ([Bus], Node, Bus) in
+                (codesIn.enumerated().map { n.register("fold_q\($0.offset)", n.zeroExtend($0.element, to: 5), enable: startIn) },
+                 n.register("fold_flagged", [flaggedIn], enable: startIn)[0], n.register("fold_pivot", pivotIn, enable: startIn))
+            }
+            words = current
+            original = held.0
+            flag = held.1; piv = held.2
+        }
+        // Bypass for unflagged tiles, then the pivot un-swap: out[0] = w[pivot], out[pivot] = w[0].
+        let chosen: [Bus] = n.block("bypass") { (0..<g).map { n.mux(flag, n.signExtend(original[$0], to: width), n.signExtend(words[$0], to: width)) } }
+        let swapped: [Bus] = n.block("unswap") {
+            let isPivot = (0..<g).map { i in n.and(flag, n.equals(piv, constant: i)) }
+            // w[pivot]: a G:1 mux tree on the pivot index.
+            var layer = chosen
+            for bit in piv { layer = stride(from: 0, to: layer.count, by: 2).map { n.mux(bit, layer[$0], layer[$0 + 1]) } }
+            let atPivot = layer[0]
+            return (0..<g).map { i in
+                i == 0 ? n.mux(flag, chosen[0], atPivot) : n.mux(isPivot[i], chosen[i], chosen[0])
+            }
+        }
+        outputs = n.block("pipeline") { swapped.enumerated().map { n.register("out_w\($0.offset)", $0.element) } }
+        for (i, o) in outputs.enumerated() { n.name(o, "w\(i)") }
+    }
+
+}
+
