@@ -165,18 +165,8 @@ public enum TahQuantEncoder {
 /// The Sylvester–Hadamard transform H_G (unnormalised) by the in-place fast Walsh–Hadamard
 /// butterfly: for h = 1, 2, 4, …: for each pair (i, i + h) in blocks of 2h: (a, b) → (a + b, a − b).
 public enum Hadamard {
-    public static func transform(_ x: inout [Double]) {
-        var h = 1
-        while h < x.count {
-            for block in stride(from: 0, to: x.count, by: 2 * h) {
-                for i in block..<(block + h) { (x[i], x[i + h]) = (x[i] + x[i + h], x[i] - x[i + h]) }
-            }
-            h *= 2
-        }
-    }
-
-    /// The same butterfly on integers (exact; grows log2 G bits).
-    public static func transform(_ x: inout [Int64]) {
+    /// In place; binary64 for the encoder, integers (exact, log2 G bits of growth) for the decoder.
+    public static func transform<T: AdditiveArithmetic>(_ x: inout [T]) {
         var h = 1
         while h < x.count {
             for block in stride(from: 0, to: x.count, by: 2 * h) {
