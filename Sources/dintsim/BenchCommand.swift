@@ -4,6 +4,7 @@ import Formats
 import Quantization
 import Circuits
 import Units
+import TAHQuant
 import TensorIO
 import Workloads
 
@@ -79,6 +80,41 @@ struct BenchCommand: ParsableCommand {
                                           peakRSSBytes: peakResidentBytes()))
                 }
             }
+        }
+        // TAH-Quant software encoder and decoder on [2, 512, 4096] LLM-like activations.
+        let acts = Distribution.outlierChannels.sample(rows: 1024, columns: 4096, seed: 4)
+        let tahConfig = TahQuantConfiguration()
+        var encoded: TahQuantTensor? = nil
+        for (name, body) in [("tahquant encode [2, 512, 4096]", { encoded = try TahQuantEncoder.encode(acts, sequences: 2, tokensPerSequence: 512, channels: 4096, configuration: tahConfig) }),
+                             ("tahquant decode [2, 512, 4096] fp32", { _ = TahQuantDecoder.decodeBits(encoded!) })] as [(String, () throws -> Void)] {
+            FileHandle.standardError.write(Data("bench: \(name)\n".utf8))
+            let rates = try (0...runs).map { _ -> Double in
+                let start = DispatchTime.now().uptimeNanoseconds
+                try badInput { try body() }
+                return Double(acts.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }.dropFirst().sorted()
+            figures.append(Figure(name: name, unit: "elements/s", median: rates[rates.count / 2], min: rates.first!, max: rates.last!, peakRSSBytes: peakResidentBytes()))
+        }
+        // Hadamard datapath (integer part), gate level, 64 bit-sliced streams of G = 64 tiles.
+        for architecture in HadamardDatapath.Architecture.allCases {
+            let name = "hadamard datapath G 64 \(architecture.rawValue) (gate level, toggles)"
+            FileHandle.standardError.write(Data("bench: \(name)\n".utf8))
+            let d = HadamardDatapath(tileSize: 64, architecture: architecture)
+            let stimulus = CounterRandom(seed: 9)
+            let rates = (0...runs).map { _ -> Double in
+                let sim = Simulator(d.netlist)
+                let cycles = 512
+                let start = DispatchTime.now().uptimeNanoseconds
+                for cycle in 0..<cycles {
+                    for (i, bus) in d.codes.enumerated() { sim.set(bus, words: (0..<4).map { stimulus.bits(UInt64(cycle * 1024 + i * 4 + $0)) }) }
+                    sim.set(d.flagged, word: stimulus.bits(UInt64(cycle * 1024 + 1023)))
+                    sim.set(d.start, word: cycle % d.cyclesPerTile == 0 ? ~0 : 0)
+                    sim.step()
+                }
+                let tiles = Double(64 * cycles / d.cyclesPerTile)
+                return tiles / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }.dropFirst().sorted()
+            figures.append(Figure(name: name, unit: "tiles/s", median: rates[rates.count / 2], min: rates.first!, max: rates.last!, peakRSSBytes: peakResidentBytes()))
         }
         var out = "| figure | median | min | max | unit | peak RSS |\n|---|---|---|---|---|---|\n"
         for f in figures {
