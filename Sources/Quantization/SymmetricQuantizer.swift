@@ -142,15 +142,12 @@ public struct SymmetricQuantizer: Sendable {
         var stats = QuantizationStatistics()
         stats.elementCount = length
         for i in start..<(start + length) {
-            var v = x[i]
-            var forced: Int? = nil
-            if !v.isFinite {
-                // Only reached under .zero or .saturate.
-                if nonFinite == .saturate && v.isInfinite { forced = v > 0 ? last : 0 }
-                v = 0
-            }
-            let xd = Double(x[i].isFinite ? x[i] : 0)
-            if x[i] != 0 && !x[i].isNaN { stats.nonzeroCount += 1 }
+            // Non-finite inputs reach here only under .zero or .saturate: they are quantized as 0
+            // (or forced to an extreme level) and stay out of the non-zero count and error sums.
+            let finite = x[i].isFinite
+            let xd = finite ? Double(x[i]) : 0
+            let forced: Int? = nonFinite == .saturate && x[i].isInfinite ? (x[i] > 0 ? last : 0) : nil
+            if xd != 0 { stats.nonzeroCount += 1 }
             let index: Int
             if let forced {
                 index = forced
@@ -166,8 +163,8 @@ public struct SymmetricQuantizer: Sendable {
             }
             codes[i] = selector.code(atIndex: index)
             let dequantized = selector.halfSteps(atIndex: index) * 0.5 * sd
-            if dequantized == 0 && v != 0 { stats.underflowCount += 1 }
-            if x[i].isFinite {
+            if dequantized == 0 && xd != 0 { stats.underflowCount += 1 }
+            if finite {
                 let err = xd - dequantized
                 stats.sumSquaredError += err * err
                 stats.sumSquaredSignal += xd * xd
