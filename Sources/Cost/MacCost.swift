@@ -9,6 +9,7 @@ public struct MacCost: Sendable {
     public let energy: EnergyReport
     public let macs: Int
     public let unitCycles: Int
+    public let cells: Int
     public let run: MacRunner.Result
 
     /// Activity-based energy per MAC (pJ): dynamic from the run's toggles + clock + leakage.
@@ -24,7 +25,8 @@ public struct MacCost: Sendable {
         let run = try MacRunner(configuration).run(codes: codes, activations: activations, rows: rows, length: length, mode: .toggles)
         let area = CostModel.area(of: circuit.netlist, table: table)
         let energy = CostModel.energy(of: circuit.netlist, cellToggles: run.cellToggles, internalToggles: run.internalToggles, cycles: run.simulatedUnitCycles, table: table)
-        return MacCost(configuration: configuration, area: area, energy: energy, macs: run.macs, unitCycles: run.simulatedUnitCycles, run: run)
+        return MacCost(configuration: configuration, area: area, energy: energy, macs: run.macs, unitCycles: run.simulatedUnitCycles,
+                       cells: circuit.netlist.cellCount, run: run)
     }
 }
 

@@ -109,7 +109,7 @@ public enum CostReport {
         return CostRow(
             data: data.name, unit: unitName(c.kind), lanes: c.lanes, pipeline: c.pipelineDepth, accWidth: c.accumulatorWidth,
             overflow: c.overflow.rawValue, multiplier: c.multiplier.rawValue, adder: c.adder.rawValue,
-            areaUm2: cost.area.total, gateEquivalents: cost.area.gateEquivalents, cells: try MacCircuit(c).netlist.cellCount,
+            areaUm2: cost.area.total, gateEquivalents: cost.area.gateEquivalents, cells: cost.cells,
             energyPerMacPJ: cost.energyPerMAC, dynamicPerMacPJ: cost.dynamicPerMAC, clockPerMacPJ: cost.clockPerMAC,
             leakagePerMacPJ: cost.leakagePerMAC, perActionPerMacPJ: random.energyPerMAC,
             areaByBlock: cost.area.byBlock, dynamicPerMacByBlock: cost.energy.dynamicByBlock.mapValues { $0 / Double(cost.macs) },
