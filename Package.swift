@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Workloads", dependencies: ["Formats"]),
         .target(name: "Circuits"),
         .target(name: "TAHQuant", dependencies: ["Formats"]),
-        .target(name: "Units", dependencies: ["Circuits", "Formats"]),
+        .target(name: "Units", dependencies: ["Circuits", "Formats", "TAHQuant"]),
         .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads"]),
         .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats"], resources: [.copy("Resources/nangate45.json")]),
         .target(name: "TensorIO", dependencies: ["Formats"]),

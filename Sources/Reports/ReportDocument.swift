@@ -57,14 +57,16 @@ public struct ReportDocument: Sendable, Codable {
     public let comparisons: [Ratio]
     public let calibration: [CalibrationRow]
     public let sweep: [SweepRow]
+    /// TAH-Quant decode datapaths (G = 64, FP32), when activations were given.
+    public var decoder: [DecoderRow] = []
 
-    enum CodingKeys: String, CodingKey { case technology, rows, ratios, comparisons, calibration, sweep }
+    enum CodingKeys: String, CodingKey { case technology, rows, ratios, comparisons, calibration, sweep, decoder }
 }
 
 extension CostReport {
     /// The default comparison: INT8 MAC and dINT MAC, lanes 1 and 16, default widths, on each
     /// data set; the headline ratios come from the first data set at one lane.
-    public static func build(data: [ReportData], table: TechnologyTable, sweep: Bool,
+    public static func build(data: [ReportData], table: TechnologyTable, sweep: Bool, decoder: Bool = true,
                              progress: (String) -> Void = { _ in }) throws -> ReportDocument {
         precondition(!data.isEmpty)
         var rows: [CostRow] = []
@@ -87,9 +89,20 @@ extension CostReport {
         }
         var sweepRows: [ReportDocument.SweepRow] = []
         if sweep { sweepRows = try sweepPoints(data: data, table: table, progress: progress) }
-        return ReportDocument(technology: table.name, rows: rows,
+        var document = ReportDocument(technology: table.name, rows: rows,
                               ratios: .init(area: first.area, energy: first.energy, paperArea: paperAreaRatio, paperPower: paperPowerRatio),
                               comparisons: comparisons, calibration: calibration, sweep: sweepRows)
+        // The decoder rows use the first data set's activations, trimmed to whole G = 64 tiles.
+        let d = data[0]
+        let channels = d.length / 64 * 64
+        if decoder && channels > 0 {
+            progress("pricing the TAH-Quant decode datapaths")
+            let tokens = min(d.activationRows, 64)
+            var acts: [Float] = []
+            for r in 0..<tokens { acts += d.activations[(r * d.length)..<(r * d.length + channels)].map { min(max($0, -65504), 65504) } }
+            document.decoder = try decoderRows(activations: acts, tokens: tokens, channels: channels, table: table)
+        }
+        return document
     }
 
     /// One parameter at a time around the defaults (W 32, D 1, lanes 1, array, ripple, the first

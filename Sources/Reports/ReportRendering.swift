@@ -27,6 +27,13 @@ extension ReportDocument {
         s += "\nCalibration (45 nm, random operands, dynamic energy): " + calibration.map {
             "\($0.operation) \(Self.f($0.modelEnergyPJ, 4)) pJ vs Horowitz \($0.horowitzEnergyPJ) (\(Self.f(100 * ($0.modelEnergyPJ / $0.horowitzEnergyPJ - 1), 0)) %), \(Self.f($0.modelAreaUm2, 1)) µm² vs \($0.horowitzAreaUm2) (\(Self.f(100 * ($0.modelAreaUm2 / $0.horowitzAreaUm2 - 1), 0)) %)"
         }.joined(separator: "; ") + "\n"
+        if !decoder.isEmpty {
+            s += "\n## TAH-Quant decode datapath (G = \(decoder[0].tileSize), \(decoder[0].output) output, first data set's activations)\n\n"
+            s += "| architecture | cells | area µm² | scale/round µm² | butterfly µm² | pJ/element | cycles/tile | latency | elements/cycle |\n|---|---|---|---|---|---|---|---|---|\n"
+            for d in decoder {
+                s += "| \(d.architecture) | \(d.cells) | \(Self.f(d.areaUm2, 0)) | \(Self.f(Self.scaleRoundBlocks.reduce(0) { $0 + (d.areaByBlock[$1] ?? 0) }, 0)) | \(Self.f(d.areaByBlock["butterfly"] ?? 0, 0)) | \(Self.f(d.energyPerElementPJ, 4)) | \(d.cyclesPerTile) | \(d.latency) | \(Self.f(d.elementsPerCycle, 2)) |\n"
+            }
+        }
         if !sweep.isEmpty {
             s += "\n## Sweep (one parameter at a time around the defaults)\n\n| parameter | value | INT8 µm² | dINT µm² | area ratio | INT8 pJ/MAC | dINT pJ/MAC | energy ratio |\n|---|---|---|---|---|---|---|---|\n"
             for p in sweep {
@@ -35,6 +42,9 @@ extension ReportDocument {
         }
         return s
     }
+
+    /// The blocks of `ScaleRoundStage`.
+    static let scaleRoundBlocks = ["fixed point", "constant multiplier", "normalise", "round", "exponent", "pack"]
 
     static let blocks = ["decode", "multiplier", "denormal", "negate", "adder tree", "accumulator", "pipeline"]
 
@@ -50,6 +60,11 @@ extension ReportDocument {
         }
         for r in rows { emit("report", r, "", "") }
         for p in sweep { emit("sweep", p.int8, p.parameter, p.value); emit("sweep", p.dint, p.parameter, p.value) }
+        for d in decoder {
+            let head = "decoder,,tahquant-decode-\(d.architecture),,,,,,,tile_size,\(d.tileSize)"
+            for b in d.areaByBlock.keys.sorted() { s += "\(head),\(b),\(Self.g(d.areaByBlock[b]!)),,,,,\n" }
+            s += "\(head),total,\(Self.g(d.areaUm2)),,\(Self.g(d.energyPerElementPJ)),,,\n"
+        }
         return s
     }
 

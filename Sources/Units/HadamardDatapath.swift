@@ -23,17 +23,25 @@ public final class HadamardDatapath {
     public let pivot: Bus
     /// Start a tile (folded: load the register; ignored by the pipelined form).
     public let start: Node
+    /// The tile's FP16 scale and zero point (carried to the scale stage).
+    public let scale: Bus
+    public let zero: Bus
+    /// Integer outputs (un-swapped butterfly or bypassed codes), registered.
     public let outputs: [Bus]
+    /// The decoded values in the output format (when built with a scale/round stage), registered.
+    public let values: [Bus]
+    public let output: ScaleRoundStage.Output?
     public var outputWidth: Int { 5 + tileSize.trailingZeroBitCount }
     /// Cycles from a tile's inputs to its outputs, and cycles between tiles.
     /// Clock edges from presenting a tile until `outputs` hold its result.
-    public var latency: Int { tileSize.trailingZeroBitCount + (architecture == .pipelined ? 1 : 2) }
+    public var latency: Int { tileSize.trailingZeroBitCount + (architecture == .pipelined ? 1 : 2) + (output == nil ? 0 : 1) }
     public var cyclesPerTile: Int { architecture == .pipelined ? 1 : tileSize.trailingZeroBitCount + 1 }
 
-    public init(tileSize g: Int, architecture: Architecture) {
+    public init(tileSize g: Int, architecture: Architecture, output: ScaleRoundStage.Output? = nil) {
         precondition([8, 16, 32, 64, 128].contains(g))
         tileSize = g
         self.architecture = architecture
+        self.output = output
         let n = Netlist()
         netlist = n
         let stages = g.trailingZeroBitCount
@@ -41,7 +49,9 @@ public final class HadamardDatapath {
         let flaggedIn = n.input("flagged", width: 1)[0]
         let pivotIn = n.input("pivot", width: stages)
         let startIn = n.input("start", width: 1)[0]
-        codes = codesIn; flagged = flaggedIn; pivot = pivotIn; start = startIn
+        let scaleIn = n.input("scale", width: 16), zeroIn = n.input("zero", width: 16)
+        codes = codesIn; flagged = flaggedIn; pivot = pivotIn; start = startIn; scale = scaleIn; zero = zeroIn
+        var sc = scaleIn, ze = zeroIn
         let width = 5 + stages
         var flag = flaggedIn, piv = pivotIn
         var words: [Bus] = codesIn.map { n.zeroExtend($0, to: 5) }
@@ -66,6 +76,10 @@ public final class HadamardDatapath {
                     bypass = bypass.enumerated().map { n.register("s\(stage)_q\($0.offset)", $0.element) }
                     flag = n.register("s\(stage)_flagged", [flag])[0]
                     piv = n.register("s\(stage)_pivot", piv)
+                    if output != nil {
+                        sc = n.register("s\(stage)_scale", sc)
+                        ze = n.register("s\(stage)_zero", ze)
+                    }
                 }
             }
             original = bypass
@@ -91,6 +105,10 @@ public final class HadamardDatapath {
             words = current
             original = held.0
             flag = held.1; piv = held.2
+            if output != nil {
+                sc = n.block("pipeline") { n.register("fold_scale", scaleIn, enable: startIn) }
+                ze = n.block("pipeline") { n.register("fold_zero", zeroIn, enable: startIn) }
+            }
         }
         // Bypass for unflagged tiles, then the pivot un-swap: out[0] = w[pivot], out[pivot] = w[0].
         let chosen: [Bus] = n.block("bypass") { (0..<g).map { n.mux(flag, n.signExtend(original[$0], to: width), n.signExtend(words[$0], to: width)) } }
@@ -104,8 +122,22 @@ public final class HadamardDatapath {
                 i == 0 ? n.mux(flag, chosen[0], atPivot) : n.mux(isPivot[i], chosen[i], chosen[0])
             }
         }
-        outputs = n.block("pipeline") { swapped.enumerated().map { n.register("out_w\($0.offset)", $0.element) } }
-        for (i, o) in outputs.enumerated() { n.name(o, "w\(i)") }
+        let registered = n.block("pipeline") { swapped.enumerated().map { n.register("out_w\($0.offset)", $0.element) } }
+        outputs = registered
+        for (i, o) in registered.enumerated() { n.name(o, "w\(i)") }
+        guard let output else { values = []; return }
+        // Scale/round stage per element, from registered integers and tile parameters.
+        let (outFlag, outPivot, outScale, outZero) = n.block("pipeline") {
+            (n.register("out_flagged", [flag])[0], n.register("out_pivot", piv), n.register("out_scale", sc), n.register("out_zero", ze))
+        }
+        let notFlag = n.not(outFlag)
+        values = (0..<g).map { i in
+            let y = n.block("scale and round") {
+                ScaleRoundStage.build(n, tileSize: g, output: output, w: registered[i], scale: outScale, zero: outZero,
+                                      addZero: notFlag, addZeroTimesG: n.and(outFlag, n.equals(outPivot, constant: i)), applyC: outFlag)
+            }
+            return n.block("pipeline") { n.register("y\(i)", y) }
+        }
     }
 
 }

@@ -3,6 +3,10 @@ import Foundation
 import Formats
 import TAHQuant
 import TensorIO
+import Units
+import Circuits
+
+extension HadamardDatapath.Architecture: ExpressibleByArgument {}
 
 extension TahQuantConfiguration.Allocation: ExpressibleByArgument {}
 
@@ -50,6 +54,8 @@ struct TahQuantCommand: ParsableCommand {
         @Option(help: "Input .tahq stream.") var input: String
         @Option(help: "Output .npy: float32 for fp32 and bf16 (bf16 values, exactly), float16 for fp16.") var output: String
         @Option(help: "Output format: fp32, bf16 or fp16.") var outFormat = "fp32"
+        @Option(help: "Decode datapath: pipelined or folded (gate level, checked against the software decoder); software skips it (needed for fp16).") var arch = "pipelined"
+        @Option(help: "Write a VCD waveform of datapath instance 0 (tiles 0, 64, 128, …).") var vcd: String?
 
         func run() throws {
             guard let format = BinaryFloatFormat.all.first(where: { $0.name == outFormat }) else {
@@ -58,6 +64,25 @@ struct TahQuantCommand: ParsableCommand {
             let bytes = try badInput { try Files.read(input) }
             let t = try badInput { try TahQuantWire.decode(bytes) }
             let bits = TahQuantDecoder.decodeBits(t, output: format)
+            var report = ""
+            var files: [(path: String, bytes: [UInt8])] = []
+            if arch != "software" {
+                guard let architecture = HadamardDatapath.Architecture(rawValue: arch) else {
+                    throw CLIError.badInput("unknown --arch '\(arch)' (pipelined, folded, software)")
+                }
+                guard format != .fp16 else { throw CLIError.badInput("the datapath rounds to fp32 or bf16; use --arch software for fp16 output") }
+                let datapath = HadamardDatapath(tileSize: t.configuration.tileSize, architecture: architecture, output: format == .fp32 ? .fp32 : .bf16)
+                let writer = vcd.map { _ in VCDWriter(signals: datapath.netlist.signals, instance: 0) }
+                let run = HadamardDecodeRunner.run(t, architecture: architecture, output: datapath.output!, vcd: writer, datapath: datapath)
+                guard run.bits == bits else {
+                    let i = zip(run.bits, bits).enumerated().first { $0.element.0 != $0.element.1 }!.offset
+                    throw CLIError(message: "datapath and software decoder differ at element \(i): \(String(run.bits[i], radix: 16)) vs \(String(bits[i], radix: 16))", exitCode: 1)
+                }
+                if let vcd, let writer { files.append((vcd, Array(writer.text.utf8))) }
+                report = "\n\(architecture) datapath, G = \(t.configuration.tileSize): \(datapath.netlist.cellCount) cells, \(run.cycles) cycles (\(run.tiles) tiles × \(run.cyclesPerTile) + latency \(run.latency)), \(run.togglesByBlock.values.reduce(0, +)) toggles; equal to the software decoder"
+            } else if vcd != nil {
+                throw CLIError.badInput("--vcd needs a datapath (--arch pipelined or folded)")
+            }
             let shape = t.sequences == 1 ? [t.tokensPerSequence, t.channels] : [t.sequences, t.tokensPerSequence, t.channels]
             let array: NpyArray = try badInput {
                 if format == .fp16 {
@@ -65,8 +90,9 @@ struct TahQuantCommand: ParsableCommand {
                 }
                 return try NpyArray(float32: bits.map { Float(format.decode($0)) }, shape: shape)
             }
-            try badInput { try Files.writeNpy(array, to: output) }
-            printOut("decoded \(shape) to \(format.name): \(String(format: "%.4f", TahQuantWire.bitsPerElement(t, streamBytes: bytes.count))) bits/element on the wire")
+            files.append((output, NpyCodec.encode(array)))
+            try badInput { try Files.writeAllAtomically(files) }
+            printOut("decoded \(shape) to \(format.name): \(String(format: "%.4f", TahQuantWire.bitsPerElement(t, streamBytes: bytes.count))) bits/element on the wire" + report)
         }
     }
 }

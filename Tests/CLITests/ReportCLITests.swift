@@ -23,7 +23,8 @@ import TensorIO
         let ratios = object["ratios"] as! [String: Any]
         #expect((ratios["area"] as! Double) > 1 && (ratios["energy"] as! Double) > 1)
         #expect((object["rows"] as! [Any]).count == 8) // 2 units × 2 lane counts × (synthetic + MiniLM)
-        #expect(a.stdout.contains("MiniLM") && a.stdout.contains("paper"))
+        #expect(a.stdout.contains("MiniLM") && a.stdout.contains("paper") && a.stdout.contains("| pipelined |") && a.stdout.contains("| folded |"))
+        #expect((object["decoder"] as! [Any]).count == 2)
         let svg = try String(contentsOfFile: dir + "/ra.svg", encoding: .utf8)
         #expect(svg.hasPrefix("<svg") && svg.contains("paper area 1.93×"))
     }
@@ -59,8 +60,9 @@ import TensorIO
         try CLITests.writeMatrix(values, rows: 16, columns: 128, to: dir + "/x.npy")
         let e = try CLITests.run(["tahquant", "encode", "--input", dir + "/x.npy", "--output", dir + "/s.tahq", "--tile", "32"])
         #expect(e.status == 0 && e.stdout.contains("bits/element"), "\(e.stderr)")
-        for format in ["fp32", "bf16", "fp16"] {
-            let d = try CLITests.run(["tahquant", "decode", "--input", dir + "/s.tahq", "--output", dir + "/y-\(format).npy", "--out-format", format])
+        for (format, arch) in [("fp32", "pipelined"), ("bf16", "folded"), ("fp16", "software")] {
+            let d = try CLITests.run(["tahquant", "decode", "--input", dir + "/s.tahq", "--output", dir + "/y-\(format).npy", "--out-format", format, "--arch", arch])
+            if arch != "software" { #expect(d.stdout.contains("equal to the software decoder") && d.stdout.contains("cycles")) }
             #expect(d.status == 0, "\(d.stderr)")
             let y = try Files.readNpy(dir + "/y-\(format).npy")
             #expect(y.shape == [16, 128] && y.dtype == (format == "fp16" ? .float16 : .float32))
@@ -73,6 +75,11 @@ import TensorIO
             let r = try CLITests.run(["tahquant", "decode", "--input", dir + "/" + file, "--output", dir + "/bad.npy"])
             #expect(r.status == 2 && r.stderr.contains(expected), "\(file): \(r.stderr)")
         }
+        let fp16 = try CLITests.run(["tahquant", "decode", "--input", dir + "/s.tahq", "--output", dir + "/bad.npy", "--out-format", "fp16"])
+        #expect(fp16.status == 2 && fp16.stderr.contains("--arch software"))
+        let wave = try CLITests.run(["tahquant", "decode", "--input", dir + "/s.tahq", "--output", dir + "/yv.npy", "--vcd", dir + "/d.vcd"])
+        let waveText = try String(contentsOfFile: dir + "/d.vcd", encoding: .utf8)
+        #expect(wave.status == 0 && waveText.contains("$enddefinitions"))
         let g = try CLITests.run(["tahquant", "encode", "--input", dir + "/x.npy", "--output", dir + "/bad.tahq", "--tile", "48"])
         #expect(g.status == 2 && g.stderr.contains("tile size"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/bad.npy") && !FileManager.default.fileExists(atPath: dir + "/bad.tahq"))

@@ -1,0 +1,131 @@
+import Circuits
+
+/// The final stage of the TAH-Quant decode path, for one element, as gates: from the integer
+/// w (the butterfly output or the bypassed code), the tile's FP16 scale s and zero z, to
+/// round_F((s·w + k·z) · c) with one round to nearest even (docs/tahquant.md):
+/// k = 1 for unflagged tiles, k = G at the pivot position of a flagged tile, 0 elsewhere;
+/// c = c_G for flagged tiles, 1 otherwise. Output formats: FP32 and BF16 (their exponent range
+/// holds every result, so no subnormal or overflow logic is needed; FP16 output is not built).
+///
+/// Structure: A = (s·w + k·z)·2^24 as an exact 53-bit two's complement integer (11 × 11-bit
+/// multiply, barrel shifts by the FP16 exponents, two conditional negations, one adder); its
+/// magnitude times the 53-bit constant R (G = 8, 32, 128) or not; normalisation by halving
+/// shift stages (which also count the leading zeros); round to nearest even; exponent arithmetic.
+public final class ScaleRoundStage {
+    public enum Output: String, Sendable, CaseIterable { case fp32, bf16 }
+    public let netlist: Netlist
+    public let w: Bus
+    public let scale: Bus
+    public let zero: Bus
+    /// Add z (k = 1), add G·z (k = G): at most one is set.
+    public let addZero: Node
+    public let addZeroTimesG: Node
+    /// Multiply by c_G (flagged tile).
+    public let applyC: Node
+    public let result: Bus
+
+    /// R = the binary64 nearest 1/√2, as the 53-bit integer R·2^53.
+    static let rootHalf: Int64 = 0x16A0_9E66_7F3B_CD
+
+    public init(tileSize g: Int, output: Output, netlist n: Netlist = Netlist()) {
+        netlist = n
+        let width = 5 + g.trailingZeroBitCount
+        let wIn = n.input("w", width: width), sIn = n.input("scale", width: 16), zIn = n.input("zero", width: 16)
+        let kOne = n.input("add_zero", width: 1)[0], kG = n.input("add_zero_times_g", width: 1)[0], cIn = n.input("apply_c", width: 1)[0]
+        w = wIn; scale = sIn; zero = zIn; addZero = kOne; addZeroTimesG = kG; applyC = cIn
+        result = Self.build(n, tileSize: g, output: output, w: wIn, scale: sIn, zero: zIn, addZero: kOne, addZeroTimesG: kG, applyC: cIn)
+        n.name(result, "y")
+    }
+
+    /// Adds the stage's gates to `n` and returns the result bus (32 bits FP32, 16 bits BF16).
+    public static func build(_ n: Netlist, tileSize g: Int, output: Output, w wIn: Bus, scale sIn: Bus, zero zIn: Bus,
+                             addZero kOne: Node, addZeroTimesG kG: Node, applyC cIn: Node) -> Bus {
+        let log2G = g.trailingZeroBitCount
+        let width = wIn.count
+        let fixedWidth = 53
+        // FP16 field decode: M = (normal ? 1.f : 0.f)·2^10, shift = max(e, 1) − 1.
+        func fp16(_ bits: Bus) -> (magnitude: Bus, shift: Bus) {
+            let e = Array(bits[10..<15])
+            let normal = e.dropFirst().reduce(e[0]) { n.or($0, $1) }
+            let magnitude = Array(bits[0..<10]) + [normal]
+            let decremented = n.add(e, n.constant(-1, width: 5)).sum // e − 1 (mod 32)
+            return (magnitude, decremented.map { n.and($0, normal) })
+        }
+        func barrelShiftLeft(_ x: Bus, by amount: Bus, width: Int) -> Bus {
+            var v = n.zeroExtend(x, to: width)
+            for (k, bit) in amount.enumerated() {
+                let shifted = n.zeroExtend(n.shiftLeft(v, by: 1 << k), to: width)
+                v = n.mux(bit, v, shifted)
+            }
+            return v
+        }
+        let fixed: Bus = n.block("fixed point") {
+            let (ms, shiftS) = fp16(sIn)
+            let wSign = wIn[width - 1]
+            let wMagnitude = Array(n.negate(wIn, if: wSign).prefix(width - 1))
+            let product = n.multiplyUnsigned(ms, wMagnitude)
+            let sw = n.negate(barrelShiftLeft(product, by: shiftS, width: fixedWidth - 1), if: wSign)
+            let (mz, shiftZ) = fp16(zIn)
+            // k = G adds log2 G to the shift; k = 0 gates the term off.
+            let shiftZTotal = n.add(n.zeroExtend(shiftZ, to: 6), n.mux(kG, n.constant(0, width: 6), n.constant(Int64(log2G), width: 6))).sum
+            let gate = n.or(kOne, kG)
+            let zMagnitude = barrelShiftLeft(mz.map { n.and($0, gate) }, by: shiftZTotal, width: fixedWidth - 1)
+            let zTerm = n.negate(zMagnitude, if: zIn[15])
+            return n.addSigned(sw, zTerm) // 54 bits, |A| < 2^51
+        }
+        let sign = fixed[fixed.count - 1]
+        let magnitude = Array(n.block("fixed point") { n.negate(fixed, if: sign) }.prefix(fixedWidth - 1))
+        // × R for G = 2·4^k flagged tiles; exponent offset −24 − 53·[×R] − k·[flagged].
+        let byR = log2G % 2 == 1
+        var m: Bus = magnitude
+        if byR {
+            let product = n.block("constant multiplier") { n.multiplyUnsigned(magnitude, n.constant(rootHalf, width: 53)) }
+            m = n.block("constant multiplier") { n.mux(cIn, n.shiftLeft(magnitude, by: 53), product) }
+        }
+        let mWidth = m.count
+        // Normalise: halving stages shift left while the top bits are zero; the stage bits are the
+        // leading-zero count.
+        var steps: [Int] = []
+        var step = 1
+        while step < mWidth { steps.append(step); step *= 2 }
+        var leadingZeros: [Node] = []
+        var v = m
+        n.block("normalise") {
+            for s in steps.reversed() {
+                let top = Array(v[(mWidth - s)...])
+                let allZero = n.not(top.dropFirst().reduce(top[0]) { n.or($0, $1) })
+                v = n.mux(allZero, v, n.zeroExtend(n.shiftLeft(v, by: s), to: mWidth))
+                leadingZeros.insert(allZero, at: 0)
+            }
+        }
+        let isZero = n.not(v[mWidth - 1])
+        let p = output == .fp32 ? 24 : 8
+        let mantissa = Array(v[(mWidth - p)...])
+        let roundBit = v[mWidth - p - 1]
+        let rest = Array(v[0..<(mWidth - p - 1)])
+        let (rounded, carry): (Bus, Node) = n.block("round") {
+            let sticky = rest.dropFirst().reduce(rest[0]) { n.or($0, $1) }
+            let increment = n.and(roundBit, n.or(sticky, mantissa[0]))
+            var c = increment
+            var out: Bus = []
+            for bit in mantissa { let r = n.halfAdd(bit, c); out.append(r.sum); c = r.carry }
+            return (out, c)
+        }
+        // After a carry the mantissa is 1000…0 (already, since the sum wrapped to zero with the
+        // carry standing for the leading one): keep the top p − 1 fraction bits either way.
+        let fraction = n.block("round") { n.mux(carry, Array(rounded[0..<(p - 1)]), Array(repeating: Netlist.zero, count: p - 1)) }
+        // Biased exponent = (mWidth − 1 − lz) − 24 − 53·[×R] − k·[flagged] + 127 + carry.
+        let k = byR ? (log2G - 1) / 2 : log2G / 2
+        let exponent: Bus = n.block("exponent") {
+            let plain = Int64(mWidth - 1 - 24 + 127)
+            let base = byR ? n.mux(cIn, n.constant(plain - 53, width: 10), n.constant(plain - 53 - Int64(k), width: 10))
+                           : n.mux(cIn, n.constant(plain, width: 10), n.constant(plain - Int64(k), width: 10))
+            let lz = n.zeroExtend(leadingZeros, to: 10)
+            let difference = n.add(base, lz.map { n.not($0) }, carryIn: Netlist.one).sum // base − lz
+            return n.add(difference, n.zeroExtend([carry], to: 10)).sum
+        }
+        let exponentBits = Array(exponent.prefix(8)).map { n.and($0, n.not(isZero)) }
+        let signBit = n.and(sign, n.not(isZero))
+        return n.block("pack") { fraction.map { n.and($0, n.not(isZero)) } + exponentBits + [signBit] }
+    }
+}
