@@ -130,7 +130,7 @@ public final class HadamardDatapath {
         let (outFlag, outPivot, outScale, outZero) = n.block("pipeline") {
             (n.register("out_flagged", [flag])[0], n.register("out_pivot", piv), n.register("out_scale", sc), n.register("out_zero", ze))
         }
-        let notFlag = n.not(outFlag)
+        let notFlag = n.block("scale and round") { n.not(outFlag) }
         values = (0..<g).map { i in
             let y = n.block("scale and round") {
                 ScaleRoundStage.build(n, tileSize: g, output: output, w: registered[i], scale: outScale, zero: outZero,

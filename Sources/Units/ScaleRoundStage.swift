@@ -5,14 +5,15 @@ import Circuits
 /// round_F((s·w + k·z) · c) with one round to nearest even (docs/tahquant.md):
 /// k = 1 for unflagged tiles, k = G at the pivot position of a flagged tile, 0 elsewhere;
 /// c = c_G for flagged tiles, 1 otherwise. Output formats: FP32 and BF16 (their exponent range
-/// holds every result, so no subnormal or overflow logic is needed; FP16 output is not built).
+/// holds every result: no subnormal or overflow logic) and FP16 (normalisation clamped at the
+/// smallest normal exponent, which rounds subnormals at the right place, and overflow to ∞).
 ///
 /// Structure: A = (s·w + k·z)·2^24 as an exact 53-bit two's complement integer (11 × 11-bit
 /// multiply, barrel shifts by the FP16 exponents, two conditional negations, one adder); its
 /// magnitude times the 53-bit constant R (G = 8, 32, 128) or not; normalisation by halving
 /// shift stages (which also count the leading zeros); round to nearest even; exponent arithmetic.
 public final class ScaleRoundStage {
-    public enum Output: String, Sendable, CaseIterable { case fp32, bf16 }
+    public enum Output: String, Sendable, CaseIterable { case fp32, bf16, fp16 }
     public let netlist: Netlist
     public let w: Bus
     public let scale: Bus
@@ -83,6 +84,12 @@ public final class ScaleRoundStage {
             m = n.block("constant multiplier") { n.mux(cIn, n.shiftLeft(magnitude, by: 53), product) }
         }
         let mWidth = m.count
+        let k = byR ? (log2G - 1) / 2 : log2G / 2
+        // The value is M · 2^−offset, offset = 24 + 53·[×R path] + k·[flagged].
+        let plainOffset = 24 + (byR ? 53 : 0)
+        if output == .fp16 {
+            return fp16Result(n, m: m, sign: sign, cIn: cIn, plainOffset: plainOffset, k: k)
+        }
         // Normalise: halving stages shift left while the top bits are zero; the stage bits are the
         // leading-zero count.
         var steps: [Int] = []
@@ -115,7 +122,6 @@ public final class ScaleRoundStage {
         // carry standing for the leading one): keep the top p − 1 fraction bits either way.
         let fraction = n.block("round") { n.mux(carry, Array(rounded[0..<(p - 1)]), Array(repeating: Netlist.zero, count: p - 1)) }
         // Biased exponent = (mWidth − 1 − lz) − 24 − 53·[×R] − k·[flagged] + 127 + carry.
-        let k = byR ? (log2G - 1) / 2 : log2G / 2
         let exponent: Bus = n.block("exponent") {
             let plain = Int64(mWidth - 1 - 24 + 127)
             let base = byR ? n.mux(cIn, n.constant(plain - 53, width: 10), n.constant(plain - 53 - Int64(k), width: 10))
@@ -127,5 +133,64 @@ public final class ScaleRoundStage {
         let exponentBits = Array(exponent.prefix(8)).map { n.and($0, n.not(isZero)) }
         let signBit = n.and(sign, n.not(isZero))
         return n.block("pack") { fraction.map { n.and($0, n.not(isZero)) } + exponentBits + [signBit] }
+    }
+
+    /// FP16 rounding: shift left by min(leading zeros, the shift that reaches exponent −14), round
+    /// the top 11 bits to nearest even, then bits = ((E + 14) << 10) + rounded mantissa, where the
+    /// mantissa's leading one (or a rounding carry) lands on the exponent field — subnormals and the
+    /// carry into the next binade fall out of the addition; ≥ 0x7C00 becomes ∞.
+    static func fp16Result(_ n: Netlist, m: Bus, sign: Node, cIn: Node, plainOffset: Int, k: Int) -> Bus {
+        let mWidth = m.count
+        let lzWidth = 8
+        // Leading zeros by halving stages (as for FP32), then the clamp.
+        var steps: [Int] = []
+        var step = 1
+        while step < mWidth { steps.append(step); step *= 2 }
+        var v = m
+        var lzBits: [Node] = []
+        n.block("normalise") {
+            for s in steps.reversed() {
+                let top = Array(v[(mWidth - s)...])
+                let allZero = n.not(top.dropFirst().reduce(top[0]) { n.or($0, $1) })
+                v = n.mux(allZero, v, n.zeroExtend(n.shiftLeft(v, by: s), to: mWidth))
+                lzBits.insert(allZero, at: 0)
+            }
+        }
+        // E(shift) = mWidth − 1 − shift − offset ≥ −14 ⟺ shift ≤ mWidth − 1 − offset + 14.
+        let limitPlain = mWidth - 1 - plainOffset + 14
+        let (shift, exponentBase): (Bus, Bus) = n.block("normalise") {
+            let lz = n.zeroExtend(lzBits, to: lzWidth)
+            let limit = n.mux(cIn, n.constant(Int64(limitPlain), width: lzWidth), n.constant(Int64(limitPlain - k), width: lzWidth))
+            let difference = n.add(lz, limit.map { n.not($0) }, carryIn: Netlist.one) // lz − limit
+            let beyond = n.and(difference.carryOut, n.or(difference.sum.dropFirst().reduce(difference.sum[0]) { n.or($0, $1) }, Netlist.zero)) // lz > limit
+            let chosen = n.mux(beyond, lz, limit)
+            // E + 14 = mWidth − 1 − offset + 14 − shift = limit − shift.
+            let base = n.add(n.zeroExtend(limit, to: 10), n.zeroExtend(chosen, to: 10).map { n.not($0) }, carryIn: Netlist.one).sum
+            return (chosen, base)
+        }
+        // Shift the original value by the clamped amount.
+        var u = m
+        n.block("normalise") {
+            for (bitIndex, bit) in shift.enumerated() where (1 << bitIndex) < 2 * mWidth {
+                u = n.mux(bit, u, n.zeroExtend(n.shiftLeft(u, by: 1 << bitIndex), to: mWidth))
+            }
+        }
+        let p = 11
+        let mantissa = Array(u[(mWidth - p)...])
+        let roundBit = u[mWidth - p - 1]
+        let rest = Array(u[0..<(mWidth - p - 1)])
+        let bits: Bus = n.block("round") {
+            let sticky = rest.dropFirst().reduce(rest[0]) { n.or($0, $1) }
+            let increment = n.and(roundBit, n.or(sticky, mantissa[0]))
+            let rounded = n.add(n.zeroExtend(mantissa, to: 16), n.zeroExtend([increment], to: 16)).sum
+            // (E + 14) << 10 plus the rounded mantissa (its leading one adds the last 1).
+            return n.add(rounded, n.shiftLeft(Array(exponentBase.prefix(6)), by: 10).prefix(16).map { $0 }).sum
+        }
+        // Overflow: bits ≥ 0x7C00 (exponent field all ones) → ∞.
+        let overflow = n.block("round") { n.or(n.and(n.and(bits[10], bits[11]), n.and(n.and(bits[12], bits[13]), bits[14])), bits[15]) }
+        let infinity = n.constant(0x7C00, width: 15)
+        let magnitude = n.block("pack") { n.mux(overflow, Array(bits.prefix(15)), infinity) }
+        let isZero = n.not(magnitude.dropFirst().reduce(magnitude[0]) { n.or($0, $1) })
+        return n.block("pack") { magnitude + [n.and(sign, n.not(isZero))] }
     }
 }

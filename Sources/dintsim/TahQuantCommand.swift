@@ -54,7 +54,7 @@ struct TahQuantCommand: ParsableCommand {
         @Option(help: "Input .tahq stream.") var input: String
         @Option(help: "Output .npy: float32 for fp32 and bf16 (bf16 values, exactly), float16 for fp16.") var output: String
         @Option(help: "Output format: fp32, bf16 or fp16.") var outFormat = "fp32"
-        @Option(help: "Decode datapath: pipelined or folded (gate level, checked against the software decoder); software skips it (needed for fp16).") var arch = "pipelined"
+        @Option(help: "Decode datapath: pipelined or folded (gate level, checked against the software decoder); software skips it.") var arch = "pipelined"
         @Option(help: "Write a VCD waveform of datapath instance 0 (tiles 0, 64, 128, …).") var vcd: String?
 
         func run() throws {
@@ -70,8 +70,8 @@ struct TahQuantCommand: ParsableCommand {
                 guard let architecture = HadamardDatapath.Architecture(rawValue: arch) else {
                     throw CLIError.badInput("unknown --arch '\(arch)' (pipelined, folded, software)")
                 }
-                guard format != .fp16 else { throw CLIError.badInput("the datapath rounds to fp32 or bf16; use --arch software for fp16 output") }
-                let datapath = HadamardDatapath(tileSize: t.configuration.tileSize, architecture: architecture, output: format == .fp32 ? .fp32 : .bf16)
+                let datapath = HadamardDatapath(tileSize: t.configuration.tileSize, architecture: architecture,
+                                                output: ScaleRoundStage.Output(rawValue: format.name)!)
                 let writer = vcd.map { _ in VCDWriter(signals: datapath.netlist.signals, instance: 0) }
                 let run = HadamardDecodeRunner.run(t, architecture: architecture, output: datapath.output!, vcd: writer, datapath: datapath)
                 guard run.bits == bits else {

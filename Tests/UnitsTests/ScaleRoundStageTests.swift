@@ -15,21 +15,31 @@ import Workloads
         var s = CounterStream(seed: seed)
         for tile in 0..<(tokens * channels / g) {
             let base = tile * g
-            switch Generate.int(0...5, &s) {
+            switch Generate.int(0...6, &s) {
             case 0: x[base + Generate.int(0...(g - 1), &s)] = Float(Generate.int(5...500, &s)) * (Generate.bool(&s) ? -1 : 1)
             case 1: for i in 0..<g { x[base + i] = -3.5 }
             case 2: for i in 0..<g { x[base + i] = 0 }
-            case 3: for i in 0..<g { x[base + i] = i % 3 == 0 ? 60000 : -1e-3 }
-            default: for i in 0..<g { x[base + i] *= 1e-4 } // tiny: FP16 subnormal scales
+            case 3: for i in 0..<g { x[base + i] = i % 3 == 0 ? 65504 : -1e-3 } // top of FP16: decodes may round past it
+            case 4: for i in 0..<g { x[base + i] *= 1e-6 } // tiny: FP16 subnormal scales and outputs
+            default: break
             }
         }
-        return try TahQuantEncoder.encode(x, sequences: 1, tokensPerSequence: tokens, channels: channels, configuration: TahQuantConfiguration(tileSize: g))
+        var t = try TahQuantEncoder.encode(x, sequences: 1, tokensPerSequence: tokens, channels: channels, configuration: TahQuantConfiguration(tileSize: g))
+        // Crafted tiles at the top of the FP16 range (the decoded values overflow FP16, not FP32),
+        // one unflagged and one flagged.
+        for (tile, flagged) in [(0, false), (1, true)] {
+            t.flagged[tile] = flagged
+            t.scales[tile] = 0x7BFF
+            t.zeros[tile] = tile == 0 ? 0x7BFF : 0xFBFF
+            for i in 0..<g { t.codes[tile * g + i] = UInt8(i % 16) & (t.tileBits[tile] == 4 ? 15 : 7) }
+        }
+        return t
     }
 
     @Test(arguments: [8, 16, 32, 64, 128], ScaleRoundStage.Output.allCases)
     func stageEqualsTheDecoder(g: Int, output: ScaleRoundStage.Output) throws {
         let t = try Self.tensor(g: g, seed: UInt64(g))
-        let format: BinaryFloatFormat = output == .fp32 ? .fp32 : .bf16
+        let format = BinaryFloatFormat.all.first { $0.name == output.rawValue }!
         let expected = TahQuantDecoder.decodeBits(t, output: format)
         // Per element: the integer path's value and the controls.
         var inputs: [(w: Int64, s: Int64, z: Int64, kOne: Bool, kG: Bool, c: Bool)] = []
@@ -60,6 +70,11 @@ import Workloads
             }
         }
         #expect(wrong.isEmpty, "G \(g) \(output): \(wrong.count) differ, e.g. \(wrong.prefix(3))")
+        if output == .fp16 {
+            // The cases that need the clamped normalisation and the overflow logic did occur.
+            #expect(expected.contains { $0 & 0x7C00 == 0 && $0 & 0x3FF != 0 }, "no FP16 subnormal outputs")
+            #expect(expected.contains { $0 & 0x7FFF == 0x7C00 }, "no FP16 overflow to infinity")
+        }
         #expect(t.flagged.contains(true) && t.flagged.contains(false))
     }
 }
@@ -72,7 +87,7 @@ import Workloads
         let t = try ScaleRoundStageTests.tensor(g: g, seed: UInt64(g) + 3)
         for output in ScaleRoundStage.Output.allCases {
             let run = HadamardDecodeRunner.run(t, architecture: architecture, output: output)
-            let expected = TahQuantDecoder.decodeBits(t, output: output == .fp32 ? .fp32 : .bf16)
+            let expected = TahQuantDecoder.decodeBits(t, output: BinaryFloatFormat.all.first { $0.name == output.rawValue }!)
             #expect(run.bits == expected, "G \(g) \(architecture) \(output): \(zip(run.bits, expected).filter { $0 != $1 }.count) differ")
             #expect(run.cycles == t.tileCount * run.cyclesPerTile + run.latency)
         }
