@@ -95,24 +95,17 @@ struct BenchCommand: ParsableCommand {
             }.dropFirst().sorted()
             figures.append(Figure(name: name, unit: "elements/s", median: rates[rates.count / 2], min: rates.first!, max: rates.last!, peakRSSBytes: peakResidentBytes()))
         }
-        // Hadamard datapath (integer part), gate level, 64 bit-sliced streams of G = 64 tiles.
+        // The whole TAH-Quant decode datapath (gate level, toggles), G = 64, FP32, on 64 × 4096
+        // activations (4096 tiles).
+        let small = try badInput { try TahQuantEncoder.encode(Array(acts.prefix(64 * 4096)), sequences: 1, tokensPerSequence: 64, channels: 4096, configuration: tahConfig) }
         for architecture in HadamardDatapath.Architecture.allCases {
-            let name = "hadamard datapath G 64 \(architecture.rawValue) (gate level, toggles)"
+            let name = "tahquant decode datapath G 64 \(architecture.rawValue) (gate level, toggles)"
             FileHandle.standardError.write(Data("bench: \(name)\n".utf8))
-            let d = HadamardDatapath(tileSize: 64, architecture: architecture)
-            let stimulus = CounterRandom(seed: 9)
+            let d = HadamardDatapath(tileSize: 64, architecture: architecture, output: .fp32)
             let rates = (0...runs).map { _ -> Double in
-                let sim = Simulator(d.netlist)
-                let cycles = 512
                 let start = DispatchTime.now().uptimeNanoseconds
-                for cycle in 0..<cycles {
-                    for (i, bus) in d.codes.enumerated() { sim.set(bus, words: (0..<4).map { stimulus.bits(UInt64(cycle * 1024 + i * 4 + $0)) }) }
-                    sim.set(d.flagged, word: stimulus.bits(UInt64(cycle * 1024 + 1023)))
-                    sim.set(d.start, word: cycle % d.cyclesPerTile == 0 ? ~0 : 0)
-                    sim.step()
-                }
-                let tiles = Double(64 * cycles / d.cyclesPerTile)
-                return tiles / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                let run = HadamardDecodeRunner.run(small, architecture: architecture, output: .fp32, datapath: d)
+                return Double(run.tiles) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }.dropFirst().sorted()
             figures.append(Figure(name: name, unit: "tiles/s", median: rates[rates.count / 2], min: rates.first!, max: rates.last!, peakRSSBytes: peakResidentBytes()))
         }

@@ -70,6 +70,13 @@ import Workloads
             }
         }
         #expect(wrong.isEmpty, "G \(g) \(output): \(wrong.count) differ, e.g. \(wrong.prefix(3))")
+        // Ties in the final rounding occurred (exact value halfway between two outputs): counted on
+        // unflagged elements, whose exact value s·q + z is a binary64.
+        let ties = inputs.filter { !$0.c }.filter { e in
+            let v = BinaryFloatFormat.fp16.decode(UInt32(e.s)) * Double(e.w) + BinaryFloatFormat.fp16.decode(UInt32(e.z))
+            return format.encode(v, rounding: .toNearestOrAway) != format.encode(v, rounding: .toNearestOrEven)
+        }.count
+        if output != .fp32 { #expect(ties > 0, "no ties in the \(output) rounding") }
         if output == .fp16 {
             // The cases that need the clamped normalisation and the overflow logic did occur.
             #expect(expected.contains { $0 & 0x7C00 == 0 && $0 & 0x3FF != 0 }, "no FP16 subnormal outputs")
