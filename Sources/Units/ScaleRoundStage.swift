@@ -90,21 +90,7 @@ public final class ScaleRoundStage {
         if output == .fp16 {
             return fp16Result(n, m: m, sign: sign, cIn: cIn, plainOffset: plainOffset, k: k)
         }
-        // Normalise: halving stages shift left while the top bits are zero; the stage bits are the
-        // leading-zero count.
-        var steps: [Int] = []
-        var step = 1
-        while step < mWidth { steps.append(step); step *= 2 }
-        var leadingZeros: [Node] = []
-        var v = m
-        n.block("normalise") {
-            for s in steps.reversed() {
-                let top = Array(v[(mWidth - s)...])
-                let allZero = n.not(top.dropFirst().reduce(top[0]) { n.or($0, $1) })
-                v = n.mux(allZero, v, n.zeroExtend(n.shiftLeft(v, by: s), to: mWidth))
-                leadingZeros.insert(allZero, at: 0)
-            }
-        }
+        let (v, leadingZeros) = normalise(n, m)
         let isZero = n.not(v[mWidth - 1])
         let p = output == .fp32 ? 24 : 8
         let mantissa = Array(v[(mWidth - p)...])
@@ -135,6 +121,26 @@ public final class ScaleRoundStage {
         return n.block("pack") { fraction.map { n.and($0, n.not(isZero)) } + exponentBits + [signBit] }
     }
 
+    /// Halving stages shift left while the top bits are zero (64, 32, …, 1): the normalised
+    /// value and, from the stage decisions, the leading-zero count (LSB first).
+    static func normalise(_ n: Netlist, _ m: Bus) -> (value: Bus, leadingZeros: [Node]) {
+        let width = m.count
+        var steps: [Int] = []
+        var step = 1
+        while step < width { steps.append(step); step *= 2 }
+        var v = m
+        var leadingZeros: [Node] = []
+        n.block("normalise") {
+            for s in steps.reversed() {
+                let top = Array(v[(width - s)...])
+                let allZero = n.not(top.dropFirst().reduce(top[0]) { n.or($0, $1) })
+                v = n.mux(allZero, v, n.zeroExtend(n.shiftLeft(v, by: s), to: width))
+                leadingZeros.insert(allZero, at: 0)
+            }
+        }
+        return (v, leadingZeros)
+    }
+
     /// FP16 rounding: shift left by min(leading zeros, the shift that reaches exponent −14), round
     /// the top 11 bits to nearest even, then bits = ((E + 14) << 10) + rounded mantissa, where the
     /// mantissa's leading one (or a rounding carry) lands on the exponent field — subnormals and the
@@ -142,20 +148,8 @@ public final class ScaleRoundStage {
     static func fp16Result(_ n: Netlist, m: Bus, sign: Node, cIn: Node, plainOffset: Int, k: Int) -> Bus {
         let mWidth = m.count
         let lzWidth = 8
-        // Leading zeros by halving stages (as for FP32), then the clamp.
-        var steps: [Int] = []
-        var step = 1
-        while step < mWidth { steps.append(step); step *= 2 }
-        var v = m
-        var lzBits: [Node] = []
-        n.block("normalise") {
-            for s in steps.reversed() {
-                let top = Array(v[(mWidth - s)...])
-                let allZero = n.not(top.dropFirst().reduce(top[0]) { n.or($0, $1) })
-                v = n.mux(allZero, v, n.zeroExtend(n.shiftLeft(v, by: s), to: mWidth))
-                lzBits.insert(allZero, at: 0)
-            }
-        }
+        // Leading zeros as for FP32, then the clamp.
+        let lzBits = normalise(n, m).leadingZeros
         // E(shift) = mWidth − 1 − shift − offset ≥ −14 ⟺ shift ≤ mWidth − 1 − offset + 14.
         let limitPlain = mWidth - 1 - plainOffset + 14
         let (shift, exponentBase): (Bus, Bus) = n.block("normalise") {
