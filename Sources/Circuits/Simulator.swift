@@ -153,17 +153,8 @@ public final class Simulator {
         return out
     }
 
-    public func togglesByKind() -> [CellKind: Int] {
-        var out: [CellKind: Int] = [:]
-        for c in cellToggles.indices where cellToggles[c] + internalToggles[c] > 0 { out[netlist.kinds[c], default: 0] += cellToggles[c] + internalToggles[c] }
-        return out
-    }
 
     /// Output and internal node toggles together.
     public var totalToggles: Int { cellToggles.reduce(0, +) + internalToggles.reduce(0, +) }
 
-    public func resetToggles() {
-        cellToggles = [Int](repeating: 0, count: cellToggles.count)
-        internalToggles = cellToggles
-    }
 }

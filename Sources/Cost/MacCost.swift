@@ -22,7 +22,7 @@ public struct MacCost: Sendable {
     public static func evaluate(_ configuration: MacConfiguration, codes: [UInt8], activations: [Int8], rows: Int, length: Int,
                                 table: TechnologyTable) throws -> MacCost {
         let circuit = try MacCircuit(configuration)
-        let run = try MacRunner(configuration).run(codes: codes, activations: activations, rows: rows, length: length, mode: .toggles)
+        let run = try MacRunner(configuration).run(codes: codes, activations: activations, rows: rows, length: length, mode: .toggles, circuit: circuit)
         let area = CostModel.area(of: circuit.netlist, table: table)
         let energy = CostModel.energy(of: circuit.netlist, cellToggles: run.cellToggles, internalToggles: run.internalToggles, cycles: run.simulatedUnitCycles, table: table)
         return MacCost(configuration: configuration, area: area, energy: energy, macs: run.macs, unitCycles: run.simulatedUnitCycles,

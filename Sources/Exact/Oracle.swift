@@ -5,13 +5,13 @@ import Formats
 public enum Oracle {
     /// Rounds a non-negative rational `value` to an integer under `rule`, given the sign of the
     /// number it is the magnitude of (directed rules depend on it).
-    static func roundMagnitude(_ value: Rational, negative: Bool, rule: RoundingRule, parityOf: (BigInteger) -> Bool) -> BigInteger {
+    static func roundMagnitude(_ value: Rational, negative: Bool, rule: RoundingRule) -> BigInteger {
         let (n, fraction) = value.floorAndFraction
         if fraction.signum == 0 { return n }
         let half = Rational(1, 2)
         let up: Bool
         switch rule {
-        case .toNearestOrEven: up = fraction > half || (fraction == half && parityOf(n))
+        case .toNearestOrEven: up = fraction > half || (fraction == half && n.isBitSet(0))
         case .toNearestOrAway: up = fraction >= half
         case .towardZero: up = false
         case .down: up = negative
@@ -45,7 +45,7 @@ public enum Oracle {
         let magnitude = value.magnitude
         let quantumExponent = max(magnitude.binaryExponent, format.minExponent) - format.fractionBits
         let scaled = magnitude.timesPowerOfTwo(-quantumExponent)
-        let n = roundMagnitude(scaled, negative: negative, rule: rule) { $0.isBitSet(0) }
+        let n = roundMagnitude(scaled, negative: negative, rule: rule)
         // n · 2^quantumExponent, re-normalised if rounding carried to 2^(fractionBits+1).
         var significand = n
         var exponent = quantumExponent

@@ -39,7 +39,6 @@ public struct MacRunner {
         public var utilization: Double { totalCycles == 0 ? 0 : Double(macs) / Double(configuration.lanes * totalCycles) }
         /// Toggles per block (netlist modes with counting only).
         public var togglesByBlock: [String: Int] = [:]
-        public var togglesByKind: [CellKind: Int] = [:]
         /// Per-cell toggle counts (index = netlist cell), for the energy model.
         public var cellToggles: [Int] = []
         public var internalToggles: [Int] = []
@@ -70,14 +69,18 @@ public struct MacRunner {
         }
     }
 
+    /// `circuit`, when given, must be built from this runner's configuration (a caller that
+    /// already has one — for its VCD signals or its area — avoids building it twice).
     public func run(codes: [UInt8], activations: [Int8], rows: Int, length: Int, mode: Mode,
-                    vcd: VCDWriter? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+                    vcd: VCDWriter? = nil, circuit: MacCircuit? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
         precondition(codes.count == rows * length && activations.count == rows * length)
         var result = Result(results: [Int64](repeating: 0, count: rows), rows: rows, length: length, configuration: configuration)
         if rows == 0 || length == 0 { return result }
         switch mode {
         case .fast: runModel(codes, activations, &result)
-        case .netlist, .toggles: try runNetlist(codes, activations, &result, counting: mode == .toggles, vcd: vcd, progress: progress)
+        case .netlist, .toggles:
+            precondition(circuit.map { $0.configuration == configuration } ?? true, "circuit built for another configuration")
+            try runNetlist(codes, activations, &result, circuit: circuit ?? MacCircuit(configuration), counting: mode == .toggles, vcd: vcd, progress: progress)
         }
         return result
     }
@@ -115,10 +118,9 @@ public struct MacRunner {
         result.simulatedUnitCycles = result.totalCycles
     }
 
-    func runNetlist(_ codes: [UInt8], _ activations: [Int8], _ result: inout Result, counting: Bool,
+    func runNetlist(_ codes: [UInt8], _ activations: [Int8], _ result: inout Result, circuit: MacCircuit, counting: Bool,
                     vcd: VCDWriter?, progress: ((Int, Int) -> Void)?) throws {
         let c = configuration
-        let circuit = try MacCircuit(c)
         let sim = Simulator(circuit.netlist, countsToggles: counting)
         let t = result.transactionsPerRow
         let rows = result.rows, length = result.length
@@ -204,7 +206,6 @@ public struct MacRunner {
         result.simulatedUnitCycles = simulated + depth * min(64, rows)
         if counting {
             result.togglesByBlock = sim.togglesByBlock()
-            result.togglesByKind = sim.togglesByKind()
             result.cellToggles = sim.cellToggles
             result.internalToggles = sim.internalToggles
         }

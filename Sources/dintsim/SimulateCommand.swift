@@ -71,9 +71,9 @@ struct SimulateCommand: ParsableCommand {
             throw CLIError.badInput("\(weights): weight code \(codes[bad]) at row \(bad / max(length, 1)), column \(bad % max(length, 1)) is reserved or out of range for \(c.kind)")
         }
         let runner = try badInput { try MacRunner(c) }
-        let circuit = try badInput { try MacCircuit(c) }
-        let writer = vcd.map { _ in VCDWriter(signals: circuit.netlist.signals, instance: 0) }
-        let result = try runner.run(codes: codes, activations: acts, rows: rows, length: length, mode: mode, vcd: writer) { done, total in
+        let circuit = mode == .fast ? nil : try badInput { try MacCircuit(c) }
+        let writer = vcd.flatMap { _ in circuit.map { VCDWriter(signals: $0.netlist.signals, instance: 0) } }
+        let result = try runner.run(codes: codes, activations: acts, rows: rows, length: length, mode: mode, vcd: writer, circuit: circuit) { done, total in
             if total >= 16 && (done % max(1, total / 10) == 0 || done == total) {
                 FileHandle.standardError.write(Data("simulate: \(done)/\(total) rounds of 64 rows\n".utf8))
             }

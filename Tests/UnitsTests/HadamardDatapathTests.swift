@@ -63,7 +63,7 @@ import Units
             }
         }
         #expect(wrong == 0, "G \(g) \(architecture): \(wrong) outputs differ")
-        #expect(d.outputs.allSatisfy { $0.count == 5 + g.trailingZeroBitCount })
+        #expect(d.outputWidth == 5 + g.trailingZeroBitCount && d.outputs.allSatisfy { $0.count == d.outputWidth })
         #expect(sim.totalToggles > 0)
     }
 }
