@@ -25,15 +25,16 @@ let package = Package(
         .target(name: "Quantization", dependencies: ["Formats"]),
         .target(name: "Workloads", dependencies: ["Formats"]),
         .target(name: "Circuits"),
-        .target(name: "TAHQuant", dependencies: ["Formats"]),
+        .target(name: "TAHQuant", dependencies: ["Formats", "Exact"]),
         .target(name: "Units", dependencies: ["Circuits", "Formats", "TAHQuant"]),
         .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads"]),
         .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats"], resources: [.copy("Resources/nangate45.json")]),
         .target(name: "TensorIO", dependencies: ["Formats"]),
+        .target(name: "Vectors", dependencies: ["Units", "TAHQuant", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),
         .executableTarget(
             name: "dintsim",
             dependencies: [
-                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant",
+                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant", "Vectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Deterministic, seeded property checking with shrinking, shared by the test targets.
@@ -49,5 +50,7 @@ let package = Package(
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "PropertyChecking", "Formats"]),
         .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking", "TAHQuant", "Cost"]),
         .testTarget(name: "CLITests", dependencies: ["dintsim"]),
+        .testTarget(name: "VectorsTests", dependencies: ["Vectors", "Units", "Formats", "TensorIO", "TAHQuant"]),
+        .testTarget(name: "RTLTests", dependencies: ["Units", "Circuits"]),
     ]
 )

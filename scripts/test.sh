@@ -2,6 +2,6 @@
 # Runs every test: the README's test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh iverilog verilator yosys make
 swift build --build-tests
 swift test

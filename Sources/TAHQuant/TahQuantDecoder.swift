@@ -6,31 +6,40 @@ public enum TahQuantDecoder {
     /// Decodes to the output format's bit patterns (row-major [tokens, channels]).
     public static func decodeBits(_ t: TahQuantTensor, output: BinaryFloatFormat = .fp32) -> [UInt32] {
         let g = t.configuration.tileSize
-        let c = Hadamard.inverseSquareRoot(g)
         var out = [UInt32](repeating: 0, count: t.codes.count)
-        var w = [Int64](repeating: 0, count: g)
+        var scratch = [Int64](repeating: 0, count: g)
         for index in 0..<t.tileCount {
             let base = index * g
-            let s = BinaryFloatFormat.fp16.decode(UInt32(t.scales[index]))
-            let z = BinaryFloatFormat.fp16.decode(UInt32(t.zeros[index]))
-            if !t.flagged[index] {
-                // s·q + z is exact in binary64 (both terms are multiples of 2^-24 below 2^21).
-                for i in 0..<g { out[base + i] = output.encode(s * Double(t.codes[base + i]) + z) }
-                continue
-            }
-            // Integer butterfly on the codes, then a_i = s·(Hq)_i + [i = 0]·G·z (exact in binary64:
-            // multiples of 2^-24 below 2^27), then y_i = a_i · c_G rounded once.
-            for i in 0..<g { w[i] = Int64(t.codes[base + i]) }
-            Hadamard.transform(&w)
-            for i in 0..<g {
-                let a = s * Double(w[i]) + (i == 0 ? z * Double(g) : 0)
-                out[base + i] = output.encode(productRoundedToOdd(a, c))
-            }
-            // Undo the pivot swap.
-            let p = Int(t.pivots[index])
-            out.swapAt(base, base + p)
+            decodeTile(codes: t.codes[base..<(base + g)], flagged: t.flagged[index], pivot: Int(t.pivots[index]),
+                       scale: t.scales[index], zero: t.zeros[index], output: output, into: &out, at: base, scratch: &scratch)
         }
         return out
+    }
+
+    /// One tile: G codes with their flag, pivot and FP16 scale/zero bit patterns → G output bit
+    /// patterns written at `out[offset...]`. `scratch` holds G integers (reused across tiles).
+    public static func decodeTile(codes: ArraySlice<UInt8>, flagged: Bool, pivot: Int, scale: UInt16, zero: UInt16,
+                                  output: BinaryFloatFormat, into out: inout [UInt32], at base: Int, scratch w: inout [Int64]) {
+        let g = codes.count
+        let s = BinaryFloatFormat.fp16.decode(UInt32(scale))
+        let z = BinaryFloatFormat.fp16.decode(UInt32(zero))
+        if !flagged {
+            // s·q + z is exact in binary64 (both terms are multiples of 2^-24 below 2^21).
+            for (i, q) in codes.enumerated() { out[base + i] = output.encode(s * Double(q) + z) }
+            return
+        }
+        // Integer butterfly on the codes, then a_i = s·(Hq)_i + [i = 0]·G·z (exact in binary64:
+        // multiples of 2^-24 below 2^27), then y_i = a_i · c_G rounded once.
+        let c = Hadamard.inverseSquareRoot(g)
+        if w.count != g { w = [Int64](repeating: 0, count: g) }
+        for (i, q) in codes.enumerated() { w[i] = Int64(q) }
+        Hadamard.transform(&w)
+        for i in 0..<g {
+            let a = s * Double(w[i]) + (i == 0 ? z * Double(g) : 0)
+            out[base + i] = output.encode(productRoundedToOdd(a, c))
+        }
+        // Undo the pivot swap.
+        out.swapAt(base, base + pivot)
     }
 
     /// Decoded values as Double (exact values of the output format).

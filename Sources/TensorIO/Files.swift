@@ -20,32 +20,12 @@ public enum Files {
         }
     }
 
-    /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed to
-    /// disk, then renamed over `path`. A process killed at any point leaves either the old file
-    /// (or none) or the complete new one, never a truncated file.
+    /// Writes `bytes` to `path` atomically (see `AtomicFileWriter`): a process killed at any point
+    /// leaves either the old file (or none) or the complete new one, never a truncated file.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TensorIOError.io("\(path): cannot create a file in \(directory) (\(String(cString: strerror(errno))))") }
-        var ok = false
-        defer {
-            if !ok { unlink(temporary) }
-        }
-        var written = 0
-        let failure: String? = bytes.withUnsafeBytes { buffer -> String? in
-            while written < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
-                if n < 0 { if errno == EINTR { continue }; return String(cString: strerror(errno)) }
-                written += n
-            }
-            return nil
-        }
-        if let failure { close(fd); throw TensorIOError.io("\(path): write failed (\(failure))") }
-        guard fsync(fd) == 0, close(fd) == 0 else { throw TensorIOError.io("\(path): flush failed (\(String(cString: strerror(errno))))") }
-        guard rename(temporary, path) == 0 else { throw TensorIOError.io("\(path): rename failed (\(String(cString: strerror(errno))))") }
-        ok = true
+        let writer = try AtomicFileWriter(path: path)
+        try writer.write(bytes)
+        try writer.commit()
     }
 
     /// Writes several files so that none is written unless all could be prepared: each goes to
@@ -74,5 +54,72 @@ public enum Files {
 
     public static func writeNpy(_ array: NpyArray, to path: String) throws {
         try writeAtomically(NpyCodec.encode(array), to: path)
+    }
+}
+
+/// A file written in pieces to a temporary name in the destination directory, flushed to disk,
+/// then renamed over the destination by `commit()`. Until then the destination is untouched;
+/// a writer dropped without `commit()` removes its temporary file. Keeps a running SHA-256 of
+/// what it wrote, so a streamed file's checksum costs no second read.
+public final class AtomicFileWriter {
+    public let path: String
+    private let temporary: String
+    private var fd: Int32
+    private var buffer = [UInt8]()
+    private var hasher = SHA256()
+    private var committed = false
+    public private(set) var bytesWritten = 0
+
+    public init(path: String) throws {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw TensorIOError.io("\(path): cannot create a file in \(directory) (\(String(cString: strerror(errno))))") }
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    deinit {
+        if !committed {
+            if fd >= 0 { close(fd) }
+            unlink(temporary)
+        }
+    }
+
+    public func write<C: Collection>(_ bytes: C) throws where C.Element == UInt8 {
+        hasher.update(bytes)
+        buffer.append(contentsOf: bytes)
+        bytesWritten += bytes.count
+        if buffer.count >= 1 << 16 { try flushBuffer() }
+    }
+
+    public func write(_ text: String) throws { try write(Array(text.utf8)) }
+
+    private func flushBuffer() throws {
+        var written = 0
+        let failure: String? = buffer.withUnsafeBytes { raw -> String? in
+            while written < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 { if errno == EINTR { continue }; return String(cString: strerror(errno)) }
+                written += n
+            }
+            return nil
+        }
+        buffer.removeAll(keepingCapacity: true)
+        if let failure { throw TensorIOError.io("\(path): write failed (\(failure))") }
+    }
+
+    /// Flushes, syncs and renames into place; returns the SHA-256 of the contents.
+    @discardableResult
+    public func commit() throws -> String {
+        try flushBuffer()
+        let synced = fsync(fd) == 0
+        let closed = close(fd) == 0
+        fd = -1
+        guard synced, closed else { throw TensorIOError.io("\(path): flush failed (\(String(cString: strerror(errno))))") }
+        guard rename(temporary, path) == 0 else { throw TensorIOError.io("\(path): rename failed (\(String(cString: strerror(errno))))") }
+        committed = true
+        return hasher.finalizeHex()
     }
 }

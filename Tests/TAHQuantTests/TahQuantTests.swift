@@ -24,23 +24,6 @@ import Workloads
         return x
     }
 
-    /// The decoder's value for element i of a tile, evaluated exactly with rationals from the spec:
-    /// unflagged s·qᵢ + z; flagged (s·Σⱼ H[i][j]·qⱼ + [i = 0]·G·z) × c_G, H[i][j] = (−1)^popcount(i & j).
-    static func exactTile(_ t: TahQuantTensor, tile index: Int) -> [Rational] {
-        let g = t.configuration.tileSize
-        let s = Oracle.value(ofBits: UInt32(t.scales[index]), format: .fp16)!
-        let z = Oracle.value(ofBits: UInt32(t.zeros[index]), format: .fp16)!
-        let q = (0..<g).map { Int(t.codes[index * g + $0]) }
-        if !t.flagged[index] { return q.map { s * Rational($0) + z } }
-        let c = Rational(exactly: Hadamard.inverseSquareRoot(g))!
-        var y = (0..<g).map { i -> Rational in
-            let hq = (0..<g).reduce(0) { $0 + ((i & $1).nonzeroBitCount % 2 == 0 ? q[$1] : -q[$1]) }
-            return (s * Rational(hq) + (i == 0 ? z * Rational(g) : .zero)) * c
-        }
-        y.swapAt(0, Int(t.pivots[index]))
-        return y
-    }
-
     @Test(arguments: TahQuantConfiguration.tileSizes, [BinaryFloatFormat.fp32, .bf16, .fp16])
     func decoderEqualsTheExactSpec(g: Int, output: BinaryFloatFormat) throws {
         let tokens = 24, channels = 4 * g
@@ -51,7 +34,7 @@ import Workloads
         let bits = TahQuantDecoder.decodeBits(t, output: output)
         var wrong = 0
         for index in 0..<t.tileCount {
-            for (i, v) in Self.exactTile(t, tile: index).enumerated() where Oracle.encode(v, as: output) != bits[index * g + i] { wrong += 1 }
+            for (i, v) in TahQuantExactDecoder.tile(t, index: index).enumerated() where Oracle.encode(v, as: output) != bits[index * g + i] { wrong += 1 }
         }
         #expect(wrong == 0, "G \(g) \(output): \(wrong) elements differ from the exact evaluation")
     }

@@ -1,0 +1,111 @@
+import Foundation
+import Formats
+import TensorIO
+import Units
+
+/// A vector directory's manifest, read strictly.
+public struct VectorManifest {
+    public let unit: VectorUnit
+    public let level: Int
+    public let seed: UInt64
+    public let count: Int
+    public let shard: Shard
+    public let lines: Int
+    public let files: [String: String]
+    public let categoryLines: [String: Int]
+    public let flagCounts: [String: Int]
+
+    public init(directory: String) throws {
+        let path = directory + "/" + VectorFiles.manifest
+        let bytes = try Files.read(path)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)), let m = object as? [String: Any] else {
+            throw VectorError.malformed("\(path): not a JSON object")
+        }
+        func field<T>(_ key: String, _ type: T.Type) throws -> T {
+            guard let v = m[key] as? T else { throw VectorError.malformed("\(path): field '\(key)' missing or of the wrong type") }
+            return v
+        }
+        guard try field("format", String.self) == VectorFiles.formatName else { throw VectorError.malformed("\(path): 'format' is not \(VectorFiles.formatName)") }
+        guard try field("format_version", Int.self) == VectorFiles.formatVersion else { throw VectorError.malformed("\(path): unsupported format_version") }
+        let unitName = try field("unit", String.self)
+        let config = try field("configuration", [String: Any].self)
+        func c<T>(_ key: String, _ type: T.Type) throws -> T {
+            guard let v = config[key] as? T else { throw VectorError.malformed("\(path): configuration field '\(key)' missing or of the wrong type") }
+            return v
+        }
+        do {
+            switch unitName {
+            case "int8-mac", "dint-mac":
+                guard let overflow = OverflowRule(rawValue: try c("overflow", String.self)) else { throw VectorError.malformed("\(path): unknown overflow rule") }
+                unit = try MacVectors(MacConfiguration(kind: unitName == "int8-mac" ? .int8 : .dint, lanes: try c("lanes", Int.self),
+                                                       pipelineDepth: try c("pipeline_depth", Int.self), accumulatorWidth: try c("accumulator_width", Int.self),
+                                                       overflow: overflow))
+            case "quantizer":
+                guard let rule = RoundingRule(rawValue: try c("rounding", String.self)) else { throw VectorError.malformed("\(path): unknown rounding rule") }
+                unit = QuantizerVectors(format: try LevelFormat.preset(named: try c("format", String.self)), rule: rule)
+            case "hadamard-decoder":
+                let name = try c("output", String.self)
+                guard let output = BinaryFloatFormat.all.first(where: { $0.name == name }) else { throw VectorError.malformed("\(path): unknown output format '\(name)'") }
+                unit = try DecoderVectors(tileSize: try c("tile_size", Int.self), output: output)
+            default:
+                throw VectorError.malformed("\(path): unknown unit '\(unitName)'")
+            }
+        } catch let e as VectorError { throw e } catch {
+            throw VectorError.malformed("\(path): bad configuration (\(error))")
+        }
+        level = try field("level", Int.self)
+        guard let s = m["seed"] as? NSNumber, s.int64Value >= 0 || s.uint64Value > 0 else { throw VectorError.malformed("\(path): field 'seed' missing") }
+        seed = s.uint64Value
+        count = try field("count", Int.self)
+        shard = try Shard(parsing: try field("shard", String.self))
+        lines = try field("lines", Int.self)
+        let f = try field("files", [String: Any].self)
+        var files = [String: String]()
+        for (name, v) in f {
+            guard let d = v as? [String: Any], let sum = d["sha256"] as? String, sum.count == 64 else { throw VectorError.malformed("\(path): files.\(name) has no sha256") }
+            guard !name.contains("/") else { throw VectorError.malformed("\(path): file name '\(name)' leaves the directory") }
+            files[name] = sum
+        }
+        for required in [VectorFiles.hex, VectorFiles.jsonl] where files[required] == nil { throw VectorError.malformed("\(path): files lacks \(required)") }
+        self.files = files
+        categoryLines = ((m["categories"] as? [String: Any]) ?? [:]).compactMapValues { ($0 as? [String: Any])?["lines"] as? Int }
+        flagCounts = ((m["flag_counts"] as? [String: Any]) ?? [:]).compactMapValues { $0 as? Int }
+    }
+}
+
+/// Reads a text file line by line without holding it whole (vector files can be large).
+final class LineReader {
+    let path: String
+    private let handle: FileHandle
+    private var buffer = [UInt8]()
+    private var position = 0
+    private var eof = false
+    private(set) var lineNumber = 0
+
+    init(path: String) throws {
+        guard let h = FileHandle(forReadingAtPath: path) else { throw VectorError.malformed("\(path): cannot be read") }
+        self.path = path; handle = h
+    }
+    deinit { try? handle.close() }
+
+    /// The next line without its newline, or nil at the end.
+    func next() throws -> Substring? {
+        while true {
+            if let nl = buffer[position...].firstIndex(of: 10) {
+                let line = String(decoding: buffer[position..<nl], as: UTF8.self)
+                position = nl + 1
+                lineNumber += 1
+                return Substring(line.hasSuffix("\r") ? String(line.dropLast()) : line)
+            }
+            if eof {
+                guard position < buffer.count else { return nil }
+                let line = String(decoding: buffer[position...], as: UTF8.self)
+                position = buffer.count; lineNumber += 1
+                return Substring(line)
+            }
+            buffer.removeFirst(position); position = 0
+            let chunk = (try? handle.read(upToCount: 1 << 20)) ?? nil
+            if let chunk, !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { eof = true }
+        }
+    }
+}
