@@ -22,10 +22,10 @@ import Units
 
     static func scratch() -> String { NSTemporaryDirectory() + "dintsim-rtl-\(UUID().uuidString)" }
 
-    @Test func referenceRTLPassesEveryMacVectorSet() throws {
+    @Test func referenceRTLPassesEveryMacAndDecoderVectorSet() throws {
         let r = try Self.make("sim", build: Self.scratch())
         #expect(r.status == 0, "\(r.output)")
-        #expect(r.output.components(separatedBy: " passed, 0 failed").count - 1 == 3, "\(r.output)")
+        #expect(r.output.components(separatedBy: " passed, 0 failed").count - 1 == 6, "\(r.output)")
     }
 
     @Test func aOneBitFaultInTheRTLFailsTheVectors() throws {
