@@ -31,11 +31,9 @@ public struct MacVectors: VectorUnit {
         }
         self.mac = mac
         var best = (p: 0, n: 0, pp: (UInt64(0), UInt64(0)), np: (UInt64(0), UInt64(0)))
-        let format = self.format
-        func value(_ c: UInt64) -> Int { format.map { $0.decodeHalfSteps(UInt8(c)) } ?? Int(Int8(truncatingIfNeeded: UInt8(c))) }
-        for c in 0..<UInt64(1 << mac.weightWidth) where !(format?.reserved[Int(c)] ?? false) {
+        for c in 0..<UInt64(1 << mac.weightWidth) where !Self.isReserved(c, format) {
             for a in 0..<UInt64(256) {
-                let v = value(c) * Int(Int8(truncatingIfNeeded: UInt8(a)))
+                let v = Self.weightValue(c, format) * Int(Int8(truncatingIfNeeded: UInt8(a)))
                 if v > best.p { best.p = v; best.pp = (c, a) }
                 if v < best.n { best.n = v; best.np = (c, a) }
             }
@@ -76,10 +74,11 @@ public struct MacVectors: VectorUnit {
 
     /// A weight code's value in product units (int8: the value; dINT: half-steps), written from
     /// the format definitions rather than taken from the MAC configuration's table.
-    func weightValue(_ code: UInt64) -> Int {
+    static func weightValue(_ code: UInt64, _ format: LevelFormat?) -> Int {
         if let format { return format.decodeHalfSteps(UInt8(code)) }
         return Int(Int8(truncatingIfNeeded: UInt8(code)))
     }
+    func weightValue(_ code: UInt64) -> Int { Self.weightValue(code, format) }
 
     /// Weight codes that deserve a line of their own (top, bottom, ±1, denormal, reserved, ones/zeros).
     var boundaryWeights: [UInt64] {
@@ -88,7 +87,8 @@ public struct MacVectors: VectorUnit {
     }
     static let boundaryActivations: [UInt64] = [0x00, 0x01, 0x02, 0x7f, 0x7e, 0x80, 0x81, 0xff, 0xfe, 0x40, 0xc0, 0x55, 0xaa, 0x0f, 0xf0]
 
-    func isReserved(_ code: UInt64) -> Bool { format?.reserved[Int(code)] ?? false }
+    static func isReserved(_ code: UInt64, _ format: LevelFormat?) -> Bool { format?.reserved[Int(code)] ?? false }
+    func isReserved(_ code: UInt64) -> Bool { Self.isReserved(code, format) }
     /// The code whose value is one product unit (int8 1; dINT's +½ denormal = 1 half-step).
     var unitCode: UInt64 { format.map { f in UInt64((0..<16).first { f.decodeHalfSteps(UInt8($0)) == 1 }!) } ?? 1 }
 
@@ -241,7 +241,7 @@ public struct MacVectors: VectorUnit {
         return x.map { v in
             guard scale > 0 else { return UInt64(format.zeroCode) }
             let code = s.code(atIndex: s.select(Double(v), scale: scale).index)
-            return UInt64(code) & UInt64(mac.weightWidth == 8 || format.bitWidth == 8 ? 0xff : 0xf)
+            return UInt64(code)
         }
     }
 
