@@ -5,6 +5,18 @@ import PackageDescription
 //   Formats ─► Exact (GMP oracle)
 //   Formats ─► Quantization, Workloads
 //   TensorIO (files) ─► dintsim (CLI) ◄─ Quantization, Workloads, Exact
+// Nehalem-level x86-64 (2008 on: POPCNT, SSE4.2) so that toggle counting's popcount is one instruction
+// instead of a dozen; the simulator's hot loop is mostly popcounts (docs/performance.md).
+#if arch(x86_64)
+let cpu: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "nehalem"])]
+#else
+let cpu: [SwiftSetting] = []
+#endif
+let speed = cpu
+// The netlist simulator is optimized in debug builds too: the test suite simulates millions of
+// gate-cycles, and its unoptimized closures would make `swift test` minutes slower.
+let kernel = cpu + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "dintsim",
     products: [
@@ -22,10 +34,10 @@ let package = Package(
         .systemLibrary(name: "CGMP", pkgConfig: "gmp", providers: [.apt(["libgmp-dev"])]),
         .target(name: "Formats"),
         .target(name: "Exact", dependencies: ["CGMP", "Formats"]),
-        .target(name: "Quantization", dependencies: ["Formats"]),
+        .target(name: "Quantization", dependencies: ["Formats"], swiftSettings: speed),
         .target(name: "Workloads", dependencies: ["Formats"]),
-        .target(name: "Circuits"),
-        .target(name: "TAHQuant", dependencies: ["Formats", "Exact"]),
+        .target(name: "Circuits", swiftSettings: kernel),
+        .target(name: "TAHQuant", dependencies: ["Formats", "Exact"], swiftSettings: speed),
         .target(name: "Units", dependencies: ["Circuits", "Formats", "TAHQuant"]),
         .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads"]),
         .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats"], resources: [.copy("Resources/nangate45.json")]),

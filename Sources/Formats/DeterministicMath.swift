@@ -26,6 +26,28 @@ public enum DeterministicMath {
         return Double(e) * ln2 + 2 * sum
     }
 
+    /// Two logarithms at once: lane for lane the same IEEE operations as `log`, so the results
+    /// are bit-identical to it (tested); SIMD halves the cost of its 16 divisions.
+    public static func log(_ x: SIMD2<Double>) -> SIMD2<Double> {
+        precondition(x[0] > 0 && x[0].isFinite && x[1] > 0 && x[1].isFinite, "log of a non-positive or non-finite value")
+        var m = SIMD2(x[0].significand, x[1].significand)
+        var e = SIMD2(Double(Int(x[0].exponent)), Double(Int(x[1].exponent)))
+        let big = m .> 1.414_213_562_373_095_1
+        m.replace(with: m / 2, where: big)
+        e.replace(with: e + 1, where: big)
+        let t = (m - 1) / (m + 1)
+        let t2 = t * t
+        var term = t
+        var sum = SIMD2<Double>(repeating: 0)
+        var k = SIMD2<Double>(repeating: 1)
+        for _ in 0..<16 {
+            sum += term / k
+            term *= t2
+            k += 2
+        }
+        return e * ln2 + 2 * sum
+    }
+
     public static func log10(_ x: Double) -> Double { log(x) / 2.302_585_092_994_045_7 }
 }
 

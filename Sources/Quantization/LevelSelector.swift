@@ -13,6 +13,8 @@ public struct LevelSelector: Sendable {
     @usableFromInline let tieUp: [Bool]       // per gap j (levels j, j+1): does a tie go up?
     /// Clip bounds in quarter-steps: half an outer gap beyond the outermost levels.
     @usableFromInline let clipHigh: Double, clipLow: Double
+    /// Nearest rules only: the decision by quotient (see `selectNearest`).
+    @usableFromInline let nearest: NearestTable?
 
     public init(format: LevelFormat, rule: RoundingRule) {
         self.format = format
@@ -26,6 +28,75 @@ public struct LevelSelector: Sendable {
         tieUp = (0..<max(0, l.count - 1)).map { j in
             rule == .toNearestOrAway || rule == .toNearestOrEven
                 ? LevelFormat.tieWinner(l[j], l[j + 1], rule: rule) == l[j + 1] : false
+        }
+        nearest = (rule == .toNearestOrEven || rule == .toNearestOrAway) && n > 1 ? NearestTable(levels: l, tieUp: tieUp) : nil
+    }
+
+    /// The nearest-rule decision as a table lookup on the quotient q = 4x / s, which is 2w in
+    /// quarter-steps; gap j's midpoint is the integer M_j = L_j + L_{j+1} there (never 0, since 0
+    /// is a level). q is one correctly rounded binary64 division of two binary32-derived values,
+    /// and that rounding cannot move q onto or across an integer M with |M| ≥ 1: were q not
+    /// already that integer, |q − M| ≥ 2^−27·|M| (a 24-bit numerator and denominator), far
+    /// above binary64's 2^−53. So floor(q) and "q is that integer" are exact, and
+    ///   index = #{j: M_j < q}  + (q = M_j and ties go up in gap j).
+    /// Both terms are tabulated per integer k = floor(q), clamped to [M_min − 1, M_max + 1].
+    /// The tests compare this path with `select` and with the GMP oracle.
+    @usableFromInline struct NearestTable: Sendable {
+        @usableFromInline let low: Int, lowD: Double, highD: Double
+        /// #{M_j ≤ k} (q not an integer) and #{M_j < k} + tie-up (q = k), at k − low.
+        @usableFromInline let between: [UInt16], atInteger: [UInt16]
+
+        init(levels l: [Int], tieUp: [Bool]) {
+            let m = (0..<(l.count - 1)).map { l[$0] + l[$0 + 1] }
+            low = m.first! - 1
+            let high = m.last! + 1
+            lowD = Double(low); highD = Double(high)
+            // One sweep over k (the midpoints are strictly increasing): j = #{M_j < k}.
+            var between = [UInt16](), atInteger = [UInt16]()
+            var j = 0
+            for k in low...high {
+                while j < m.count && m[j] < k { j += 1 }
+                let isMidpoint = j < m.count && m[j] == k
+                between.append(UInt16(j + (isMidpoint ? 1 : 0)))
+                atInteger.append(UInt16(j + (isMidpoint && tieUp[j] ? 1 : 0)))
+            }
+            self.between = between
+            self.atInteger = atInteger
+        }
+    }
+
+    /// Index into the sorted levels for a nearest rule; same result as `select` (precondition as
+    /// there, and the rule must be toNearestOrEven or toNearestOrAway).
+    public func selectNearest(_ x: Double, scale s: Double) -> Int {
+        withNearestTables { $0.index(x, scale: s) }
+    }
+
+    /// The nearest-rule tables as raw pointers, for loops over many elements.
+    public struct NearestTables {
+        let low: Int, lowD: Double, highD: Double
+        let between: UnsafePointer<UInt16>, atInteger: UnsafePointer<UInt16>
+        public let codes: UnsafePointer<UInt8>, halfSteps: UnsafePointer<Double>
+
+        @inline(__always)
+        public func index(_ x: Double, scale s: Double) -> Int {
+            let q = 4 * x / s
+            let k = min(max(q.rounded(.down), lowD), highD)
+            let i = Int(k) - low
+            return Int(q == k ? atInteger[i] : between[i])
+        }
+    }
+
+    public func withNearestTables<R>(_ body: (NearestTables) throws -> R) rethrows -> R {
+        let t = nearest!
+        return try t.between.withUnsafeBufferPointer { b in
+            try t.atInteger.withUnsafeBufferPointer { a in
+                try codes.withUnsafeBufferPointer { c in
+                    try levels.withUnsafeBufferPointer { l in
+                        try body(NearestTables(low: t.low, lowD: t.lowD, highD: t.highD, between: b.baseAddress!, atInteger: a.baseAddress!,
+                                               codes: c.baseAddress!, halfSteps: l.baseAddress!))
+                    }
+                }
+            }
         }
     }
 

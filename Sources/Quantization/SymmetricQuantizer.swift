@@ -108,10 +108,10 @@ public struct SymmetricQuantizer: Sendable {
                 result.scales.withUnsafeMutableBufferPointer { scales in
                     groupStatistics.withUnsafeMutableBufferPointer { stats in
                         // Each group writes only its own codes, scale and statistics slot.
-                        let shared = DisjointWrites(x: x, codes: codes, scales: scales, stats: stats)
+                        let shared = Shared(DisjointWrites(x: x, codes: codes, scales: scales, stats: stats))
                         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                             for g in stride(from: chunk, to: runs.count, by: chunks) {
-                                (shared.scales[g], shared.stats[g]) = quantizeGroup(shared.x, shared.codes, start: runs[g].start, length: runs[g].length)
+                                (shared.value.scales[g], shared.value.stats[g]) = quantizeGroup(shared.value.x, shared.value.codes, start: runs[g].start, length: runs[g].length)
                             }
                         }
                     }
@@ -123,7 +123,7 @@ public struct SymmetricQuantizer: Sendable {
     }
 
     /// Buffers shared by the parallel group loop; sound because groups touch disjoint elements.
-    struct DisjointWrites: @unchecked Sendable {
+    struct DisjointWrites {
         let x: UnsafeBufferPointer<Float>
         let codes: UnsafeMutableBufferPointer<UInt8>
         let scales: UnsafeMutableBufferPointer<Float>
@@ -141,6 +141,36 @@ public struct SymmetricQuantizer: Sendable {
         let last = format.sortedLevels.count - 1
         var stats = QuantizationStatistics()
         stats.elementCount = length
+        if selector.nearest != nil && nonFinite == .error && s != 0 {
+            // Every input is finite (checked by the caller) and the rule is nearest: the
+            // table decision, with the same statistics arithmetic as the general loop below.
+            var nonzero = 0, underflow = 0, clipped = 0, squaredError = 0.0, squaredSignal = 0.0
+            selector.withNearestTables { table in
+                // clip iff 4x ≥ clipHigh·s or 4x ≤ clipLow·s, as LevelSelector.isClipped.
+                let clipHigh = selector.clipHigh * sd, clipLow = selector.clipLow * sd
+                for i in start..<(start + length) {
+                    let xd = Double(x[i])
+                    let index = table.index(xd, scale: sd)
+                    codes[i] = table.codes[index]
+                    let fourX = 4 * xd
+                    if fourX >= clipHigh || fourX <= clipLow { clipped += 1 }
+                    let dequantized = table.halfSteps[index] * 0.5 * sd
+                    // Branch-free counts: about a third of LLM weights underflow, at random.
+                    let isNonzero = xd != 0 ? 1 : 0
+                    nonzero &+= isNonzero
+                    underflow &+= isNonzero & (dequantized == 0 ? 1 : 0)
+                    let err = xd - dequantized
+                    squaredError += err * err
+                    squaredSignal += xd * xd
+                }
+            }
+            stats.nonzeroCount = nonzero
+            stats.underflowCount = underflow
+            stats.clipCount = clipped
+            stats.sumSquaredError = squaredError
+            stats.sumSquaredSignal = squaredSignal
+            return (s, stats)
+        }
         for i in start..<(start + length) {
             // Non-finite inputs reach here only under .zero or .saturate: they are quantized as 0
             // (or forced to an extreme level) and stay out of the non-zero count and error sums.

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Formats
 
 /// The decode arithmetic of docs/tahquant.md, element by element: every value is the exact
@@ -7,11 +9,21 @@ public enum TahQuantDecoder {
     public static func decodeBits(_ t: TahQuantTensor, output: BinaryFloatFormat = .fp32) -> [UInt32] {
         let g = t.configuration.tileSize
         var out = [UInt32](repeating: 0, count: t.codes.count)
-        var scratch = [Int64](repeating: 0, count: g)
-        for index in 0..<t.tileCount {
-            let base = index * g
-            decodeTile(codes: t.codes[base..<(base + g)], flagged: t.flagged[index], pivot: Int(t.pivots[index]),
-                       scale: t.scales[index], zero: t.zeros[index], output: output, into: &out, at: base, scratch: &scratch)
+        // Tiles are independent: decode them on all cores, each worker into its own tile buffer,
+        // copied to the tile's own slots.
+        let tiles = t.tileCount
+        let workers = max(1, min(tiles, ProcessInfo.processInfo.activeProcessorCount * 4))
+        out.withUnsafeMutableBufferPointer { buffer in
+            let shared = Shared(buffer)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var scratch = [Int64](repeating: 0, count: g), one = [UInt32](repeating: 0, count: g)
+                for index in stride(from: w, to: tiles, by: workers) {
+                    let base = index * g
+                    decodeTile(codes: t.codes[base..<(base + g)], flagged: t.flagged[index], pivot: Int(t.pivots[index]),
+                               scale: t.scales[index], zero: t.zeros[index], output: output, into: &one, at: 0, scratch: &scratch)
+                    for i in 0..<g { shared.value[base + i] = one[i] }
+                }
+            }
         }
         return out
     }

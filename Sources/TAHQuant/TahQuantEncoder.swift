@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Formats
 
 /// TAH-Quant parameters (arXiv 2506.01352 and its public code; our decisions in
@@ -86,68 +88,132 @@ public enum TahQuantEncoder {
                                tileBits: [UInt8](repeating: 3, count: tokens * tilesPerToken), flagged: [Bool](repeating: false, count: tokens * tilesPerToken),
                                pivots: [UInt8](repeating: 0, count: tokens * tilesPerToken), scales: [UInt16](repeating: 0, count: tokens * tilesPerToken),
                                zeros: [UInt16](repeating: 0, count: tokens * tilesPerToken), codes: [UInt8](repeating: 0, count: values.count))
+        // Entropy of every token (tile), on all cores: each is computed alone, in index order.
+        let runLength = c.allocation == .token ? channels : g
+        let runs = values.count / runLength
+        var entropies = [Double](repeating: 0, count: runs)
+        let workers = min(runs, ProcessInfo.processInfo.activeProcessorCount * 4)
+        values.withUnsafeBufferPointer { x in
+            entropies.withUnsafeMutableBufferPointer { h in
+                let shared = Shared((x: x, entropies: h))
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    var scratch = [Double](repeating: 0, count: runLength)
+                    for r in stride(from: w, to: runs, by: workers) {
+                        shared.value.entropies[r] = entropy(shared.value.x, start: r * runLength, count: runLength, scratch: &scratch)
+                    }
+                }
+            }
+        }
         // Bit allocation by entropy, per sequence.
         for sequence in 0..<sequences {
             let firstToken = sequence * tokensPerSequence
             switch c.allocation {
             case .token:
-                let entropies = (0..<tokensPerSequence).map { entropy(values, start: (firstToken + $0) * channels, count: channels) }
-                for (k, isInt4) in topShare(entropies, share: c.int4Share).enumerated() where isInt4 {
+                let share = topShare(Array(entropies[firstToken..<(firstToken + tokensPerSequence)]), share: c.int4Share)
+                for (k, isInt4) in share.enumerated() where isInt4 {
                     for j in 0..<tilesPerToken { t.tileBits[(firstToken + k) * tilesPerToken + j] = 4 }
                 }
             case .tile:
                 let firstTile = firstToken * tilesPerToken, count = tokensPerSequence * tilesPerToken
-                let entropies = (0..<count).map { entropy(values, start: (firstTile + $0) * g, count: g) }
-                for (k, isInt4) in topShare(entropies, share: c.int4Share).enumerated() where isInt4 { t.tileBits[firstTile + k] = 4 }
+                for (k, isInt4) in topShare(Array(entropies[firstTile..<(firstTile + count)]), share: c.int4Share).enumerated() where isInt4 {
+                    t.tileBits[firstTile + k] = 4
+                }
             }
         }
-        var tile = [Double](repeating: 0, count: g)
-        for index in 0..<t.tileCount {
-            let base = index * g
-            for i in 0..<g { tile[i] = Double(values[base + i]) }
-            // Outlier: largest magnitude (first on ties) ≥ τ × second largest, and non-zero.
-            var pivot = 0
-            for i in 1..<g where abs(tile[i]) > abs(tile[pivot]) { pivot = i }
-            var second = 0.0
-            for i in 0..<g where i != pivot { second = max(second, abs(tile[i])) }
-            let m1 = abs(tile[pivot])
-            if m1 > 0 && m1 >= c.tau * second {
-                t.flagged[index] = true
-                t.pivots[index] = UInt8(pivot)
-                tile.swapAt(0, pivot)
-                Hadamard.transform(&tile)
-                let inverseRoot = Hadamard.inverseSquareRoot(g)
-                for i in 0..<g { tile[i] *= inverseRoot }
+        // Tiles are independent: encode them on all cores, each writing only its own slots.
+        let tileCount = t.tileCount
+        let tileWorkers = min(tileCount, ProcessInfo.processInfo.activeProcessorCount * 4)
+        let firstFailure = Locked(Int.max)
+        values.withUnsafeBufferPointer { x in
+        t.tileBits.withUnsafeBufferPointer { bits in
+        t.flagged.withUnsafeMutableBufferPointer { flagged in
+        t.pivots.withUnsafeMutableBufferPointer { pivots in
+        t.scales.withUnsafeMutableBufferPointer { scales in
+        t.zeros.withUnsafeMutableBufferPointer { zeros in
+        t.codes.withUnsafeMutableBufferPointer { codes in
+            let out = Shared(TileOutputs(x: x, bits: bits, flagged: flagged, pivots: pivots, scales: scales, zeros: zeros, codes: codes))
+            DispatchQueue.concurrentPerform(iterations: tileWorkers) { w in
+                var tile = [Double](repeating: 0, count: g)
+                for index in stride(from: w, to: tileCount, by: tileWorkers) where !encodeTile(index, g: g, tau: c.tau, out.value, &tile) {
+                    firstFailure.update { $0 = min($0, index) }
+                    break
+                }
             }
-            let levels = Double((1 << Int(t.tileBits[index])) - 1)
-            let lo = tile.min()!, hi = tile.max()!
-            let zero16 = BinaryFloatFormat.fp16.encode(lo)
-            var scale16 = BinaryFloatFormat.fp16.encode((hi - lo) / levels)
-            if scale16 == 0 { scale16 = 1 } // clamped away from 0: the smallest positive FP16, 2^-24
-            guard !BinaryFloatFormat.fp16.isInfinite(zero16), !BinaryFloatFormat.fp16.isInfinite(scale16) else {
-                throw TahQuantError.invalid("tile \(index % tilesPerToken) of token \(index / tilesPerToken): scale or zero point beyond the FP16 range")
-            }
-            t.zeros[index] = UInt16(zero16)
-            t.scales[index] = UInt16(scale16)
-            let z = BinaryFloatFormat.fp16.decode(zero16), s = BinaryFloatFormat.fp16.decode(scale16)
-            for i in 0..<g {
-                let q = ((tile[i] - z) / s).rounded(.toNearestOrEven)
-                t.codes[base + i] = UInt8(min(max(q, 0), levels))
-            }
+        }}}}}}}
+        if firstFailure.value != Int.max {
+            let index = firstFailure.value
+            throw TahQuantError.invalid("tile \(index % tilesPerToken) of token \(index / tilesPerToken): scale or zero point beyond the FP16 range")
         }
         return t
     }
 
+    /// The tile loop's buffers; every worker writes only the slots of its own tiles.
+    struct TileOutputs {
+        let x: UnsafeBufferPointer<Float>
+        let bits: UnsafeBufferPointer<UInt8>
+        let flagged: UnsafeMutableBufferPointer<Bool>
+        let pivots: UnsafeMutableBufferPointer<UInt8>
+        let scales: UnsafeMutableBufferPointer<UInt16>
+        let zeros: UnsafeMutableBufferPointer<UInt16>
+        let codes: UnsafeMutableBufferPointer<UInt8>
+    }
+
+    /// Steps 3–5 of docs/tahquant.md for one tile; false if its scale or zero point is not finite in FP16.
+    static func encodeTile(_ index: Int, g: Int, tau: Double, _ out: TileOutputs, _ tile: inout [Double]) -> Bool {
+        let base = index * g
+        for i in 0..<g { tile[i] = Double(out.x[base + i]) }
+        // Outlier: largest magnitude (first on ties) ≥ τ × second largest, and non-zero.
+        var pivot = 0
+        for i in 1..<g where abs(tile[i]) > abs(tile[pivot]) { pivot = i }
+        var second = 0.0
+        for i in 0..<g where i != pivot { second = max(second, abs(tile[i])) }
+        let m1 = abs(tile[pivot])
+        if m1 > 0 && m1 >= tau * second {
+            out.flagged[index] = true
+            out.pivots[index] = UInt8(pivot)
+            tile.swapAt(0, pivot)
+            Hadamard.transform(&tile)
+            let inverseRoot = Hadamard.inverseSquareRoot(g)
+            for i in 0..<g { tile[i] *= inverseRoot }
+        }
+        let levels = Double((1 << Int(out.bits[index])) - 1)
+        var lo = tile[0], hi = tile[0]
+        for i in 1..<g { lo = min(lo, tile[i]); hi = max(hi, tile[i]) }
+        let zero16 = BinaryFloatFormat.fp16.encode(lo)
+        var scale16 = BinaryFloatFormat.fp16.encode((hi - lo) / levels)
+        if scale16 == 0 { scale16 = 1 } // clamped away from 0: the smallest positive FP16, 2^-24
+        guard !BinaryFloatFormat.fp16.isInfinite(zero16), !BinaryFloatFormat.fp16.isInfinite(scale16) else { return false }
+        out.zeros[index] = UInt16(zero16)
+        out.scales[index] = UInt16(scale16)
+        let z = BinaryFloatFormat.fp16.decode(zero16), s = BinaryFloatFormat.fp16.decode(scale16)
+        for i in 0..<g {
+            let q = ((tile[i] - z) / s).rounded(.toNearestOrEven)
+            out.codes[base + i] = UInt8(min(max(q, 0), levels))
+        }
+        return true
+    }
+
     /// H = −Σ pᵢ ln pᵢ with pᵢ = |xᵢ| / Σ|xⱼ| (binary64, DeterministicMath.log); 0 for an all-zero run.
-    static func entropy(_ x: [Float], start: Int, count: Int) -> Double {
+    /// The logarithms are taken two at a time (bit-identical to one at a time); the sum stays in
+    /// index order.
+    static func entropy(_ x: UnsafeBufferPointer<Float>, start: Int, count: Int, scratch p: inout [Double]) -> Double {
         var total = 0.0
         for i in start..<(start + count) { total += abs(Double(x[i])) }
         if total == 0 { return 0 }
-        var h = 0.0
+        var n = 0
         for i in start..<(start + count) where x[i] != 0 {
-            let p = abs(Double(x[i])) / total
-            h -= p * DeterministicMath.log(p)
+            p[n] = abs(Double(x[i])) / total
+            n += 1
         }
+        var h = 0.0
+        var k = 0
+        while k + 1 < n {
+            let l = DeterministicMath.log(SIMD2(p[k], p[k + 1]))
+            h -= p[k] * l[0]
+            h -= p[k + 1] * l[1]
+            k += 2
+        }
+        if k < n { h -= p[k] * DeterministicMath.log(p[k]) }
         return h
     }
 
@@ -185,3 +251,4 @@ public enum Hadamard {
         return log2G % 2 == 0 ? power : power * 0x1.6a09e667f3bcdp-1
     }
 }
+

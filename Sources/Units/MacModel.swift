@@ -3,12 +3,14 @@
 public struct MacModel: Sendable {
     public let configuration: MacConfiguration
     /// Transactions in flight between the multiply stage and the accumulator (depth − 1 of them).
-    var inFlight: [(sum: Int64, valid: Bool, clear: Bool)]
-    var head = 0
+    @usableFromInline var inFlight: [(sum: Int64, valid: Bool, clear: Bool)]
+    @usableFromInline var head = 0
+    @usableFromInline var accumulatorRegister: Int64 = 0
+    @usableFromInline var validOutRegister = false
     /// The accumulator register's value (what `acc` shows this cycle).
-    public private(set) var accumulator: Int64 = 0
+    public var accumulator: Int64 { accumulatorRegister }
     /// The `valid_out` register.
-    public private(set) var validOut = false
+    public var validOut: Bool { validOutRegister }
 
     public init(_ configuration: MacConfiguration) throws {
         try configuration.validate()
@@ -24,7 +26,9 @@ public struct MacModel: Sendable {
         step(laneSum: sum, valid: valid, clear: clear)
     }
 
-    /// As `step`, with the lanes' products already summed.
+    /// As `step`, with the lanes' products already summed. (Inlinable: the vector replay's
+    /// inner loop calls it once per simulated cycle.)
+    @inlinable
     public mutating func step(laneSum: Int64, valid: Bool, clear: Bool) {
         var stage = (sum: laneSum, valid: valid, clear: clear)
         if !inFlight.isEmpty {
@@ -32,8 +36,8 @@ public struct MacModel: Sendable {
             head = head + 1 == inFlight.count ? 0 : head + 1
         }
         if stage.valid {
-            accumulator = configuration.accumulate(stage.clear ? 0 : accumulator, stage.sum)
+            accumulatorRegister = configuration.accumulate(stage.clear ? 0 : accumulatorRegister, stage.sum)
         }
-        validOut = stage.valid
+        validOutRegister = stage.valid
     }
 }

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Formats
 
 /// Synthetic weight/activation distributions, generated deterministically from a seed with
@@ -24,10 +26,17 @@ public enum Distribution: String, CaseIterable, Sendable {
     public func sample(rows: Int, columns: Int, seed: UInt64) -> [Float] {
         let random = CounterRandom(seed: seed)
         var out = [Float](repeating: 0, count: rows * columns)
-        for r in 0..<rows {
-            for c in 0..<columns {
-                let k = UInt64(r * columns + c)
-                out[r * columns + c] = Float(draw(random, base: k * Self.uniformsPerDraw, column: c))
+        // Element k depends only on (seed, k): rows are drawn on all cores, same bytes.
+        let workers = max(1, min(rows, ProcessInfo.processInfo.activeProcessorCount * 4))
+        out.withUnsafeMutableBufferPointer { buffer in
+            let slots = Shared(buffer)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for r in stride(from: w, to: rows, by: workers) {
+                    for c in 0..<columns {
+                        let k = UInt64(r * columns + c)
+                        slots.value[r * columns + c] = Float(draw(random, base: k * Self.uniformsPerDraw, column: c))
+                    }
+                }
             }
         }
         return out

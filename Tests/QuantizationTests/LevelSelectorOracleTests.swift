@@ -43,6 +43,11 @@ import PropertyChecking
             let fast = selector.select(Double(c.x), scale: Double(c.scale), draw: c.draw)
             let exact = Oracle.quantize(Double(c.x), scale: Double(c.scale), format: format, rounding: rule, draw: c.draw)
             let fastCode = selector.code(atIndex: fast.index)
+            // The quantizer's table path (nearest rules) must agree too.
+            if rule == .toNearestOrEven || rule == .toNearestOrAway {
+                let table = selector.code(atIndex: selector.selectNearest(Double(c.x), scale: Double(c.scale)))
+                if table != exact.code { return "table path code \(table), oracle \(exact)" }
+            }
             return fastCode == exact.code && fast.saturated == exact.saturated
                 ? nil : "fast code \(fastCode) saturated \(fast.saturated), oracle \(exact)"
         }

@@ -8,10 +8,10 @@ import Units
 @Suite(.serialized) struct RTLTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    static func make(_ target: String, build: String) throws -> (status: Int32, output: String) {
+    static func make(_ target: String, build: String, _ variables: [String] = []) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["make", "-s", "-C", repository + "/rtl-reference", target, "BUILD=\(build)"]
+        p.arguments = ["make", "-s", "-C", repository + "/rtl-reference", target, "BUILD=\(build)"] + variables
         let pipe = Pipe()
         p.standardOutput = pipe; p.standardError = pipe
         try p.run()
@@ -31,6 +31,15 @@ import Units
     @Test func aOneBitFaultInTheRTLFailsTheVectors() throws {
         let r = try Self.make("sim-fault", build: Self.scratch())
         #expect(r.status == 0 && r.output.contains("ok: the vectors catch the fault"), "\(r.output)")
+    }
+
+    /// The Verilator throughput harness (docs/performance.md) builds and passes a MAC set and a
+    /// decoder set, and reports a failure when the RTL is broken.
+    @Test(arguments: ["dint-mac", "hadamard-g8-fp16"])
+    func verilatorHarnessReplaysAVectorSet(set: String) throws {
+        let r = try Self.make("bench-verilator", build: Self.scratch(), ["SET=\(Self.repository)/vectors/\(set)", "REPS=2"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("\"failed\": 0}") && r.output.contains("\"simulator\": \"verilator\""), "\(r.output)")
     }
 
     /// Measured 2026-11: Yosys / netlist = 1.22 (int8-mac), 1.07 (dint-mac), 1.23 (int8-pe16),

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# One command for docs/performance.md: in one run on this machine, on the same inputs,
+#   * the Verilator-compiled rtl-reference MAC/PE and Hadamard decoder vs our cycle models
+#     (each replays the same vector files, every output checked);
+#   * numpy implementations of the dINT4 quantizer and TAH-Quant encoder vs ours (codes compared);
+#   * memcpy bandwidth; then `dintsim bench` for the full figure list.
+# Installs what it needs (Debian: verilator g++ make python3-numpy). Scratch files: .build/performance.
+# Usage: bash scripts/compare-performance.sh [--quick]   (--quick: fewer repetitions, for a smoke run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+QUICK=0; [ "${1:-}" = "--quick" ] && QUICK=1
+bash scripts/install-deps.sh verilator g++ make python3
+python3 -c "import numpy" 2>/dev/null || bash scripts/install-deps.sh python3-numpy
+swift build -c release --product dintsim >&2
+D=$PWD/.build/release/dintsim
+W=$PWD/.build/performance
+R=$W/results
+mkdir -p "$W/vectors" "$R"
+rm -f "$R"/*.json
+
+# Vector sets: two committed, four generated (level 1 exhaustive + level-2 random/LLM-like cases).
+gen() { [ -f "$W/vectors/$1/MANIFEST.json" ] || "$D" vectors generate --out "$W/vectors/$1" "${@:2}" >/dev/null 2>&1; }
+gen int8-mac --unit int8-mac --level 1
+gen int8-pe16 --unit int8-mac --lanes 16 --level 2 --count 2000
+gen dint-pe16 --unit dint-mac --lanes 16 --level 2 --count 2000
+gen hadamard-g64-fp32 --unit hadamard-decoder --tile-size 64 --level 2 --count 2000
+# name:directory:repetitions (about a second of Verilator each)
+SETS="dint-mac:$PWD/vectors/dint-mac:3000 int8-mac:$W/vectors/int8-mac:500 dint-pe16:$W/vectors/dint-pe16:200 int8-pe16:$W/vectors/int8-pe16:80"
+SETS="$SETS hadamard-g16-fp32:$PWD/vectors/hadamard-g16-fp32:200 hadamard-g64-fp32:$W/vectors/hadamard-g64-fp32:20"
+for spec in $SETS; do
+  IFS=: read -r name dir reps <<<"$spec"
+  [ $QUICK = 1 ] && reps=$(( (reps + 19) / 20 ))
+  echo "compare: $name ($reps repetitions)" >&2
+  make -s -C rtl-reference bench-verilator SET="$dir" REPS="$reps" BUILD="$W/rtl" >"$R/$name.verilator.json"
+  for model in fast netlist toggles; do
+    "$D" bench --replay "$dir" --model "$model" --repetitions "$reps" >"$R/$name.$model.json"
+  done
+done
+
+# Quantizers vs numpy on the same files.
+echo "compare: generating the quantizer inputs" >&2
+python3 - "$W" "$QUICK" <<'PY'
+import sys, numpy as np
+w, quick = sys.argv[1], sys.argv[2] == "1"
+rng = np.random.default_rng(2026)
+np.save(f"{w}/weights.npy", rng.laplace(scale=0.5 ** 0.5, size=(4096, 4096)).astype(np.float32))
+b = 2 if quick else 8
+a = rng.standard_normal((b, 2048, 4096), dtype=np.float32)
+a[:, :, rng.choice(4096, 64, replace=False)] *= 20          # outlier channels, as in LLM activations
+np.save(f"{w}/activations.npy", a)
+PY
+echo "compare: numpy" >&2
+python3 scripts/numpy_reference.py --weights "$W/weights.npy" --activations "$W/activations.npy" --out "$W/numpy" --runs 3 >"$R/numpy.json"
+echo "compare: dintsim quantizers" >&2
+"$D" bench --quantizers-only --runs 3 --weights "$W/weights.npy" --activations "$W/activations.npy" --dump "$W/ours" --json "$R/ours-quantizers.json" >/dev/null
+echo "compare: dintsim bench (all figures)" >&2
+if [ $QUICK = 1 ]; then "$D" bench --runs 1 --size 1024 --sequences 1 --json "$R/bench.json" >/dev/null
+else "$D" bench --json "$R/bench.json" >/dev/null; fi
+status=0
+python3 scripts/performance_report.py "$W" >"$W/performance.md" || status=$?
+mv "$W/performance.md" docs/performance.md
+echo "wrote docs/performance.md" >&2
+exit $status
