@@ -49,6 +49,8 @@ let package = Package(
                 "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant", "Vectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // What each libFuzzer harness (Fuzz/, scripts/fuzz.sh) runs; the tests replay its corpus.
+        .target(name: "FuzzTargets", dependencies: ["Formats", "TensorIO", "Cost", "Vectors", "TAHQuant"]),
         // Deterministic, seeded property checking with shrinking, shared by the test targets.
         .target(name: "PropertyChecking", dependencies: ["Formats"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Exact", "PropertyChecking"]),
@@ -64,5 +66,6 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["dintsim"]),
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "Units", "Formats", "TensorIO", "TAHQuant"]),
         .testTarget(name: "RTLTests", dependencies: ["Units", "Circuits"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
     ]
 )

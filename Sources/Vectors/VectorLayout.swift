@@ -75,6 +75,9 @@ public struct VectorLayout: Sendable, Equatable {
     }
 
     /// Parses `_`-joined hex fields for the value indices in `range`; nil names the problem.
+    /// A whole `vectors.hex` line: every field's value, or why the line is malformed.
+    public func parseLine(_ text: Substring) -> Result<[UInt64], VectorError> { parseHex(text, 0..<valueCount) }
+
     func parseHex(_ text: Substring, _ range: Range<Int>) -> Result<[UInt64], VectorError> {
         let parts = text.split(separator: "_", omittingEmptySubsequences: false)
         guard parts.count == range.count else {

@@ -17,7 +17,11 @@ public struct VectorManifest {
 
     public init(directory: String) throws {
         let path = directory + "/" + VectorFiles.manifest
-        let bytes = try Files.read(path)
+        try self.init(manifest: try Files.read(path), path: path)
+    }
+
+    /// Parses a MANIFEST.json's bytes; `path` names it in errors.
+    public init(manifest bytes: [UInt8], path: String) throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)), let m = object as? [String: Any] else {
             throw VectorError.malformed("\(path): not a JSON object")
         }

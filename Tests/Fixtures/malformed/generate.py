@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Writes the malformed-input corpus (docs/testing.md, "Hostile inputs") and cases.json, the
+expected exit code and error text of each, which CLITests/MalformedCorpusTests runs.
+Regenerate: python3 Tests/Fixtures/malformed/generate.py  (standard library only)."""
+import json, os, struct, zlib
+
+here = os.path.dirname(os.path.abspath(__file__))
+cases = []
+
+
+def put(rel, data):
+    path = os.path.join(here, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+    return rel
+
+
+def npy(descr="<f4", shape=(2, 2), data=None, fortran=False, magic=b"\x93NUMPY", version=(1, 0), header=None):
+    h = header if header is not None else "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (
+        descr, "True" if fortran else "False", "(" + "".join(f"{d}, " for d in shape).rstrip(" ") + ")" if len(shape) != 1 else f"({shape[0]},)")
+    pad = (64 - (len(magic) + 4 + len(h) + 1) % 64) % 64
+    h = h + " " * pad + "\n"
+    if data is None:
+        n = 1
+        for d in shape:
+            n *= d
+        data = struct.pack(f"<{n}f", *([1.0] * n)) if descr == "<f4" else b""
+    return magic + bytes(version) + struct.pack("<H", len(h)) + h.encode() + data
+
+
+def case(name, args, error, exit=2):
+    cases.append({"name": name, "args": args, "exit": exit, "error": error})
+
+
+def quantize(f):
+    return ["quantize", "--format", "dint4", "--granularity", "channel", "--input", "{fixtures}/" + f,
+            "--codes-out", "{out}/c.npy", "--scales-out", "{out}/s.npy"]
+
+
+# .npy inputs (quantize reads them)
+case("npy: wrong magic", quantize(put("npy/bad-magic.npy", npy(magic=b"\x93NUMPZ"))), "magic")
+case("npy: absurd shape, tiny file (refused before allocating)", quantize(put("npy/absurd-shape.npy", npy(shape=(1 << 20, 1 << 20), data=b"\0" * 16))), "truncated data")
+case("npy: shape beyond 2^40 elements", quantize(put("npy/too-many-elements.npy", npy(shape=(1 << 30, 1 << 30, 4), data=b""))), "2^40")
+case("npy: negative dimension", quantize(put("npy/negative-dim.npy", npy(header="{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 2), }", data=b""))), "dimension")
+case("npy: big-endian dtype", quantize(put("npy/big-endian.npy", npy(descr=">f4", data=b"\0" * 16))), "dtype '>f4'")
+case("npy: Fortran order", quantize(put("npy/fortran.npy", npy(fortran=True))), "Fortran")
+case("npy: trailing bytes", quantize(put("npy/trailing.npy", npy() + b"\0\0\0\0")), "trailing")
+case("npy: version 9.0", quantize(put("npy/version9.npy", npy(version=(9, 0)))), "version 9.0")
+case("npy: header key not NumPy's", quantize(put("npy/extra-key.npy", npy(header="{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), 'x': 1, }"))), "unexpected header key 'x'")
+case("npy: NaN element", quantize(put("npy/nan.npy", npy(data=struct.pack("<4f", 1, float("nan"), 2, 3)))), "non-finite input nan at flat index 1")
+case("npy: +Inf element", quantize(put("npy/inf.npy", npy(data=struct.pack("<4f", 1, 2, 3, float("inf"))))), "non-finite input inf at flat index 3")
+case("npy: rank 3 where 2-D is needed", quantize(put("npy/rank3.npy", npy(shape=(2, 1, 2)))), "2-D")
+
+# code books (formats --format codebook:FILE)
+def book(rel, text, error, name):
+    case(name, ["formats", "--format", "codebook:{fixtures}/" + put(rel, text)], error)
+book("codebook/not-json.json", "levels: [0, 1]", "JSON", "code book: not JSON")
+book("codebook/count.json", '{"name": "b", "levels": [0, 1, 2]}', "power of two", "code book: 3 levels")
+book("codebook/range.json", '{"name": "b", "levels": [0, 600]}', "600", "code book: level beyond ±512")
+book("codebook/unknown-key.json", '{"name": "b", "levels": [0, 1], "colour": "red"}', "colour", "code book: unknown key")
+book("codebook/fraction.json", '{"name": "b", "levels": [0, 1.5]}', "1.5", "code book: non-integer level")
+book("codebook/no-zero.json", '{"name": "b", "levels": [1, 2]}', "level 0", "code book: no zero level")
+book("codebook/reserved.json", '{"name": "b", "levels": [0, 1], "reserved": [5]}', "reserved", "code book: reserved code out of range")
+
+# technology tables (report --tech FILE)
+with open(os.path.join(here, "../../../Sources/Cost/Resources/nangate45.json")) as f:
+    tech = json.load(f)
+def table(rel, obj_or_text, error, name):
+    text = obj_or_text if isinstance(obj_or_text, str) else json.dumps(obj_or_text)
+    case(name, ["report", "--rows", "8", "--length", "16", "--tech", "{fixtures}/" + put(rel, text), "--json", "{out}/r.json"], error)
+table("technology/not-json.json", "{nand2", "JSON", "technology: not JSON")
+t = json.loads(json.dumps(tech)); t["supply_volts"] = -1
+table("technology/negative-supply.json", t, "supply_volts", "technology: negative supply")
+t = json.loads(json.dumps(tech)); t.pop("nand2_area_um2")
+table("technology/missing-field.json", t, "nand2_area_um2", "technology: missing field")
+
+# .tahq streams (tahquant decode)
+def tahq_header(log2g=4, b=1, s=1, c=16):
+    return b"TAHQ" + struct.pack("<HBBIIIdd", 1, log2g, 0, b, s, c, 0.8, 2.0)
+def with_crc(body):
+    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+def tahq(rel, data, error, name):
+    case(name, ["tahquant", "decode", "--input", "{fixtures}/" + put(rel, data), "--output", "{out}/y.npy"], error)
+tahq("tahq/bad-magic.tahq", b"TAHX" + tahq_header()[4:], "magic", "tahq: wrong magic")
+tahq("tahq/truncated.tahq", tahq_header()[:20], "truncated", "tahq: truncated header")
+tahq("tahq/huge-shape.tahq", with_crc(tahq_header(b=1 << 20, s=1 << 20, c=1 << 20)), "does not fit", "tahq: shape claims more than the stream holds")
+tahq("tahq/bad-tile.tahq", with_crc(tahq_header(log2g=9)), "2^9", "tahq: G = 512")
+# One INT3 tile of 16 codes, scale 1.0, zero 0, then a wrong checksum.
+tahq("tahq/bad-crc.tahq", tahq_header() + b"\0\0" + struct.pack("<HH", 0x3C00, 0) + b"\0" * 6 + b"\xde\xad\xbe\xef", "CRC", "tahq: CRC mismatch")
+
+# TAH-Quant encoder inputs
+case("tahquant encode: channels not a multiple of G",
+     ["tahquant", "encode", "--input", "{fixtures}/" + put("npy/channels20.npy", npy(shape=(4, 20))), "--output", "{out}/a.tahq", "--tile", "16"], "multiple of")
+case("tahquant encode: G not a power of two",
+     ["tahquant", "encode", "--input", "{fixtures}/npy/channels20.npy", "--output", "{out}/a.tahq", "--tile", "12"], "12")
+
+# MAC simulation inputs
+def u8(shape, values):
+    return npy(descr="|u1", shape=shape, data=bytes(values))
+def i8(shape, values):
+    return npy(descr="|i1", shape=shape, data=bytes(v & 0xFF for v in values))
+put("npy/acts-2x4.npy", i8((2, 4), [1, 2, 3, 4, -1, -2, -3, -4]))
+def simulate(name, weights, extra, error):
+    case(name, ["simulate", "--unit", "dint-mac", "--weights", "{fixtures}/" + weights, "--activations", "{fixtures}/npy/acts-2x4.npy"] + extra, error)
+simulate("simulate: reserved dINT code 1000 in the weights", put("npy/reserved-code.npy", u8((2, 4), [1, 2, 8, 3, 0, 1, 2, 3])), [], "reserved")
+simulate("simulate: code wider than 4 bits", put("npy/wide-code.npy", u8((2, 4), [1, 2, 17, 3, 0, 1, 2, 3])), [], "17")
+simulate("simulate: accumulator width 80", "npy/reserved-code.npy", ["--acc-width", "80"], "accumulator width 80")
+simulate("simulate: zero lanes", "npy/reserved-code.npy", ["--lanes", "0"], "lanes")
+
+# vector sets and dumps
+os.makedirs(os.path.join(here, "vectors"), exist_ok=True)
+put("vectors/not-json/MANIFEST.json", "[1, 2")
+case("vectors verify: manifest not JSON", ["vectors", "verify", "{fixtures}/vectors/not-json"], "not a JSON object")
+put("dump/garbled.dump", "zz_1\n")
+case("check: dump line not hex", ["check", "--vectors", "{repository}/vectors/dint-mac", "--dump", "{fixtures}/dump/garbled.dump"], "hex digits")
+put("dump/extra-field.dump", "0000_0_1\n")
+case("check: dump line with an extra field", ["check", "--vectors", "{repository}/vectors/dint-mac", "--dump", "{fixtures}/dump/extra-field.dump"], "fields")
+
+with open(os.path.join(here, "cases.json"), "w") as f:
+    json.dump(cases, f, indent=1, ensure_ascii=False)
+    f.write("\n")
+print(f"{len(cases)} cases")
