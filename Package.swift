@@ -5,17 +5,17 @@ import PackageDescription
 //   Formats ─► Exact (GMP oracle)
 //   Formats ─► Quantization, Workloads
 //   TensorIO (files) ─► dintsim (CLI) ◄─ Quantization, Workloads, Exact
-// Nehalem-level x86-64 (2008 on: POPCNT, SSE4.2) so that toggle counting's popcount is one instruction
-// instead of a dozen; the simulator's hot loop is mostly popcounts (docs/performance.md).
+// `speed`: Nehalem-level x86-64 (2008 on: POPCNT, SSE4.1/4.2) for the hot modules, so that toggle
+// counting's popcount and the quantizers' rounding are one instruction each (docs/performance.md).
+// Unsafe flags are fine in this root package; SwiftPM would refuse them in a dependency.
 #if arch(x86_64)
-let cpu: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "nehalem"])]
+let speed: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "nehalem"])]
 #else
-let cpu: [SwiftSetting] = []
+let speed: [SwiftSetting] = []
 #endif
-let speed = cpu
-// The netlist simulator is optimized in debug builds too: the test suite simulates millions of
-// gate-cycles, and its unoptimized closures would make `swift test` minutes slower.
-let kernel = cpu + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+// `kernel`: the netlist simulator is optimized in debug builds too; the test suite simulates
+// millions of gate-cycles, and its unoptimized closures would make `swift test` minutes slower.
+let kernel = speed + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "dintsim",
