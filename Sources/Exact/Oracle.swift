@@ -21,26 +21,36 @@ public enum Oracle {
         return up ? n + BigInteger(1) : n
     }
 
-    /// The exact value of a float bit pattern, computed from the IEEE-754 field definitions with
+    /// The exact value of a float bit pattern, computed from the field definitions with
     /// rationals only (independent of `BinaryFloatFormat.decode`); nil for NaN and ±∞.
     public static func value(ofBits bits: UInt32, format: BinaryFloatFormat) -> Rational? {
-        let sign = (bits >> UInt32(format.exponentBits + format.fractionBits)) & 1
-        let biased = Int((bits >> UInt32(format.fractionBits)) & ((1 << UInt32(format.exponentBits)) - 1))
-        let fraction = Int(bits & ((1 << UInt32(format.fractionBits)) - 1))
-        if biased == (1 << format.exponentBits) - 1 { return nil }
+        let e = format.exponentBits, f = format.fractionBits
+        let sign = format.isSigned ? (bits >> UInt32(e + f)) & 1 : 0
+        let biased = Int((bits >> UInt32(f)) & ((1 << UInt32(e)) - 1))
+        let fraction = Int(bits & ((1 << UInt32(f)) - 1))
+        let topBinade = biased == (1 << e) - 1
+        switch format.specials {
+        case .infinityAndNaN: if topBinade { return nil }
+        case .nanOnly: if topBinade && fraction == (1 << f) - 1 { return nil }
+        case .none: break
+        }
         // Normal: 2^(e − bias) · (1 + f / 2^F); subnormal: 2^(1 − bias) · (f / 2^F).
-        let leading = biased == 0 ? 0 : 1
-        let exponent = (biased == 0 ? 1 : biased) - format.bias
-        let significand = Rational(leading) + Rational(fraction).timesPowerOfTwo(-format.fractionBits)
+        let subnormal = biased == 0 && format.hasSubnormals
+        let exponent = (subnormal ? 1 : biased) - format.bias
+        let significand = Rational(subnormal ? 0 : 1) + Rational(fraction).timesPowerOfTwo(-f)
         let magnitude = significand.timesPowerOfTwo(exponent)
         return sign == 1 ? -magnitude : magnitude
     }
 
-    /// `value` correctly rounded to `format` under `rule`, as the format's bit pattern.
-    /// Overflow follows IEEE 754 (see `BinaryFloatFormat.encode`).
-    public static func encode(_ value: Rational, as format: BinaryFloatFormat, rounding rule: RoundingRule = .toNearestOrEven) -> UInt32 {
+    /// `value` correctly rounded to `format` under `rule`, as the format's bit pattern; overflow,
+    /// unsigned and zero-less formats as in `BinaryFloatFormat.encode`. Formats of ≤ 8 bits are
+    /// rounded by a scan over every code's exact value; wider (IEEE) ones through the quantum
+    /// 2^(max(e, emin) − F).
+    public static func encode(_ value: Rational, as format: BinaryFloatFormat, rounding rule: RoundingRule = .toNearestOrEven,
+                              saturating: Bool = false) -> UInt32 {
         let negative = value.signum < 0
         let signBit: UInt32 = negative ? format.signMask : 0
+        if format.bitWidth <= 8 { return encodeByScan(value, as: format, rounding: rule, saturating: saturating) }
         if value.signum == 0 { return 0 }
         let magnitude = value.magnitude
         let quantumExponent = max(magnitude.binaryExponent, format.minExponent) - format.fractionBits
@@ -57,11 +67,53 @@ public enum Oracle {
         let isNormal = s >= 1 << format.fractionBits
         let overflow = exponent + format.fractionBits > format.maxExponent
         if overflow {
-            return format.overflowBits(negative: negative, rule: rule)
+            return format.overflowBits(negative: negative, rule: rule, saturating: saturating)
         }
         let biased = isNormal ? exponent + format.fractionBits + format.bias : 0
         let fraction = UInt32(s) & format.fractionMask
         return signBit | (UInt32(biased) << UInt32(format.fractionBits)) | fraction
+    }
+
+    /// Rounding by inspection: the two codes whose exact values bracket |value| (one ulp of the
+    /// top binade past the largest finite value stands for "overflow"), the rule picks one; a
+    /// nearest-rule tie goes to the code with a 0 last bit.
+    static func encodeByScan(_ value: Rational, as format: BinaryFloatFormat, rounding rule: RoundingRule, saturating: Bool) -> UInt32 {
+        let negative = value.signum < 0
+        let signBit: UInt32 = negative ? format.signMask : 0
+        if negative && !format.isSigned { return format.nanBits! }
+        var magnitudes: [(code: UInt32, value: Rational)] = []
+        for code in UInt32(0)..<UInt32(format.codeCount) where code & format.signMask == 0 {
+            if let v = Oracle.value(ofBits: code, format: format) { magnitudes.append((code, v)) }
+        }
+        magnitudes.sort { $0.value < $1.value }
+        let top = magnitudes.last!
+        let beyond = (code: top.code + 1, value: top.value + Rational(1).timesPowerOfTwo(format.maxExponent - format.fractionBits))
+        magnitudes.append(beyond)
+        let v = value.magnitude
+        if v <= magnitudes[0].value { return signBit | magnitudes[0].code } // zero, or below a zero-less format's smallest
+        var j = 0
+        while magnitudes[j + 1].value <= v { j += 1; if j + 1 == magnitudes.count { break } }
+        let chosen: (code: UInt32, value: Rational)
+        if magnitudes[j].value == v || j + 1 == magnitudes.count {
+            chosen = magnitudes[j]
+        } else {
+            let lo = magnitudes[j], hi = magnitudes[j + 1]
+            let up: Bool
+            switch rule {
+            case .toNearestOrEven, .toNearestOrAway:
+                let mid = (lo.value + hi.value) / Rational(2)
+                if v != mid { up = v > mid } else { up = rule == .toNearestOrAway || lo.code & 1 == 1 }
+            case .towardZero: up = false
+            case .down: up = negative
+            case .up: up = !negative
+            case .stochastic: preconditionFailure("stochastic rounding is not defined for float encoding")
+            }
+            chosen = up ? hi : lo
+        }
+        if chosen.code == beyond.code && chosen.value == beyond.value || chosen.value > top.value {
+            return format.overflowBits(negative: negative, rule: rule, saturating: saturating)
+        }
+        return signBit | chosen.code
     }
 
     /// The outcome of quantizing one value to a level format.

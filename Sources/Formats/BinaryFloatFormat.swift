@@ -1,45 +1,106 @@
-/// An IEEE-754-style binary floating-point format with `exponentBits` and `fractionBits`
-/// (implicit leading one, subnormals, infinities, NaN): FP32, FP16 and BF16 are instances.
+/// The one parameterized minifloat codec: sign (optional) | biased exponent | fraction, implicit
+/// leading one for normals. IEEE-754 interchange formats (FP32, FP16, BF16: subnormals, ±∞, NaN)
+/// and the OCP formats (E2M1: all codes finite; E4M3: only S.1111.111 is NaN; UE8M0: unsigned,
+/// no zero, no subnormals, 0xFF is NaN) are instances.
 ///
-/// Encoding rounds correctly from binary64 (every FP32/FP16/BF16 value is exactly a Double, and
-/// a Double input is rounded once, never via an intermediate format).
+/// Encoding rounds correctly from binary64 (every value of these formats is exactly a Double,
+/// and a Double input is rounded once, never via an intermediate format).
 public struct BinaryFloatFormat: Sendable, Hashable, CustomStringConvertible {
+    /// Which codes are not finite numbers.
+    public enum Specials: String, Sendable, Hashable {
+        /// IEEE 754: the all-ones exponent holds ±∞ (fraction 0) and NaN (fraction ≠ 0).
+        case infinityAndNaN = "±∞ and NaN"
+        /// OCP "FN": no infinity; only the all-ones code (exponent and fraction) is NaN, the rest
+        /// of the all-ones exponent binade is finite.
+        case nanOnly = "NaN only"
+        /// Every code is a finite number (E2M1).
+        case none = "none"
+    }
+
     public let name: String
     public let exponentBits: Int
     public let fractionBits: Int
+    public let isSigned: Bool
+    public let specials: Specials
+    /// Biased exponent 0 holds subnormals (and zero). Without them it is an ordinary binade:
+    /// the format has no zero (UE8M0).
+    public let hasSubnormals: Bool
 
-    public init(name: String, exponentBits: Int, fractionBits: Int) {
-        precondition((2...11).contains(exponentBits) && (1...52).contains(fractionBits)
+    public init(name: String, exponentBits: Int, fractionBits: Int, isSigned: Bool = true,
+                specials: Specials = .infinityAndNaN, hasSubnormals: Bool = true) {
+        precondition((1...11).contains(exponentBits) && (0...52).contains(fractionBits)
                      && exponentBits + fractionBits <= 31, "unsupported float shape")
+        precondition(specials != .infinityAndNaN || fractionBits >= 1, "IEEE specials need a fraction bit")
+        precondition(hasSubnormals || fractionBits == 0, "only fraction-less formats may lack subnormals")
         self.name = name
         self.exponentBits = exponentBits
         self.fractionBits = fractionBits
+        self.isSigned = isSigned
+        self.specials = specials
+        self.hasSubnormals = hasSubnormals
     }
 
     public static let fp32 = BinaryFloatFormat(name: "fp32", exponentBits: 8, fractionBits: 23)
     public static let fp16 = BinaryFloatFormat(name: "fp16", exponentBits: 5, fractionBits: 10)
     public static let bf16 = BinaryFloatFormat(name: "bf16", exponentBits: 8, fractionBits: 7)
+    /// The IEEE formats the Hadamard decode path works in.
     public static let all: [BinaryFloatFormat] = [.fp32, .fp16, .bf16]
 
+    /// OCP MX v1.0 FP4 element: values 0, ±½, ±1, ±1½, ±2, ±3, ±4, ±6.
+    public static let e2m1 = BinaryFloatFormat(name: "e2m1", exponentBits: 2, fractionBits: 1, specials: .none)
+    /// OCP FP8 E4M3 (the NVFP4 block scale): largest finite 448, NaN at S.1111.111, no ∞.
+    public static let e4m3 = BinaryFloatFormat(name: "e4m3", exponentBits: 4, fractionBits: 3, specials: .nanOnly)
+    /// OCP MX E8M0 (the MXFP4 block scale): 2^(e − 127) for e = 0…254, 0xFF NaN.
+    public static let ue8m0 = BinaryFloatFormat(name: "ue8m0", exponentBits: 8, fractionBits: 0, isSigned: false,
+                                                specials: .nanOnly, hasSubnormals: false)
+    /// The OCP microscaling formats.
+    public static let microscaling: [BinaryFloatFormat] = [.e2m1, .e4m3, .ue8m0]
+    /// Every float format, in the order `dintsim formats` lists them.
+    public static let presets: [BinaryFloatFormat] = all + microscaling
+
     public var description: String { name }
-    public var bitWidth: Int { 1 + exponentBits + fractionBits }
+    public var bitWidth: Int { (isSigned ? 1 : 0) + exponentBits + fractionBits }
+    public var codeCount: Int { 1 << bitWidth }
     public var bias: Int { (1 << (exponentBits - 1)) - 1 }
     /// Exponent of the smallest normal number.
-    public var minExponent: Int { 1 - bias }
+    public var minExponent: Int { hasSubnormals ? 1 - bias : -bias }
     /// Exponent of the largest finite number.
-    public var maxExponent: Int { bias }
-    public var signMask: UInt32 { 1 << UInt32(exponentBits + fractionBits) }
+    public var maxExponent: Int { Int(maxFiniteBits >> UInt32(fractionBits)) - bias }
+    public var signMask: UInt32 { isSigned ? 1 << UInt32(exponentBits + fractionBits) : 0 }
     public var exponentMask: UInt32 { ((1 << UInt32(exponentBits)) - 1) << UInt32(fractionBits) }
     public var fractionMask: UInt32 { (1 << UInt32(fractionBits)) - 1 }
-    /// Bits of +infinity.
-    public var infinityBits: UInt32 { exponentMask }
+    /// Bits of +infinity (IEEE formats only).
+    public var infinityBits: UInt32 {
+        precondition(specials == .infinityAndNaN, "\(name) has no infinity")
+        return exponentMask
+    }
     /// Bits of the largest finite positive number.
-    public var maxFiniteBits: UInt32 { exponentMask - 1 }
-    /// Bits of the canonical quiet NaN (positive).
-    public var quietNaNBits: UInt32 { exponentMask | (1 << UInt32(fractionBits - 1)) }
+    public var maxFiniteBits: UInt32 {
+        switch specials {
+        case .infinityAndNaN: return exponentMask - 1
+        case .nanOnly: return (exponentMask | fractionMask) - 1
+        case .none: return exponentMask | fractionMask
+        }
+    }
+    /// Bits of the canonical quiet NaN (positive), or nil for a format without NaN.
+    public var nanBits: UInt32? {
+        switch specials {
+        case .infinityAndNaN: return exponentMask | (1 << UInt32(fractionBits - 1))
+        case .nanOnly: return exponentMask | fractionMask
+        case .none: return nil
+        }
+    }
+    /// Bits of the canonical quiet NaN of an IEEE format.
+    public var quietNaNBits: UInt32 { nanBits! }
 
-    public func isNaN(_ bits: UInt32) -> Bool { bits & exponentMask == exponentMask && bits & fractionMask != 0 }
-    public func isInfinite(_ bits: UInt32) -> Bool { bits & ~signMask == exponentMask }
+    public func isNaN(_ bits: UInt32) -> Bool {
+        switch specials {
+        case .infinityAndNaN: return bits & exponentMask == exponentMask && bits & fractionMask != 0
+        case .nanOnly: return bits & ~signMask == exponentMask | fractionMask
+        case .none: return false
+        }
+    }
+    public func isInfinite(_ bits: UInt32) -> Bool { specials == .infinityAndNaN && bits & ~signMask == exponentMask }
 
     /// The exact value of `bits` (low `bitWidth` bits) as a Double.
     public func decode(_ bits: UInt32) -> Double {
@@ -47,9 +108,11 @@ public struct BinaryFloatFormat: Sendable, Hashable, CustomStringConvertible {
         let e = Int((bits & exponentMask) >> UInt32(fractionBits))
         let f = Int(bits & fractionMask)
         let magnitude: Double
-        if e == (1 << exponentBits) - 1 {
-            magnitude = f == 0 ? .infinity : .nan
-        } else if e == 0 {
+        if isNaN(bits) {
+            magnitude = .nan
+        } else if isInfinite(bits) {
+            magnitude = .infinity
+        } else if e == 0 && hasSubnormals {
             magnitude = Double(sign: .plus, exponent: minExponent - fractionBits, significand: Double(f))
         } else {
             magnitude = Double(sign: .plus, exponent: e - bias - fractionBits, significand: Double(f | (1 << fractionBits)))
@@ -58,13 +121,24 @@ public struct BinaryFloatFormat: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `x` rounded to this format under `rule` (stochastic is not defined for floats here).
-    /// Overflow follows IEEE 754: nearest rules give infinity, directed rules the largest finite
-    /// number or infinity depending on direction. NaN becomes the canonical quiet NaN with x's sign.
-    public func encode(_ x: Double, rounding rule: RoundingRule = .toNearestOrEven) -> UInt32 {
+    ///
+    /// Overflow (the rounded magnitude exceeds the largest finite number): with `saturating`, or
+    /// in a format without NaN, the largest finite magnitude. Otherwise IEEE 754 §7.4: nearest
+    /// rules and a directed rule pointing away from zero give ∞ — NaN in a format without ∞ (the
+    /// OCP non-saturating conversion) — and a directed rule pointing toward zero gives the largest
+    /// finite magnitude. ±∞ inputs overflow the same way. NaN becomes the canonical NaN with x's
+    /// sign. Unsigned formats: negative inputs give NaN. Formats without zero (no subnormals):
+    /// magnitudes below the smallest value, zero included, give the smallest value.
+    /// Precondition: x is not NaN / negative when the format has no NaN.
+    public func encode(_ x: Double, rounding rule: RoundingRule = .toNearestOrEven, saturating: Bool = false) -> UInt32 {
         precondition(rule != .stochastic, "stochastic rounding is not defined for float encoding")
         let signBit: UInt32 = x.sign == .minus ? signMask : 0
-        if x.isNaN { return signBit | quietNaNBits }
-        if x.isInfinite { return signBit | infinityBits }
+        if x.isNaN || (!isSigned && x < 0) {
+            guard let nan = nanBits else { preconditionFailure("\(name) cannot encode \(x)") }
+            return signBit | nan
+        }
+        if x.isInfinite { return overflowBits(negative: signBit != 0, rule: rule, saturating: saturating) }
+        if !hasSubnormals && abs(x) < decode(0) { return signBit }
         if x == 0 { return signBit }
         // |x| = m · 2^e with m a 53-bit (or shorter, for subnormal doubles) integer.
         let m = x.significandBitPattern | (x.isNormal ? 1 << 52 : 0)
@@ -73,6 +147,11 @@ public struct BinaryFloatFormat: Sendable, Hashable, CustomStringConvertible {
         // Quantum (weight of the last significand bit) of the result.
         let quantumExponent = max(Int(exponentOfX), minExponent) - fractionBits
         let shift = quantumExponent - e
+        // Exponent field and fraction in one addition: a carry out of the fraction bumps the
+        // exponent. Normal: n ∈ [2^F, 2^(F+1)) supplies the implicit one, which lands on the
+        // exponent field (biased exponent = exponentField + 1). Subnormal: exponentField = 0, n < 2^F.
+        // (Without subnormals the smallest binade has exponentField = −1.)
+        let exponentField = Int64(quantumExponent + fractionBits - (1 - bias))
         var n: UInt64
         var roundUp = false
         if shift <= 0 {
@@ -86,7 +165,10 @@ public struct BinaryFloatFormat: Sendable, Hashable, CustomStringConvertible {
                 let negative = signBit != 0
                 switch rule {
                 case .toNearestOrEven:
-                    roundUp = shift <= 64 && (remainder > half || (remainder == half && kept & 1 == 1))
+                    // The even candidate is the code with a 0 last bit (the last fraction bit;
+                    // for a fraction-less format the exponent's last bit).
+                    let codeDown = (exponentField << Int64(fractionBits)) + Int64(kept)
+                    roundUp = shift <= 64 && (remainder > half || (remainder == half && codeDown & 1 == 1))
                 case .toNearestOrAway:
                     roundUp = shift <= 64 && remainder >= half
                 case .towardZero: roundUp = false
@@ -97,33 +179,41 @@ public struct BinaryFloatFormat: Sendable, Hashable, CustomStringConvertible {
             }
         }
         if roundUp { n += 1 }
-        // Exponent field and fraction in one addition: a carry out of the fraction bumps the exponent.
-        let exponentField = quantumExponent + fractionBits - minExponent
-        // Normal: n ∈ [2^f, 2^(f+1)) supplies the implicit one, which lands on the exponent field
-        // (biased exponent = exponentField + 1). Subnormal: exponentField = 0 and n < 2^f.
-        let bits = (UInt64(exponentField) << UInt64(fractionBits)) + n
-        if bits >= UInt64(infinityBits) {
-            return overflowBits(negative: signBit != 0, rule: rule)
+        let bits = (exponentField << Int64(fractionBits)) + Int64(n)
+        if bits > Int64(maxFiniteBits) {
+            return overflowBits(negative: signBit != 0, rule: rule, saturating: saturating)
         }
         return signBit | UInt32(bits)
     }
 
-    /// The result of an overflow under `rule` (IEEE 754 §7.4): nearest rules give ±∞; directed
-    /// rules give ∞ only in their direction and the largest finite magnitude otherwise.
-    public func overflowBits(negative: Bool, rule: RoundingRule) -> UInt32 {
-        let toInfinity: Bool
+    /// The result of an overflow under `rule` (see `encode`).
+    public func overflowBits(negative: Bool, rule: RoundingRule, saturating: Bool = false) -> UInt32 {
+        let awayFromZero: Bool
         switch rule {
-        case .toNearestOrEven, .toNearestOrAway: toInfinity = true
-        case .towardZero: toInfinity = false
-        case .down: toInfinity = negative
-        case .up: toInfinity = !negative
+        case .toNearestOrEven, .toNearestOrAway: awayFromZero = true
+        case .towardZero: awayFromZero = false
+        case .down: awayFromZero = negative
+        case .up: awayFromZero = !negative
         case .stochastic: preconditionFailure("stochastic rounding is not defined for float encoding")
         }
-        return (negative ? signMask : 0) | (toInfinity ? infinityBits : maxFiniteBits)
+        let sign = negative ? signMask : 0
+        if saturating || !awayFromZero { return sign | maxFiniteBits }
+        switch specials {
+        case .infinityAndNaN: return sign | exponentMask
+        case .nanOnly: return sign | nanBits!
+        case .none: return sign | maxFiniteBits
+        }
     }
 
     /// `decode(encode(x))`.
-    public func round(_ x: Double, rounding rule: RoundingRule = .toNearestOrEven) -> Double {
-        decode(encode(x, rounding: rule))
+    public func round(_ x: Double, rounding rule: RoundingRule = .toNearestOrEven, saturating: Bool = false) -> Double {
+        decode(encode(x, rounding: rule, saturating: saturating))
+    }
+
+    public static func preset(named name: String) throws -> BinaryFloatFormat {
+        guard let f = presets.first(where: { $0.name == name }) else {
+            throw FormatError.unknownName(name, known: presets.map(\.name))
+        }
+        return f
     }
 }

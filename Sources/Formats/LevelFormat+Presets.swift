@@ -21,8 +21,27 @@ extension LevelFormat {
     /// INT8 full range −128…127.
     public static let int8 = twosComplement(name: "int8", bits: 8, reserveMostNegative: false)
 
+    /// FP4: the E2M1 minifloat's codes as a level format, one step = 1.0 (levels 0, ±½, ±1, ±1½,
+    /// ±2, ±3, ±4, ±6). Code 1000 (−0) decodes to 0 and, as a duplicate of 0000, is never produced.
+    public static let fp4 = try! LevelFormat(minifloat: .e2m1, name: "fp4")
+
     /// Every built-in level format, in the order `dintsim formats` lists them.
-    public static let presets: [LevelFormat] = [.dint4, .int4, .int4Symmetric, .uint4, .uint3, .int8Symmetric, .int8]
+    public static let presets: [LevelFormat] = [.dint4, .fp4, .int4, .int4Symmetric, .uint4, .uint3, .int8Symmetric, .int8]
+
+    /// The level format of a signed minifloat of ≤ 8 bits without NaN or ∞ whose values are all
+    /// multiples of ½ (E2M1): level of code c = 2 · decode(c) half-steps, derived from the one
+    /// float codec so the two cannot disagree.
+    public init(minifloat f: BinaryFloatFormat, name: String) throws {
+        guard f.bitWidth <= 8, f.isSigned, f.specials == .none else {
+            throw FormatError.invalid("\(f.name) is not a finite signed minifloat of ≤ 8 bits")
+        }
+        let halfSteps = try (0..<f.codeCount).map { code -> Int in
+            let v = 2 * f.decode(UInt32(code))
+            guard v == v.rounded() else { throw FormatError.invalid("\(f.name): code \(code) is not a multiple of ½") }
+            return Int(v)
+        }
+        try self.init(name: name, bitWidth: f.bitWidth, layout: .minifloat, halfSteps: halfSteps)
+    }
 
     public static func preset(named name: String) throws -> LevelFormat {
         guard let f = presets.first(where: { $0.name == name }) else {

@@ -11,6 +11,8 @@ public struct LevelFormat: Sendable, Hashable, CustomStringConvertible {
         case twosComplement = "two's complement"
         case unsigned
         case codeBook = "code book"
+        /// A minifloat's codes (sign | exponent | fraction), levels = the float values.
+        case minifloat
     }
 
     public let name: String

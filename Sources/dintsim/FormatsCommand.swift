@@ -6,18 +6,18 @@ struct FormatsCommand: ParsableCommand {
         commandName: "formats",
         abstract: "Print the code table (code bits, value in steps) of each number format.")
 
-    @Option(help: "One format: a preset name (dint4, int4, int4-sym, uint4, uint3, int8-sym, int8), codebook:FILE.json, or fp32/fp16/bf16.")
+    @Option(help: "One format: a preset name (dint4, fp4, int4, int4-sym, uint4, uint3, int8-sym, int8), codebook:FILE.json, or a float (fp32, fp16, bf16, e2m1, e4m3, ue8m0).")
     var format: String?
 
     func run() throws {
-        if let name = format, let float = BinaryFloatFormat.all.first(where: { $0.name == name }) {
+        if let name = format, let float = BinaryFloatFormat.presets.first(where: { $0.name == name }) {
             printOut(describe(float))
             return
         }
         let formats = try format.map { [try resolveFormat($0)] } ?? LevelFormat.presets
         var out = ""
         for f in formats { out += table(f) + "\n" }
-        if format == nil { for f in BinaryFloatFormat.all { out += describe(f) + "\n" } }
+        if format == nil { for f in BinaryFloatFormat.presets { out += describe(f) + "\n" } }
         printOut(out)
     }
 
@@ -36,8 +36,9 @@ struct FormatsCommand: ParsableCommand {
     }
 
     func describe(_ f: BinaryFloatFormat) -> String {
-        "## \(f.name): 1 sign, \(f.exponentBits) exponent (bias \(f.bias)), \(f.fractionBits) fraction bits; "
-            + "normal exponents \(f.minExponent)…\(f.maxExponent), subnormals, ±∞, NaN; "
-            + "largest finite \(f.decode(f.maxFiniteBits)), smallest subnormal \(f.decode(1))\n"
+        let smallest = f.hasSubnormals ? "smallest subnormal \(f.decode(1))" : "smallest \(f.decode(0)) (no zero, no subnormals)"
+        return "## \(f.name): \(f.isSigned ? "1 sign" : "unsigned"), \(f.exponentBits) exponent (bias \(f.bias)), \(f.fractionBits) fraction bits; "
+            + "normal exponents \(f.minExponent)…\(f.maxExponent), specials: \(f.specials.rawValue); "
+            + "largest finite \(f.decode(f.maxFiniteBits)), \(smallest)\n"
     }
 }
