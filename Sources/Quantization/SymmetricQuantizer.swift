@@ -47,7 +47,7 @@ public struct SymmetricQuantizer: Sendable {
     public let rounding: RoundingRule
     public let seed: UInt64
     public let nonFinite: NonFinitePolicy
-    let selector: LevelSelector
+    let elementQuantizer: ElementQuantizer
 
     public init(format: LevelFormat, granularity: Granularity, rounding: RoundingRule = .toNearestOrEven,
                 seed: UInt64 = 0, nonFinite: NonFinitePolicy = .error) throws {
@@ -59,7 +59,7 @@ public struct SymmetricQuantizer: Sendable {
         self.rounding = rounding
         self.seed = seed
         self.nonFinite = nonFinite
-        selector = LevelSelector(format: format, rule: rounding)
+        elementQuantizer = ElementQuantizer(selector: LevelSelector(format: format, rule: rounding), seed: seed, nonFinite: nonFinite)
     }
 
     /// The top level in steps, as binary32 (exact: a multiple of ½ of at most 512).
@@ -135,71 +135,6 @@ public struct SymmetricQuantizer: Sendable {
         var maxAbs: Float = 0
         for i in start..<(start + length) where x[i].isFinite { maxAbs = max(maxAbs, abs(x[i])) }
         let s = scale(forMaxMagnitude: maxAbs)
-        let sd = Double(s)
-        let random = CounterRandom(seed: seed)
-        let zeroCode = format.zeroCode
-        let last = format.sortedLevels.count - 1
-        var stats = QuantizationStatistics()
-        stats.elementCount = length
-        if selector.nearest != nil && nonFinite == .error && s != 0 {
-            // Every input is finite (checked by the caller) and the rule is nearest: the
-            // table decision, with the same statistics arithmetic as the general loop below.
-            var nonzero = 0, underflow = 0, clipped = 0, squaredError = 0.0, squaredSignal = 0.0
-            selector.withNearestTables { table in
-                // clip iff 4x ≥ clipHigh·s or 4x ≤ clipLow·s, as LevelSelector.isClipped.
-                let clipHigh = selector.clipHigh * sd, clipLow = selector.clipLow * sd
-                for i in start..<(start + length) {
-                    let xd = Double(x[i])
-                    let index = table.index(xd, scale: sd)
-                    codes[i] = table.codes[index]
-                    let fourX = 4 * xd
-                    if fourX >= clipHigh || fourX <= clipLow { clipped += 1 }
-                    let dequantized = table.halfSteps[index] * 0.5 * sd
-                    // Branch-free counts: about a third of LLM weights underflow, at random.
-                    let isNonzero = xd != 0 ? 1 : 0
-                    nonzero &+= isNonzero
-                    underflow &+= isNonzero & (dequantized == 0 ? 1 : 0)
-                    let err = xd - dequantized
-                    squaredError += err * err
-                    squaredSignal += xd * xd
-                }
-            }
-            stats.nonzeroCount = nonzero
-            stats.underflowCount = underflow
-            stats.clipCount = clipped
-            stats.sumSquaredError = squaredError
-            stats.sumSquaredSignal = squaredSignal
-            return (s, stats)
-        }
-        for i in start..<(start + length) {
-            // Non-finite inputs reach here only under .zero or .saturate: they are quantized as 0
-            // (or forced to an extreme level) and stay out of the non-zero count and error sums.
-            let finite = x[i].isFinite
-            let xd = finite ? Double(x[i]) : 0
-            let forced: Int? = nonFinite == .saturate && x[i].isInfinite ? (x[i] > 0 ? last : 0) : nil
-            if xd != 0 { stats.nonzeroCount += 1 }
-            let index: Int
-            if let forced {
-                index = forced
-                stats.clipCount += 1
-            } else if s == 0 {
-                codes[i] = zeroCode
-                continue
-            } else {
-                let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(i)) : 0
-                let (j, saturated) = selector.select(xd, scale: sd, draw: draw)
-                index = j
-                if saturated && selector.isClipped(xd, scale: sd) { stats.clipCount += 1 }
-            }
-            codes[i] = selector.code(atIndex: index)
-            let dequantized = selector.halfSteps(atIndex: index) * 0.5 * sd
-            if dequantized == 0 && xd != 0 { stats.underflowCount += 1 }
-            if finite {
-                let err = xd - dequantized
-                stats.sumSquaredError += err * err
-                stats.sumSquaredSignal += xd * xd
-            }
-        }
-        return (s, stats)
+        return (s, elementQuantizer.quantize(x, codes, start: start, length: length, scale: Double(s)))
     }
 }

@@ -1,0 +1,143 @@
+import Dispatch
+import Foundation
+import Formats
+
+/// The FP4 block formats: E2M1 elements (`LevelFormat.fp4`), blocks of consecutive elements
+/// along a row (never straddling rows; a row's last block may be shorter), one scale per block.
+public enum BlockFloatScheme: String, CaseIterable, Sendable, Codable {
+    /// OCP MX v1.0 MXFP4: 32-element blocks, UE8M0 scale 2^(⌊log2 max|x|⌋ − 2).
+    case mxfp4
+    /// NVFP4: 16-element blocks, E4M3 scale of max|x| / 6 in units of a per-tensor FP32 scale
+    /// max|x|_tensor / (6 · 448).
+    case nvfp4
+
+    public var defaultBlockSize: Int { self == .mxfp4 ? 32 : 16 }
+    /// The format of the per-block scale codes.
+    public var scaleFormat: BinaryFloatFormat { self == .mxfp4 ? .ue8m0 : .e4m3 }
+    /// Storage per element, block scale included (the FP32 tensor scale is negligible).
+    public func bitsPerElement(blockSize: Int) -> Double { 4 + Double(scaleFormat.bitWidth) / Double(blockSize) }
+}
+
+/// Codes and scales of one block-format quantization.
+public struct BlockQuantizedTensor: Sendable {
+    public let scheme: BlockFloatScheme
+    public let rows: Int
+    public let columns: Int
+    public let blockSize: Int
+    /// E2M1 codes, row-major, rows × columns.
+    public var codes: [UInt8]
+    /// Block scale codes (UE8M0 or E4M3 bits), row-major, rows × blocksPerRow.
+    public var blockScales: [UInt8]
+    /// The per-tensor FP32 scale (NVFP4); 1 for MXFP4.
+    public var tensorScale: Float
+    public var statistics: QuantizationStatistics
+
+    public var blocksPerRow: Int { (columns + blockSize - 1) / blockSize }
+
+    /// The scale of block b (flat index): decode(block code) × tensor scale, exact in binary64.
+    public func elementScale(block b: Int) -> Double { scheme.scaleFormat.decode(UInt32(blockScales[b])) * Double(tensorScale) }
+
+    /// Element (r, c)'s value: E2M1 value × its block's scale (exact).
+    public func dequantized(row r: Int, column c: Int) -> Double {
+        LevelFormat.fp4.decodeSteps(codes[r * columns + c]) * elementScale(block: r * blocksPerRow + c / blockSize)
+    }
+}
+
+/// Quantizes to MXFP4 or NVFP4. Scale rules (docs/quantization.md):
+/// - MXFP4: X = 2^(⌊log2 m⌋ − 2) for a block with max|x| = m > 0 (2 = E2M1's largest exponent),
+///   clamped to UE8M0's 2^−127 … 2^127; m = 0 gives code 0 (2^−127) and zero codes.
+/// - NVFP4: S = fl32(M / 2688) for the tensor's max|x| = M (1 if M = 0; 2^−149 if the division
+///   underflows); block code = E4M3(m / (6·S)) rounded to nearest even, saturating at 448 (the
+///   exact quotient rounded once). The block's element scale is E4M3 value × S.
+/// Each element is the E2M1 level of the exact x / scale under `rounding`, saturating at ±6.
+public struct BlockFloatQuantizer: Sendable {
+    public let scheme: BlockFloatScheme
+    public let blockSize: Int
+    let elements: ElementQuantizer
+
+    public var rounding: RoundingRule { elements.rounding }
+
+    public init(scheme: BlockFloatScheme, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven) throws {
+        let size = blockSize ?? scheme.defaultBlockSize
+        guard size >= 1 else { throw QuantizationError.unsuitableFormat("block size \(size) must be at least 1") }
+        guard rounding != .stochastic else {
+            throw QuantizationError.unsuitableFormat("\(scheme.rawValue) is defined with deterministic rounding only (stochastic is not offered)")
+        }
+        self.scheme = scheme
+        self.blockSize = size
+        elements = ElementQuantizer(selector: LevelSelector(format: .fp4, rule: rounding), seed: 0, nonFinite: .error)
+    }
+
+    /// The largest E2M1 value, 6, and E4M3's, 448.
+    static let elementTop: Float = 6, scaleTop: Float = 448
+
+    /// NVFP4's per-tensor scale for a tensor whose max|x| is `maxAbs`; 1 for MXFP4.
+    public func tensorScale(forMaxMagnitude maxAbs: Float) -> Float {
+        guard scheme == .nvfp4, maxAbs != 0 else { return 1 }
+        let s = maxAbs / (Self.elementTop * Self.scaleTop)
+        return s == 0 ? .leastNonzeroMagnitude : s
+    }
+
+    /// The block scale code for a block whose max|x| is `maxAbs`.
+    public func blockScaleCode(forMaxMagnitude maxAbs: Float, tensorScale: Float) -> UInt8 {
+        switch scheme {
+        case .mxfp4:
+            if maxAbs == 0 { return 0 }
+            let exponent = min(max(Int(maxAbs.exponent) - 2, -127), 127)
+            return UInt8(exponent + 127)
+        case .nvfp4:
+            if maxAbs == 0 { return 0 }
+            // One correctly rounded binary64 division: its result cannot cross or land on an E4M3
+            // rounding boundary unless the exact quotient is on it (docs/quantization.md).
+            let quotient = Double(maxAbs) / (6 * Double(tensorScale))
+            return UInt8(BinaryFloatFormat.e4m3.encode(quotient, rounding: .toNearestOrEven, saturating: true))
+        }
+    }
+
+    /// Quantizes a rows × columns row-major tensor. Every input must be finite.
+    public func quantize(_ values: [Float], rows: Int, columns: Int) throws -> BlockQuantizedTensor {
+        guard rows >= 0, columns >= 0, values.count == rows * columns else {
+            throw QuantizationError.shapeMismatch("\(values.count) values do not form a \(rows) × \(columns) tensor")
+        }
+        if let i = values.firstIndex(where: { !$0.isFinite }) { throw QuantizationError.nonFinite(index: i, value: values[i]) }
+        let perRow = (columns + blockSize - 1) / blockSize
+        var tensorMax: Float = 0
+        for v in values { tensorMax = max(tensorMax, abs(v)) }
+        let s = tensorScale(forMaxMagnitude: tensorMax)
+        var result = BlockQuantizedTensor(scheme: scheme, rows: rows, columns: columns, blockSize: blockSize,
+                                          codes: [UInt8](repeating: 0, count: values.count),
+                                          blockScales: [UInt8](repeating: 0, count: rows * perRow),
+                                          tensorScale: s, statistics: QuantizationStatistics())
+        let blocks = rows * perRow
+        if blocks == 0 { return result }
+        // Blocks are independent; statistics are merged in block order so the sums (and the
+        // output bytes) do not depend on scheduling.
+        var blockStatistics = [QuantizationStatistics](repeating: QuantizationStatistics(), count: blocks)
+        let chunks = min(blocks, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
+        values.withUnsafeBufferPointer { x in
+            result.codes.withUnsafeMutableBufferPointer { codes in
+                result.blockScales.withUnsafeMutableBufferPointer { scales in
+                    blockStatistics.withUnsafeMutableBufferPointer { stats in
+                        // Each block writes only its own codes, scale and statistics slot.
+                        let shared = Shared((x: x, codes: codes, scales: scales, stats: stats))
+                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                            let w = shared.value
+                            for b in stride(from: chunk, to: blocks, by: chunks) {
+                                let start = (b / perRow) * columns + (b % perRow) * blockSize
+                                let length = min(blockSize, columns - (b % perRow) * blockSize)
+                                var blockMax: Float = 0
+                                for i in start..<(start + length) { blockMax = max(blockMax, abs(w.x[i])) }
+                                let code = blockScaleCode(forMaxMagnitude: blockMax, tensorScale: s)
+                                w.scales[b] = code
+                                let scale = scheme.scaleFormat.decode(UInt32(code)) * Double(s)
+                                w.stats[b] = elements.quantize(w.x, w.codes, start: start, length: length, scale: blockMax == 0 ? 0 : scale)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for st in blockStatistics { result.statistics.merge(st) }
+        return result
+    }
+}

@@ -1,0 +1,86 @@
+import Formats
+
+/// Quantizes a run of elements that share one scale to a level format, and measures what that
+/// did: the one element loop behind every scaled quantizer (per-tensor/channel/group symmetric
+/// scaling, and the FP4 block formats).
+struct ElementQuantizer: Sendable {
+    let selector: LevelSelector
+    let seed: UInt64
+    let nonFinite: NonFinitePolicy
+
+    var format: LevelFormat { selector.format }
+    var rounding: RoundingRule { selector.rule }
+
+    /// Codes for x[start ..< start + length] with scale `sd` (0: every code is the zero code),
+    /// written to `codes` at the same indices, and the run's statistics. `sd` must keep the
+    /// selector's decisions exact (see `LevelSelector`): a binary32 value, or for the block
+    /// formats a product with at most 28 significant bits (E4M3 × FP32, or a power of two).
+    func quantize(_ x: UnsafeBufferPointer<Float>, _ codes: UnsafeMutableBufferPointer<UInt8>,
+                  start: Int, length: Int, scale sd: Double) -> QuantizationStatistics {
+        let random = CounterRandom(seed: seed)
+        let zeroIndex = format.sortedLevels.firstIndex(of: 0)!
+        let last = format.sortedLevels.count - 1
+        var stats = QuantizationStatistics()
+        stats.elementCount = length
+        if selector.nearest != nil && nonFinite == .error && sd != 0 {
+            // Every input is finite (checked by the caller) and the rule is nearest: the
+            // table decision, with the same statistics arithmetic as the general loop below.
+            var nonzero = 0, underflow = 0, clipped = 0, squaredError = 0.0, squaredSignal = 0.0
+            selector.withNearestTables { table in
+                // clip iff 4x ≥ clipHigh·s or 4x ≤ clipLow·s, as LevelSelector.isClipped.
+                let clipHigh = selector.clipHigh * sd, clipLow = selector.clipLow * sd
+                for i in start..<(start + length) {
+                    let xd = Double(x[i])
+                    let index = table.index(xd, scale: sd)
+                    codes[i] = table.codes[index]
+                    let fourX = 4 * xd
+                    if fourX >= clipHigh || fourX <= clipLow { clipped += 1 }
+                    let dequantized = table.halfSteps[index] * 0.5 * sd
+                    // Branch-free counts: about a third of LLM weights underflow, at random.
+                    let isNonzero = xd != 0 ? 1 : 0
+                    nonzero &+= isNonzero
+                    underflow &+= isNonzero & (dequantized == 0 ? 1 : 0)
+                    let err = xd - dequantized
+                    squaredError += err * err
+                    squaredSignal += xd * xd
+                }
+            }
+            stats.nonzeroCount = nonzero
+            stats.underflowCount = underflow
+            stats.clipCount = clipped
+            stats.sumSquaredError = squaredError
+            stats.sumSquaredSignal = squaredSignal
+            return stats
+        }
+        for i in start..<(start + length) {
+            // Non-finite inputs reach here only under .zero or .saturate: they are quantized as 0
+            // (or forced to an extreme level) and stay out of the non-zero count and error sums.
+            let finite = x[i].isFinite
+            let xd = finite ? Double(x[i]) : 0
+            let forced: Int? = nonFinite == .saturate && x[i].isInfinite ? (x[i] > 0 ? last : 0) : nil
+            if xd != 0 { stats.nonzeroCount += 1 }
+            let index: Int
+            if let forced {
+                index = forced
+                stats.clipCount += 1
+            } else if sd == 0 {
+                // A zero scale (an all-zero group, or a block scale that underflowed): level 0.
+                index = zeroIndex
+            } else {
+                let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(i)) : 0
+                let (j, saturated) = selector.select(xd, scale: sd, draw: draw)
+                index = j
+                if saturated && selector.isClipped(xd, scale: sd) { stats.clipCount += 1 }
+            }
+            codes[i] = selector.code(atIndex: index)
+            let dequantized = selector.halfSteps(atIndex: index) * 0.5 * sd
+            if dequantized == 0 && xd != 0 { stats.underflowCount += 1 }
+            if finite {
+                let err = xd - dequantized
+                stats.sumSquaredError += err * err
+                stats.sumSquaredSignal += xd * xd
+            }
+        }
+        return stats
+    }
+}

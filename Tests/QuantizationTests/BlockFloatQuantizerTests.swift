@@ -1,0 +1,149 @@
+import Testing
+import Foundation
+import Formats
+import Exact
+import Quantization
+import TensorIO
+import PropertyChecking
+
+/// MXFP4 and NVFP4 against the GMP oracle: every tensor scale, block scale and element code.
+@Suite struct BlockFloatQuantizerTests {
+    /// Independent re-derivation of one quantization with rationals; returns the first mismatch.
+    static func oracleMismatch(_ q: BlockQuantizedTensor, input x: [Float], rule: RoundingRule) -> String? {
+        let tensorMax = x.map { abs($0) }.max() ?? 0
+        var s = Rational(1)
+        if q.scheme == .nvfp4 && tensorMax != 0 {
+            var bits = Oracle.encode(Rational(exactly: Double(tensorMax))! / Rational(2688), as: .fp32)
+            if bits == 0 { bits = 1 } // the documented underflow rule: 2^-149
+            if q.tensorScale.bitPattern != bits { return "tensor scale \(q.tensorScale) vs oracle bits \(bits)" }
+            s = Oracle.value(ofBits: bits, format: .fp32)!
+        } else if q.tensorScale != 1 {
+            return "tensor scale \(q.tensorScale), expected 1"
+        }
+        for r in 0..<q.rows {
+            for b in 0..<q.blocksPerRow {
+                let columns = (b * q.blockSize)..<min(q.columns, (b + 1) * q.blockSize)
+                let block = columns.map { x[r * q.columns + $0] }
+                let m = Rational(exactly: Double(block.map { abs($0) }.max()!))!
+                let code: UInt32
+                if m.signum == 0 {
+                    code = 0
+                } else if q.scheme == .mxfp4 {
+                    code = UInt32(min(max(m.binaryExponent - 2, -127), 127) + 127)
+                } else {
+                    code = Oracle.encode(m / (Rational(6) * s), as: .e4m3, rounding: .toNearestOrEven, saturating: true)
+                }
+                if UInt32(q.blockScales[r * q.blocksPerRow + b]) != code { return "row \(r) block \(b): scale code \(q.blockScales[r * q.blocksPerRow + b]) vs \(code)" }
+                let scale = Oracle.value(ofBits: code, format: q.scheme.scaleFormat)! * s
+                for c in columns {
+                    let v = x[r * q.columns + c]
+                    let expected = m.signum == 0 || scale.signum == 0 ? LevelFormat.fp4.zeroCode
+                        : Oracle.level(of: Rational(exactly: Double(v))! / scale, in: .fp4, rounding: rule).code
+                    if q.codes[r * q.columns + c] != expected { return "(\(r), \(c)) = \(v): code \(q.codes[r * q.columns + c]) vs \(expected)" }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Rows of blocks with a wide spread of magnitudes, zeros, exact E2M1 ties and midpoints of
+    /// the block's own scale, an all-zero block, and a block scale that underflows E4M3.
+    static func tensor(_ s: inout CounterStream, rows: Int, columns: Int, scheme: BlockFloatScheme) -> [Float] {
+        var x = [Float](repeating: 0, count: rows * columns)
+        for r in 0..<rows {
+            let rowScale = Float(sign: .plus, exponent: Generate.int(-30...10, &s), significand: 1)
+            let kind = Generate.int(0...9, &s)
+            for c in 0..<columns {
+                let v: Float
+                switch Generate.int(0...5, &s) {
+                case 0: v = 0
+                case 1:
+                    // k/4 of a power-of-two scale: E2M1 levels, midpoints and ties for MXFP4.
+                    v = Float(Generate.int(0...32, &s)) / 4 * rowScale
+                default: v = Generate.float(exponents: -6...3, &s) * rowScale
+                }
+                x[r * columns + c] = kind == 0 ? 0 : kind == 1 ? v * 0x1p-40 : (Generate.bool(&s) ? -v : v)
+            }
+        }
+        return x
+    }
+
+    @Test(arguments: BlockFloatScheme.allCases, RoundingRule.deterministic)
+    func everyScaleAndCodeEqualsTheOracle(scheme: BlockFloatScheme, rule: RoundingRule) throws {
+        let q = try BlockFloatQuantizer(scheme: scheme, rounding: rule)
+        let report = checkProperty(seed: 0xB10C + UInt64(rule.hashValue & 0xFF), count: 12, generate: { s -> [Int] in
+            [Generate.int(1...6, &s), Generate.int(1...80, &s), Int(s.next() & 0xFFFF)]
+        }) { p in
+            var s = CounterStream(seed: UInt64(p[2]))
+            let x = Self.tensor(&s, rows: p[0], columns: p[1], scheme: scheme)
+            guard let result = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
+            return Self.oracleMismatch(result, input: x, rule: rule)
+        }
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test(arguments: BlockFloatScheme.allCases)
+    func realWeightsEqualTheOracle(scheme: BlockFloatScheme) throws {
+        let a = try Files.readNpy(Fixtures.path("minilm-l1-key-weight.npy"))
+        let (rows, columns) = try a.matrixShape()
+        let x = Array(try a.floatValues().prefix(24 * columns))
+        let q = try BlockFloatQuantizer(scheme: scheme).quantize(x, rows: 24, columns: columns)
+        #expect(Self.oracleMismatch(q, input: x, rule: .toNearestOrEven) == nil)
+        #expect(rows > 24)
+    }
+
+    /// Re-quantizing the dequantized tensor gives the same codes. For MXFP4 the whole path is
+    /// idempotent (the block maximum keeps its power of two); for NVFP4 the block scales can
+    /// move (a block whose largest code is below 6 gets a smaller scale), so the element
+    /// decision is checked with the scales held fixed.
+    @Test(arguments: BlockFloatScheme.allCases, RoundingRule.deterministic)
+    func requantizingIsIdempotent(scheme: BlockFloatScheme, rule: RoundingRule) throws {
+        let q = try BlockFloatQuantizer(scheme: scheme, rounding: rule)
+        var s = CounterStream(seed: 77)
+        let (rows, columns) = (5, 70)
+        let x = Self.tensor(&s, rows: rows, columns: columns, scheme: scheme)
+        let first = try q.quantize(x, rows: rows, columns: columns)
+        // Exact in binary64 (E2M1 × E4M3 × FP32 has at most 30 significant bits); in binary32 too
+        // for MXFP4 (E2M1 × a power of two).
+        let y = (0..<(rows * columns)).map { first.dequantized(row: $0 / columns, column: $0 % columns) }
+        if scheme == .mxfp4 {
+            let second = try q.quantize(y.map { Float($0) }, rows: rows, columns: columns)
+            #expect(second.codes.map { LevelFormat.fp4.decodeHalfSteps($0) } == first.codes.map { LevelFormat.fp4.decodeHalfSteps($0) })
+            #expect(second.blockScales == first.blockScales)
+        }
+        let selector = LevelSelector(format: .fp4, rule: rule)
+        for i in 0..<(rows * columns) {
+            let scale = first.elementScale(block: (i / columns) * first.blocksPerRow + (i % columns) / first.blockSize)
+            guard scale != 0 else { continue }
+            #expect(selector.code(atIndex: selector.select(y[i], scale: scale).index) == first.codes[i])
+        }
+    }
+
+    @Test func blocksNeverStraddleRows() throws {
+        for scheme in BlockFloatScheme.allCases {
+            let q = try BlockFloatQuantizer(scheme: scheme)
+            var s = CounterStream(seed: 5)
+            let x = Self.tensor(&s, rows: 3, columns: 37, scheme: .mxfp4)
+            let whole = try q.quantize(x, rows: 3, columns: 37)
+            for r in 0..<3 where scheme == .mxfp4 { // MX block scales depend on the block only
+                let alone = try q.quantize(Array(x[(r * 37)..<((r + 1) * 37)]), rows: 1, columns: 37)
+                #expect(Array(whole.codes[(r * 37)..<((r + 1) * 37)]) == alone.codes)
+                #expect(Array(whole.blockScales[(r * 2)..<((r + 1) * 2)]) == alone.blockScales)
+            }
+            #expect(whole.blocksPerRow == (37 + q.blockSize - 1) / q.blockSize)
+        }
+    }
+
+    @Test func theScaleRulesOnKnownBlocks() throws {
+        // max 7.5 → X = 2^(2 − 2) = 1: 7.5 saturates to 6 (the MX clipping), 5 ties to 4.
+        let mx = try BlockFloatQuantizer(scheme: .mxfp4).quantize([7.5, 5, -0.25, 0.3], rows: 1, columns: 4)
+        #expect(mx.blockScales == [127] && mx.codes == [0b0111, 0b0110, 0, 0b0001])
+        #expect(mx.statistics.underflowCount == 1 && mx.statistics.clipCount == 1)
+        // NVFP4: S = 6/2688 = 1/448, block scale 6/(6·S) = 448 → E4M3 max; elements x / 1 … per unit.
+        let nv = try BlockFloatQuantizer(scheme: .nvfp4).quantize([6, 3, 1.5, -0.5], rows: 1, columns: 4)
+        #expect(nv.tensorScale == Float(6) / 2688 && nv.blockScales == [0x7E])
+        #expect(nv.codes == [0b0111, 0b0101, 0b0011, 0b1001])
+        #expect(throws: QuantizationError.self) { try BlockFloatQuantizer(scheme: .nvfp4, rounding: .stochastic) }
+        #expect(throws: QuantizationError.self) { try BlockFloatQuantizer(scheme: .mxfp4).quantize([1, .nan], rows: 1, columns: 2) }
+    }
+}
