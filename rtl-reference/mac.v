@@ -1,6 +1,6 @@
-// dintsim RTL reference: INT8 MAC, dINT MAC and their N-lane dot-product PEs.
+// dintsim RTL reference: INT8 MAC, dINT MAC, FP4 (E2M1) MAC and their N-lane dot-product PEs.
 // Verilog-2005, synthesizable. Bit-exact with the cycle model of docs/mac.md:
-//   * product units: INT8 w·a; dINT 2w·a ("half-steps", so the denormal ½ is an integer);
+//   * product units: INT8 w·a; dINT and FP4 2w·a ("half-steps", so ½ is an integer);
 //   * DEPTH 1: multiply + tree + accumulate in one cycle; 2: a register after the products;
 //     3: input registers too. A transaction presented in cycle t shows on acc after the edge
 //     ending cycle t + DEPTH − 1;
@@ -9,7 +9,7 @@
 //   * rst (synchronous) clears every register.
 
 module mac #(
-    parameter KIND_DINT = 1,        // 1: dINT4 weights (4-bit codes), 0: INT8 weights
+    parameter KIND      = 1,        // 0: INT8 weights, 1: dINT4 (4-bit codes), 2: FP4 E2M1 (4-bit codes)
     parameter LANES     = 1,
     parameter DEPTH     = 1,        // 1…3
     parameter ACC_W     = 32,       // ≥ product width + ⌈log2 LANES⌉, ≤ 62
@@ -24,8 +24,8 @@ module mac #(
     output reg  [ACC_W-1:0]         acc,
     output reg                      valid_out
 );
-    localparam WW = (KIND_DINT != 0) ? 4 : 8;
-    localparam PW = (KIND_DINT != 0) ? 12 : 16;    // one lane's product width
+    localparam WW = (KIND != 0) ? 4 : 8;
+    localparam PW = (KIND != 0) ? 12 : 16;    // one lane's product width
 
     // ---- optional input registers (DEPTH 3) ----
     reg [LANES*WW-1:0] in_w;
@@ -44,13 +44,15 @@ module mac #(
     wire m_clear = (DEPTH >= 3) ? in_clear : clear;
 
     // ---- multiply stage ----
-    wire [LANES*PW-1:0] prod;     // dINT: one's complement q; INT8: the product
-    wire [LANES-1:0]    neg;      // dINT: the +1 still owed by lane i
+    wire [LANES*PW-1:0] prod;     // dINT/FP4: one's complement q; INT8: the product
+    wire [LANES-1:0]    neg;      // dINT/FP4: the +1 still owed by lane i
     genvar i;
     generate
         for (i = 0; i < LANES; i = i + 1) begin : lane
-            if (KIND_DINT != 0) begin : d
+            if (KIND == 1) begin : d
                 dint_product u (.code(m_w[i*WW +: 4]), .a(m_a[i*8 +: 8]), .q(prod[i*PW +: PW]), .s(neg[i]));
+            end else if (KIND == 2) begin : f
+                fp4_product u (.code(m_w[i*WW +: 4]), .a(m_a[i*8 +: 8]), .q(prod[i*PW +: PW]), .s(neg[i]));
             end else begin : n
                 wire signed [15:0] p = $signed(m_w[i*WW +: 8]) * $signed(m_a[i*8 +: 8]);
                 assign prod[i*PW +: PW] = p;

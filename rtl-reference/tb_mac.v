@@ -5,7 +5,7 @@
 `timescale 1ns/1ps
 module tb_mac;
 `include "layout.vh"
-    localparam WW = KIND_DINT ? 4 : 8;
+    localparam WW = KIND ? 4 : 8;
     reg [LINE_BITS-1:0] mem [0:LINES-1];
     reg [LINE_BITS-1:0] line;
     reg clk = 1'b0, rst = 1'b1, valid = 1'b0, clear = 1'b0;
@@ -17,7 +17,7 @@ module tb_mac;
     reg expected_valid;
     integer i, j, fd, passed = 0, failed = 0;
 
-    mac #(.KIND_DINT(KIND_DINT), .LANES(LANES), .DEPTH(DEPTH), .ACC_W(ACC_W), .SATURATE(SATURATE)) dut (
+    mac #(.KIND(KIND), .LANES(LANES), .DEPTH(DEPTH), .ACC_W(ACC_W), .SATURATE(SATURATE)) dut (
         .clk(clk), .rst(rst), .valid(valid), .clear(clear), .w(w), .a(a), .acc(acc), .valid_out(valid_out));
 
     always #5 clk = ~clk;

@@ -31,12 +31,9 @@ public struct ReportData: Sendable {
 
     /// Codes and INT8 activations for a unit, one dot product per row.
     func operands(for kind: MacKind) throws -> (codes: [UInt8], activations: [Int8]) {
-        let weightFormat: LevelFormat
-        switch kind {
-        case .int8: weightFormat = .int8Symmetric
-        case .dint: weightFormat = .dint4
-        case .codeBook(let f): weightFormat = f
-        }
+        // Per output channel for every unit, so the format is the only difference (INT8 weights
+        // symmetric, as quantizers produce them).
+        let weightFormat = kind == .int8 ? LevelFormat.int8Symmetric : kind.weightFormat
         let w = try SymmetricQuantizer(format: weightFormat, granularity: .channel).quantize(weights, rows: weightRows, columns: length).codes
         let a = try SymmetricQuantizer(format: .int8Symmetric, granularity: .channel).quantize(activations, rows: activationRows, columns: length).codes
         var codes = [UInt8](), acts = [Int8]()
@@ -116,11 +113,5 @@ public enum CostReport {
             utilization: cost.run.utilization, cycles: cost.run.totalCycles)
     }
 
-    public static func unitName(_ kind: MacKind) -> String {
-        switch kind {
-        case .int8: return "int8-mac"
-        case .dint: return "dint-mac"
-        case .codeBook(let f): return "codebook-mac(\(f.name))"
-        }
-    }
+    public static func unitName(_ kind: MacKind) -> String { kind.description }
 }

@@ -124,6 +124,22 @@ public final class MacCircuit {
             let product = n.block("denormal") { n.mux(denormal, shifted, n.signExtend(a, to: 12)) }
             // Conditional negate: one's complement here, the +1 at a downstream carry-in.
             return (n.block("negate") { n.xor(product, s) }, s)
+        case .fp4:
+            // code = s e1 e0 m; value = (e = 0 ? m/2 : (1 + m/2)·2^(e−1)), so in half-units
+            // 2|w| = {hidden, m} << max(e − 1, 0) with hidden = e1 | e0.
+            let m = code[0], e0 = code[1], e1 = code[2], s = code[3]
+            let hidden = n.block("decode") { n.or(e0, e1) }
+            // {hidden, m} (unsigned, as a 3-bit two's complement with MSB 0) × a: |·| ≤ 384, 10 bits.
+            let significandProduct = n.block("multiplier") {
+                Array(n.multiplySigned(a, [m, hidden, Netlist.zero], architecture: c.multiplier).prefix(10))
+            }
+            // Exponent shift: one place when e1 (e = 2, 3), a second when e1 & e0 (e = 3).
+            let shifted = n.block("exponent shift") { () -> Bus in
+                let once = n.mux(e1, n.signExtend(significandProduct, to: 11), n.shiftLeft(significandProduct, by: 1))
+                return n.mux(n.and(e1, e0), n.signExtend(once, to: 12), n.shiftLeft(once, by: 1))
+            }
+            // Conditional negate as for dINT: one's complement here, +1 at a downstream carry-in.
+            return (n.block("negate") { n.xor(shifted, s) }, s)
         case .codeBook(let f):
             let level = n.block("decode") { lookUp(n, f, code: code, width: c.levelWidth) }
             return (n.block("multiplier") { n.multiplySigned(a, level, architecture: c.multiplier) }, Netlist.zero)

@@ -7,6 +7,9 @@ public enum MacKind: Sendable, Hashable, CustomStringConvertible {
     case int8
     /// dINT4 × INT8: code decode, 3×8 magnitude multiply, denormal mux, conditional negate.
     case dint
+    /// FP4 (E2M1) × INT8: hidden bit from the exponent, 2-bit significand × 8 multiply, shift by
+    /// the exponent (0, 0, 1, 2 places), conditional negate. Products in half-units (2w·a).
+    case fp4
     /// Any level format of ≤ 8 bits × INT8: a code → level (half-steps) look-up table, then a
     /// signed multiply. With `.dint4` it computes what `.dint` does, by the generic route.
     case codeBook(LevelFormat)
@@ -15,7 +18,18 @@ public enum MacKind: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .int8: return "int8-mac"
         case .dint: return "dint-mac"
+        case .fp4: return "fp4-mac"
         case .codeBook(let f): return "codebook-mac(\(f.name))"
+        }
+    }
+
+    /// The weight format of the unit (INT8: the full two's complement range).
+    public var weightFormat: LevelFormat {
+        switch self {
+        case .int8: return .int8
+        case .dint: return .dint4
+        case .fp4: return .fp4
+        case .codeBook(let f): return f
         }
     }
 }
@@ -59,9 +73,8 @@ public struct MacConfiguration: Sendable, Hashable {
         case .int8:
             weightTable = (0..<256).map { Int64(Int8(truncatingIfNeeded: $0)) }
             validCodes = Array(repeating: true, count: 256)
-        case .dint, .codeBook:
-            let f: LevelFormat
-            if case .codeBook(let book) = kind { f = book } else { f = .dint4 }
+        case .dint, .fp4, .codeBook:
+            let f = kind.weightFormat
             weightTable = (0..<256).map { Int64(f.decodeHalfSteps(UInt8($0))) }
             validCodes = (0..<256).map { $0 < f.codeCount && !f.reserved[$0] }
         }
@@ -80,7 +93,7 @@ public struct MacConfiguration: Sendable, Hashable {
     public var weightWidth: Int {
         switch kind {
         case .int8: return 8
-        case .dint: return 4
+        case .dint, .fp4: return 4
         case .codeBook(let f): return f.bitWidth
         }
     }
@@ -96,6 +109,7 @@ public struct MacConfiguration: Sendable, Hashable {
         switch kind {
         case .int8: return 16
         case .dint: return 12        // 2w·a ∈ [−1536, 1536]
+        case .fp4: return 12         // 2w·a ∈ [−1536, 1536] (|w| ≤ 6)
         case .codeBook: return levelWidth + 8
         }
     }

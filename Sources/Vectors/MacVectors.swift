@@ -4,7 +4,7 @@ import Quantization
 import Units
 import Workloads
 
-/// Cycle-per-line vectors for the INT8 MAC, the dINT MAC and their N-lane PEs.
+/// Cycle-per-line vectors for the INT8, dINT and FP4 MACs and their N-lane PEs.
 ///
 /// Line = one clock cycle: inputs `rst valid clear w[0..N) a[0..N)` held during the cycle, then
 /// the registers' values *after* the rising edge that ends it (`acc` as W-bit two's complement,
@@ -26,8 +26,8 @@ public struct MacVectors: VectorUnit {
         try mac.validate()
         switch mac.kind {
         case .int8: format = nil
-        case .dint: format = .dint4
-        case .codeBook: throw VectorError.invalid("vectors are generated for int8-mac and dint-mac (code-book MACs have no RTL reference)")
+        case .dint, .fp4: format = mac.kind.weightFormat
+        case .codeBook: throw VectorError.invalid("vectors are generated for int8-mac, dint-mac and fp4-mac (code-book MACs have no RTL reference)")
         }
         self.mac = mac
         var best = (p: 0, n: 0, pp: (UInt64(0), UInt64(0)), np: (UInt64(0), UInt64(0)))
@@ -61,14 +61,21 @@ public struct MacVectors: VectorUnit {
     public var flagNames: [String] { Self.flags }
 
     public var configuration: [(String, String)] {
-        [("kind", "\"\(mac.kind == .int8 ? "int8" : "dint")\""), ("lanes", "\(lanes)"), ("pipeline_depth", "\(mac.pipelineDepth)"),
+        [("kind", "\"\(Self.kindName(mac.kind))\""), ("lanes", "\(lanes)"), ("pipeline_depth", "\(mac.pipelineDepth)"),
          ("accumulator_width", "\(mac.accumulatorWidth)"), ("overflow", "\"\(mac.overflow.rawValue)\"")]
     }
 
     public var verilogParameters: [(String, Int)] {
-        [("KIND_DINT", mac.kind == .int8 ? 0 : 1), ("LANES", lanes), ("DEPTH", mac.pipelineDepth),
+        [("KIND", Self.kindNumber(mac.kind)), ("LANES", lanes), ("DEPTH", mac.pipelineDepth),
          ("ACC_W", mac.accumulatorWidth), ("SATURATE", mac.overflow == .saturate ? 1 : 0)]
     }
+
+    /// The manifest's and the RTL's names for the unit kinds (`mac.v` parameter KIND).
+    static let kinds: [(name: String, number: Int, kind: MacKind)] = [("int8", 0, .int8), ("dint", 1, .dint), ("fp4", 2, .fp4)]
+    static func kindName(_ k: MacKind) -> String { kinds.first { $0.kind == k }!.name }
+    static func kindNumber(_ k: MacKind) -> Int { kinds.first { $0.kind == k }!.number }
+    /// The unit kind of a manifest's unit name ("fp4-mac" → .fp4).
+    public static func kind(unitName: String) -> MacKind? { kinds.first { $0.kind.description == unitName }?.kind }
 
     // MARK: Operand tables
 

@@ -39,9 +39,9 @@ public struct VectorManifest {
         }
         do {
             switch unitName {
-            case "int8-mac", "dint-mac":
+            case let name where MacVectors.kind(unitName: name) != nil:
                 guard let overflow = OverflowRule(rawValue: try c("overflow", String.self)) else { throw VectorError.malformed("\(path): unknown overflow rule") }
-                unit = try MacVectors(MacConfiguration(kind: unitName == "int8-mac" ? .int8 : .dint, lanes: try c("lanes", Int.self),
+                unit = try MacVectors(MacConfiguration(kind: MacVectors.kind(unitName: name)!, lanes: try c("lanes", Int.self),
                                                        pipelineDepth: try c("pipeline_depth", Int.self), accumulatorWidth: try c("accumulator_width", Int.self),
                                                        overflow: overflow))
             case "quantizer":

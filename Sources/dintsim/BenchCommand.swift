@@ -218,7 +218,7 @@ struct BenchCommand: ParsableCommand {
         let macActs = Distribution.gaussian.sample(rows: rows, columns: length, seed: 3)
         let actCodes = try badInput { try SymmetricQuantizer(format: .int8Symmetric, granularity: .channel).quantize(macActs, rows: rows, columns: length) }
             .codes.map { Int8(bitPattern: $0) }
-        for (unitName, kind, format) in [("int8-mac", MacKind.int8, LevelFormat.int8Symmetric), ("dint-mac", .dint, .dint4)] {
+        for (unitName, kind, format) in [("int8-mac", MacKind.int8, LevelFormat.int8Symmetric), ("dint-mac", .dint, .dint4), ("fp4-mac", .fp4, .fp4)] {
             let codes = try badInput { try SymmetricQuantizer(format: format, granularity: .channel).quantize(macWeights, rows: rows, columns: length) }.codes
             for lanes in [1, 16] {
                 let runner = try badInput { try MacRunner(MacConfiguration(kind: kind, lanes: lanes)) }

@@ -12,7 +12,7 @@ extension MacRunner.Mode: ExpressibleByArgument {}
 
 /// Options shared by the commands that build a MAC unit.
 struct MacOptions: ParsableArguments {
-    @Option(help: "int8-mac, dint-mac or codebook-mac.") var unit: String = "dint-mac"
+    @Option(help: "int8-mac, dint-mac, fp4-mac or codebook-mac.") var unit: String = "dint-mac"
     @Option(help: "Code book for codebook-mac: a preset name or codebook:FILE.json (default dint4).") var codebook: String = "dint4"
     @Option(help: "Lanes of the dot-product PE (1 = a plain MAC).") var lanes = 1
     @Option(help: "Pipeline depth 1–3.") var pipeline = 1
@@ -26,8 +26,9 @@ struct MacOptions: ParsableArguments {
         switch unit {
         case "int8-mac": kind = .int8
         case "dint-mac": kind = .dint
+        case "fp4-mac": kind = .fp4
         case "codebook-mac": kind = .codeBook(try resolveFormat(codebook))
-        default: throw CLIError.badInput("unknown unit '\(unit)' (known: int8-mac, dint-mac, codebook-mac)")
+        default: throw CLIError.badInput("unknown unit '\(unit)' (known: int8-mac, dint-mac, fp4-mac, codebook-mac)")
         }
         let c = MacConfiguration(kind: kind, lanes: lanes, pipelineDepth: pipeline, accumulatorWidth: accWidth,
                                  overflow: overflow, multiplier: multiplier, adder: adder)
@@ -42,7 +43,7 @@ struct SimulateCommand: ParsableCommand {
         abstract: "Run dot products through the cycle-level MAC / PE model.",
         discussion: """
         Each row of W and A is one dot product (columns = reduction). Results are exact integers in units of the \
-        smallest product step: Σ 2w·a for dint-mac and codebook-mac (w in weight steps), Σ w·a for int8-mac. \
+        smallest product step: Σ 2w·a for dint-mac, fp4-mac and codebook-mac (w in weight steps), Σ w·a for int8-mac. \
         Every result is also checked against plain integer arithmetic; a disagreement exits 1. \
         The VCD shows simulated instance 0, which processes rows 0, 64, 128, … back to back.
         """)

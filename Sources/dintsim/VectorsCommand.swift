@@ -32,7 +32,7 @@ struct VectorsGenerate: ParsableCommand {
         concatenated in order are byte-identical to a single run. Memory does not grow with --count.
         """)
 
-    @Option(help: "int8-mac, dint-mac, quantizer or hadamard-decoder.") var unit: String
+    @Option(help: "int8-mac, dint-mac, fp4-mac, quantizer or hadamard-decoder.") var unit: String
     @Option(help: "Coverage level 1 or 2.") var level = 1
     @Option(help: "Seed of the random cases.") var seed: UInt64 = 1
     @Option(help: "Random cases added at level 2.") var count = 10000
@@ -50,8 +50,8 @@ struct VectorsGenerate: ParsableCommand {
     func makeUnit() throws -> VectorUnit {
         try badInput {
             switch unit {
-            case "int8-mac", "dint-mac":
-                return try MacVectors(MacConfiguration(kind: unit == "int8-mac" ? .int8 : .dint, lanes: lanes, pipelineDepth: pipeline,
+            case let name where MacVectors.kind(unitName: name) != nil:
+                return try MacVectors(MacConfiguration(kind: MacVectors.kind(unitName: name)!, lanes: lanes, pipelineDepth: pipeline,
                                                        accumulatorWidth: accWidth, overflow: overflow))
             case "quantizer":
                 return QuantizerVectors(format: try LevelFormat.preset(named: format), rule: rounding)
@@ -59,7 +59,7 @@ struct VectorsGenerate: ParsableCommand {
                 guard let f = BinaryFloatFormat.all.first(where: { $0.name == output }) else { throw CLIError.badInput("unknown --output '\(output)' (fp32, bf16, fp16)") }
                 return try DecoderVectors(tileSize: tileSize, output: f)
             default:
-                throw CLIError.badInput("unknown --unit '\(unit)' (int8-mac, dint-mac, quantizer, hadamard-decoder)")
+                throw CLIError.badInput("unknown --unit '\(unit)' (int8-mac, dint-mac, fp4-mac, quantizer, hadamard-decoder)")
             }
         }
     }

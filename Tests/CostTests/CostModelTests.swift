@@ -12,7 +12,7 @@ import Workloads
     let table = try! TechnologyTable.nangate45()
 
     static func quantized(_ kind: MacKind, _ d: Distribution, rows: Int = 64, length: Int = 256, seed: UInt64 = 1) throws -> ([UInt8], [Int8]) {
-        let format: LevelFormat = kind == .int8 ? .int8Symmetric : .dint4
+        let format: LevelFormat = kind == .int8 ? .int8Symmetric : kind.weightFormat
         let w = try SymmetricQuantizer(format: format, granularity: .channel).quantize(d.sample(rows: rows, columns: length, seed: seed), rows: rows, columns: length).codes
         let a = try SymmetricQuantizer(format: .int8Symmetric, granularity: .channel)
             .quantize(Distribution.gaussian.sample(rows: rows, columns: length, seed: seed + 7), rows: rows, columns: length).codes.map { Int8(bitPattern: $0) }
@@ -21,7 +21,7 @@ import Workloads
 
     /// Constant (all-zero) inputs: no datapath activity, so energy is clock + leakage (a few
     /// control toggles at start and end aside).
-    @Test(arguments: [MacKind.int8, .dint], [1, 16])
+    @Test(arguments: [MacKind.int8, .dint, .fp4], [1, 16])
     func zeroActivityIsClockAndLeakageOnly(kind: MacKind, lanes: Int) throws {
         let c = MacConfiguration(kind: kind, lanes: lanes, pipelineDepth: 2)
         let n = 4096
@@ -36,7 +36,7 @@ import Workloads
     }
 
     /// Random operands toggle more than LLM-like ones; zero-heavy weights toggle the multiplier less.
-    @Test(arguments: [MacKind.int8, .dint])
+    @Test(arguments: [MacKind.int8, .dint, .fp4])
     func energyFollowsTheData(kind: MacKind) throws {
         let c = MacConfiguration(kind: kind)
         let rows = 64, length = 256
@@ -56,7 +56,7 @@ import Workloads
 
     /// Area of a composite is the sum of its parts.
     @Test func areaIsAdditive() throws {
-        for kind in [MacKind.int8, .dint] {
+        for kind in [MacKind.int8, .dint, .fp4] {
             let one = try MacCircuit(MacConfiguration(kind: kind)), pe = try MacCircuit(MacConfiguration(kind: kind, lanes: 16))
             let a1 = CostModel.area(of: one.netlist, table: table), a16 = CostModel.area(of: pe.netlist, table: table)
             let byCells = one.netlist.inventory().reduce(0.0) { $0 + Double($1.value) * table.cells[$1.key]!.areaMicrons }

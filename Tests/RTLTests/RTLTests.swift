@@ -25,7 +25,7 @@ import Units
     @Test func referenceRTLPassesEveryMacAndDecoderVectorSet() throws {
         let r = try Self.make("sim", build: Self.scratch())
         #expect(r.status == 0, "\(r.output)")
-        #expect(r.output.components(separatedBy: " passed, 0 failed").count - 1 == 6, "\(r.output)")
+        #expect(r.output.components(separatedBy: " passed, 0 failed").count - 1 == 8, "\(r.output)")
     }
 
     @Test func aOneBitFaultInTheRTLFailsTheVectors() throws {
@@ -35,7 +35,7 @@ import Units
 
     /// The Verilator throughput harness (docs/performance.md) builds and passes a MAC set and a
     /// decoder set, and reports a failure when the RTL is broken.
-    @Test(arguments: ["dint-mac", "hadamard-g8-fp16"])
+    @Test(arguments: ["dint-mac", "fp4-pe4", "hadamard-g8-fp16"])
     func verilatorHarnessReplaysAVectorSet(set: String) throws {
         let r = try Self.make("bench-verilator", build: Self.scratch(), ["SET=\(Self.repository)/vectors/\(set)", "REPS=2"])
         #expect(r.status == 0, "\(r.output)")
@@ -55,7 +55,8 @@ import Units
         let text = try String(contentsOfFile: build + "/synth-cells.txt", encoding: .utf8)
         var yosys = [String: Int]()
         for line in text.split(separator: "\n") { let f = line.split(separator: " "); yosys[String(f[0])] = Int(f[1]) }
-        let units: [(String, MacKind, Int)] = [("int8-mac", .int8, 1), ("dint-mac", .dint, 1), ("int8-pe16", .int8, 16), ("dint-pe16", .dint, 16)]
+        let units: [(String, MacKind, Int)] = [("int8-mac", .int8, 1), ("dint-mac", .dint, 1), ("fp4-mac", .fp4, 1),
+                                               ("int8-pe16", .int8, 16), ("dint-pe16", .dint, 16), ("fp4-pe16", .fp4, 16)]
         for (name, kind, lanes) in units {
             let c = try MacCircuit(MacConfiguration(kind: kind, lanes: lanes))
             let ours = Self.gateEquivalents(c.netlist, accumulatorWidth: 32)

@@ -47,6 +47,7 @@ import Units
                 switch c.kind {
                 case .int8: codes.append(UInt8(bitPattern: big ? (positive ? 127 : -128) : Int8(truncatingIfNeeded: s.next())))
                 case .dint: codes.append(big ? (positive ? 6 : 14) : UInt8(Generate.int(0...7, &s)))
+                case .fp4: codes.append(big ? (positive ? 7 : 15) : UInt8(Generate.int(0...15, &s)))
                 case .codeBook(let f): codes.append(big ? f.sortedCodes.last! : f.sortedCodes[Generate.int(0...(f.sortedCodes.count - 1), &s)])
                 }
                 acts.append(big ? 127 : Int8(truncatingIfNeeded: s.next()))
@@ -57,7 +58,7 @@ import Units
 
     @Test(arguments: [1, 2, 3], [1, 4, 16])
     func netlistMatchesExactSums(depth: Int, lanes: Int) throws {
-        for kind in [MacKind.int8, .dint] {
+        for kind in [MacKind.int8, .dint, .fp4] {
             for overflow in OverflowRule.allCases {
                 let c = MacConfiguration(kind: kind, lanes: lanes, pipelineDepth: depth, accumulatorWidth: 20, overflow: overflow)
                 let rows = 66, length = 600 // overflows a 20-bit accumulator; 66 rows span two rounds of 64

@@ -20,14 +20,15 @@ import Units
         switch kind {
         case .int8: return UInt8(truncatingIfNeeded: s.next())
         case .dint: return [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15][Generate.int(0...14, &s)]
+        case .fp4: return UInt8(Generate.int(0...15, &s)) // −0 (1000) included: valid input
         case .codeBook(let f): return f.sortedCodes[Generate.int(0...(f.sortedCodes.count - 1), &s)]
         }
     }
 
     @Test func modelEqualsNetlistEveryCycle() {
-        let kinds: [MacKind] = [.int8, .dint, .codeBook(.dint4), .codeBook(.int4)]
-        let report = checkProperty(seed: 77, count: 40, generate: { s -> Setup in
-            let kind = kinds[Generate.int(0...3, &s)]
+        let kinds: [MacKind] = [.int8, .dint, .fp4, .codeBook(.dint4), .codeBook(.int4)]
+        let report = checkProperty(seed: 77, count: 50, generate: { s -> Setup in
+            let kind = kinds[Generate.int(0...4, &s)]
             var c = MacConfiguration(kind: kind, lanes: [1, 2, 3, 4, 16][Generate.int(0...4, &s)],
                                      pipelineDepth: Generate.int(1...3, &s))
             c.overflow = Generate.bool(&s) ? .wrap : .saturate

@@ -23,6 +23,8 @@ import Units
             switch kind {
             case .int8: exact = Rational(Int(Int8(bitPattern: w[i]))) * Rational(Int(a[i]))
             case .dint: exact = Rational(LevelFormat.dint4.decodeHalfSteps(w[i]), 2) * Rational(Int(a[i])) * Rational(2)
+            // FP4: the E2M1 value from the oracle's own field definitions, not the level table.
+            case .fp4: exact = Oracle.value(ofBits: UInt32(w[i]), format: .e2m1)! * Rational(Int(a[i])) * Rational(2)
             case .codeBook(let f): exact = Rational(f.decodeHalfSteps(w[i]), 2) * Rational(Int(a[i])) * Rational(2)
             }
             if exact != Rational(Int(reference)) { oracleWrong += 1 }
@@ -35,6 +37,12 @@ import Units
     func dintTimesInt8(depth: Int, multiplier: MultiplierArchitecture) throws {
         try Self.allProducts(.dint, codes: 0...15, depth: depth, multiplier: multiplier)
         try Self.allProducts(.codeBook(.dint4), codes: 0...15, depth: depth, multiplier: multiplier)
+    }
+
+    @Test(arguments: [1, 2, 3], MultiplierArchitecture.allCases)
+    func fp4TimesInt8(depth: Int, multiplier: MultiplierArchitecture) throws {
+        try Self.allProducts(.fp4, codes: 0...15, depth: depth, multiplier: multiplier)
+        try Self.allProducts(.codeBook(.fp4), codes: 0...15, depth: depth, multiplier: multiplier)
     }
 
     @Test(arguments: [1, 3], MultiplierArchitecture.allCases)

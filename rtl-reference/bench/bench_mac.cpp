@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
     VectorFile vf(argv[1]);
     const long reps = std::atol(argv[2]);
     if (reps < 1) VectorFile::fail("REPETITIONS must be ≥ 1");
-    const long lanes = vf.get("LANES"), ww = vf.get("KIND_DINT") ? 4 : 8, accW = vf.get("ACC_W");
+    const long lanes = vf.get("LANES"), ww = vf.get("KIND") ? 4 : 8, accW = vf.get("ACC_W");
     struct Cycle { uint8_t rst, valid, clear, validOut; uint32_t w[5], a[5], acc[3]; };
     std::vector<Cycle> cycles;
     for (auto& line : vf.lines) {
