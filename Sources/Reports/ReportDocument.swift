@@ -12,13 +12,24 @@ public struct ReportDocument: Sendable, Codable {
         public let area: Double
         public let energy: Double
         public let perActionEnergy: Double
+        /// INT8 MAC over FP4 (E2M1) MAC.
+        public let fp4Area: Double
+        public let fp4Energy: Double
+        public let fp4PerActionEnergy: Double
+        enum CodingKeys: String, CodingKey {
+            case data, lanes, area, energy, perActionEnergy, fp4Area = "fp4_area", fp4Energy = "fp4_energy", fp4PerActionEnergy = "fp4_per_action_energy"
+        }
     }
     public struct Headline: Sendable, Codable {
+        /// INT8 over dINT.
         public let area: Double
         public let energy: Double
+        /// INT8 over FP4.
+        public let fp4Area: Double
+        public let fp4Energy: Double
         public let paperArea: Double
         public let paperPower: Double
-        enum CodingKeys: String, CodingKey { case area, energy, paperArea = "paper_area", paperPower = "paper_power" }
+        enum CodingKeys: String, CodingKey { case area, energy, fp4Area = "fp4_area", fp4Energy = "fp4_energy", paperArea = "paper_area", paperPower = "paper_power" }
     }
     public struct CalibrationRow: Sendable, Codable {
         public let operation: String
@@ -32,22 +43,32 @@ public struct ReportDocument: Sendable, Codable {
         public let value: String
         public let int8: CostRow
         public let dint: CostRow
+        public let fp4: CostRow
+        /// INT8 over dINT.
         public var areaRatio: Double { int8.areaUm2 / dint.areaUm2 }
         public var energyRatio: Double { int8.energyPerMacPJ / dint.energyPerMacPJ }
-        enum CodingKeys: String, CodingKey { case parameter, value, int8, dint, areaRatio = "area_ratio", energyRatio = "energy_ratio" }
+        /// INT8 over FP4.
+        public var fp4AreaRatio: Double { int8.areaUm2 / fp4.areaUm2 }
+        public var fp4EnergyRatio: Double { int8.energyPerMacPJ / fp4.energyPerMacPJ }
+        enum CodingKeys: String, CodingKey {
+            case parameter, value, int8, dint, fp4, areaRatio = "area_ratio", energyRatio = "energy_ratio",
+                 fp4AreaRatio = "fp4_area_ratio", fp4EnergyRatio = "fp4_energy_ratio"
+        }
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(parameter, forKey: .parameter); try c.encode(value, forKey: .value)
-            try c.encode(int8, forKey: .int8); try c.encode(dint, forKey: .dint)
+            try c.encode(int8, forKey: .int8); try c.encode(dint, forKey: .dint); try c.encode(fp4, forKey: .fp4)
             try c.encode(areaRatio, forKey: .areaRatio); try c.encode(energyRatio, forKey: .energyRatio)
+            try c.encode(fp4AreaRatio, forKey: .fp4AreaRatio); try c.encode(fp4EnergyRatio, forKey: .fp4EnergyRatio)
         }
-        public init(parameter: String, value: String, int8: CostRow, dint: CostRow) {
-            self.parameter = parameter; self.value = value; self.int8 = int8; self.dint = dint
+        public init(parameter: String, value: String, int8: CostRow, dint: CostRow, fp4: CostRow) {
+            self.parameter = parameter; self.value = value; self.int8 = int8; self.dint = dint; self.fp4 = fp4
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             parameter = try c.decode(String.self, forKey: .parameter); value = try c.decode(String.self, forKey: .value)
             int8 = try c.decode(CostRow.self, forKey: .int8); dint = try c.decode(CostRow.self, forKey: .dint)
+            fp4 = try c.decode(CostRow.self, forKey: .fp4)
         }
     }
 
@@ -64,7 +85,7 @@ public struct ReportDocument: Sendable, Codable {
 }
 
 extension CostReport {
-    /// The default comparison: INT8 MAC and dINT MAC, lanes 1 and 16, default widths, on each
+    /// The default comparison: INT8, dINT and FP4 MACs, lanes 1 and 16, default widths, on each
     /// data set; the headline ratios come from the first data set at one lane.
     public static func build(data: [ReportData], table: TechnologyTable, sweep: Bool, decoder: Bool = true,
                              progress: (String) -> Void = { _ in }) throws -> ReportDocument {
@@ -76,10 +97,13 @@ extension CostReport {
                 progress("pricing \(d.name), \(lanes) lane(s)")
                 let int8 = try row(MacConfiguration(kind: .int8, lanes: lanes), data: d, table: table)
                 let dint = try row(MacConfiguration(kind: .dint, lanes: lanes), data: d, table: table)
-                rows += [int8, dint]
+                let fp4 = try row(MacConfiguration(kind: .fp4, lanes: lanes), data: d, table: table)
+                rows += [int8, dint, fp4]
                 comparisons.append(.init(data: d.name, lanes: lanes, area: int8.areaUm2 / dint.areaUm2,
                                          energy: int8.energyPerMacPJ / dint.energyPerMacPJ,
-                                         perActionEnergy: int8.perActionPerMacPJ / dint.perActionPerMacPJ))
+                                         perActionEnergy: int8.perActionPerMacPJ / dint.perActionPerMacPJ,
+                                         fp4Area: int8.areaUm2 / fp4.areaUm2, fp4Energy: int8.energyPerMacPJ / fp4.energyPerMacPJ,
+                                         fp4PerActionEnergy: int8.perActionPerMacPJ / fp4.perActionPerMacPJ))
             }
         }
         let first = comparisons[0]
@@ -90,7 +114,8 @@ extension CostReport {
         var sweepRows: [ReportDocument.SweepRow] = []
         if sweep { sweepRows = try sweepPoints(data: data, table: table, progress: progress) }
         var document = ReportDocument(technology: table.name, rows: rows,
-                              ratios: .init(area: first.area, energy: first.energy, paperArea: paperAreaRatio, paperPower: paperPowerRatio),
+                              ratios: .init(area: first.area, energy: first.energy, fp4Area: first.fp4Area, fp4Energy: first.fp4Energy,
+                                            paperArea: paperAreaRatio, paperPower: paperPowerRatio),
                               comparisons: comparisons, calibration: calibration, sweep: sweepRows)
         // The decoder rows use the first data set's activations, trimmed to whole G = 64 tiles.
         let d = data[0]
@@ -106,7 +131,7 @@ extension CostReport {
     }
 
     /// One parameter at a time around the defaults (W 32, D 1, lanes 1, array, ripple, the first
-    /// data set), both units per point; plus every synthetic distribution and every data set.
+    /// data set), all three units per point; plus every synthetic distribution and every data set.
     static func sweepPoints(data: [ReportData], table: TechnologyTable, progress: (String) -> Void) throws -> [ReportDocument.SweepRow] {
         var points: [(String, String, (inout MacConfiguration) -> Void, ReportData)] = []
         let base = data[0]
@@ -121,9 +146,10 @@ extension CostReport {
         var out: [ReportDocument.SweepRow] = []
         for (i, (parameter, value, change, d)) in points.enumerated() {
             progress("sweep \(i + 1)/\(points.count): \(parameter) = \(value)")
-            var a = MacConfiguration(kind: .int8), b = MacConfiguration(kind: .dint)
-            change(&a); change(&b)
-            out.append(.init(parameter: parameter, value: value, int8: try row(a, data: d, table: table), dint: try row(b, data: d, table: table)))
+            var a = MacConfiguration(kind: .int8), b = MacConfiguration(kind: .dint), f = MacConfiguration(kind: .fp4)
+            change(&a); change(&b); change(&f)
+            out.append(.init(parameter: parameter, value: value, int8: try row(a, data: d, table: table),
+                             dint: try row(b, data: d, table: table), fp4: try row(f, data: d, table: table)))
         }
         return out
     }

@@ -6,17 +6,18 @@ extension ReportDocument {
 
     /// The Markdown tables printed on stdout.
     public var markdown: String {
-        var s = "# dINT MAC vs INT8 MAC (\(technology))\n\n"
+        var s = "# dINT MAC and FP4 MAC vs INT8 MAC (\(technology))\n\n"
         s += "Headline (one lane, defaults, \(comparisons[0].data)): INT8/dINT area **\(Self.f(ratios.area, 2))×** (paper \(ratios.paperArea)×), "
-        s += "energy per MAC **\(Self.f(ratios.energy, 2))×** (paper power \(ratios.paperPower)×).\n\n"
+        s += "energy per MAC **\(Self.f(ratios.energy, 2))×** (paper power \(ratios.paperPower)×); "
+        s += "INT8/FP4 (E2M1) area **\(Self.f(ratios.fp4Area, 2))×**, energy per MAC **\(Self.f(ratios.fp4Energy, 2))×**.\n\n"
         s += "| data | unit | lanes | area µm² | GE | cells | pJ/MAC | dynamic | clock | leakage | per-action pJ/MAC |\n"
         s += "|---|---|---|---|---|---|---|---|---|---|---|\n"
         for r in rows {
             s += "| \(r.data) | \(r.unit) | \(r.lanes) | \(Self.f(r.areaUm2, 1)) | \(Self.f(r.gateEquivalents, 0)) | \(r.cells) | \(Self.f(r.energyPerMacPJ, 4)) | \(Self.f(r.dynamicPerMacPJ, 4)) | \(Self.f(r.clockPerMacPJ, 4)) | \(Self.f(r.leakagePerMacPJ, 4)) | \(Self.f(r.perActionPerMacPJ, 4)) |\n"
         }
-        s += "\n| data | lanes | INT8/dINT area | INT8/dINT energy (activity) | INT8/dINT energy (per-action) | paper area | paper power |\n|---|---|---|---|---|---|---|\n"
+        s += "\n| data | lanes | INT8/dINT area | INT8/dINT energy (activity) | INT8/dINT energy (per-action) | INT8/FP4 area | INT8/FP4 energy (activity) | INT8/FP4 energy (per-action) | paper area | paper power |\n|---|---|---|---|---|---|---|---|---|---|\n"
         for c in comparisons {
-            s += "| \(c.data) | \(c.lanes) | \(Self.f(c.area, 2))× | \(Self.f(c.energy, 2))× | \(Self.f(c.perActionEnergy, 2))× | \(ratios.paperArea)× | \(ratios.paperPower)× |\n"
+            s += "| \(c.data) | \(c.lanes) | \(Self.f(c.area, 2))× | \(Self.f(c.energy, 2))× | \(Self.f(c.perActionEnergy, 2))× | \(Self.f(c.fp4Area, 2))× | \(Self.f(c.fp4Energy, 2))× | \(Self.f(c.fp4PerActionEnergy, 2))× | \(ratios.paperArea)× | \(ratios.paperPower)× |\n"
         }
         s += "\nPer block (first data set): area µm² / dynamic pJ per MAC\n\n| unit | lanes | " + Self.blocks.joined(separator: " | ") + " |\n|---|---|" + Self.blocks.map { _ in "---" }.joined(separator: "|") + "|\n"
         for r in rows where r.data == rows[0].data {
@@ -35,9 +36,9 @@ extension ReportDocument {
             }
         }
         if !sweep.isEmpty {
-            s += "\n## Sweep (one parameter at a time around the defaults)\n\n| parameter | value | INT8 µm² | dINT µm² | area ratio | INT8 pJ/MAC | dINT pJ/MAC | energy ratio |\n|---|---|---|---|---|---|---|---|\n"
+            s += "\n## Sweep (one parameter at a time around the defaults; ratios are INT8 over dINT / over FP4)\n\n| parameter | value | INT8 µm² | dINT µm² | FP4 µm² | area ratio dINT / FP4 | INT8 pJ/MAC | dINT pJ/MAC | FP4 pJ/MAC | energy ratio dINT / FP4 |\n|---|---|---|---|---|---|---|---|---|---|\n"
             for p in sweep {
-                s += "| \(p.parameter) | \(p.value) | \(Self.f(p.int8.areaUm2, 1)) | \(Self.f(p.dint.areaUm2, 1)) | \(Self.f(p.areaRatio, 2))× | \(Self.f(p.int8.energyPerMacPJ, 4)) | \(Self.f(p.dint.energyPerMacPJ, 4)) | \(Self.f(p.energyRatio, 2))× |\n"
+                s += "| \(p.parameter) | \(p.value) | \(Self.f(p.int8.areaUm2, 1)) | \(Self.f(p.dint.areaUm2, 1)) | \(Self.f(p.fp4.areaUm2, 1)) | \(Self.f(p.areaRatio, 2))× / \(Self.f(p.fp4AreaRatio, 2))× | \(Self.f(p.int8.energyPerMacPJ, 4)) | \(Self.f(p.dint.energyPerMacPJ, 4)) | \(Self.f(p.fp4.energyPerMacPJ, 4)) | \(Self.f(p.energyRatio, 2))× / \(Self.f(p.fp4EnergyRatio, 2))× |\n"
             }
         }
         return s
@@ -46,7 +47,7 @@ extension ReportDocument {
     /// The blocks of `ScaleRoundStage`.
     static let scaleRoundBlocks = ["fixed point", "constant multiplier", "normalise", "round", "exponent", "pack"]
 
-    static let blocks = ["decode", "multiplier", "denormal", "negate", "adder tree", "accumulator", "pipeline"]
+    static let blocks = ["decode", "multiplier", "denormal", "exponent shift", "negate", "adder tree", "accumulator", "pipeline"]
 
     /// One CSV row per (data, unit, configuration, block), plus a "total" block row.
     public var csv: String {
@@ -59,7 +60,7 @@ extension ReportDocument {
             s += "\(head),total,\(Self.g(r.areaUm2)),\(Self.g(r.dynamicPerMacPJ)),\(Self.g(r.energyPerMacPJ)),\(Self.g(r.clockPerMacPJ)),\(Self.g(r.leakagePerMacPJ)),\(Self.g(r.perActionPerMacPJ))\n"
         }
         for r in rows { emit("report", r, "", "") }
-        for p in sweep { emit("sweep", p.int8, p.parameter, p.value); emit("sweep", p.dint, p.parameter, p.value) }
+        for p in sweep { for r in [p.int8, p.dint, p.fp4] { emit("sweep", r, p.parameter, p.value) } }
         for d in decoder {
             let head = "decoder,,tahquant-decode-\(d.architecture),,,,,,,tile_size,\(d.tileSize)"
             for b in d.areaByBlock.keys.sorted() { s += "\(head),\(b),\(Self.g(d.areaByBlock[b]!)),,,,,\n" }
@@ -68,24 +69,26 @@ extension ReportDocument {
         return s
     }
 
-    /// A bar chart: INT8/dINT area and energy ratios per configuration, with the paper's figures
-    /// as dashed reference lines.
+    /// A bar chart: INT8/dINT and INT8/FP4 area and energy ratios per configuration, with the
+    /// paper's figures as dashed reference lines.
     public var svg: String {
         let items = comparisons
         let barHeight = 18.0, groupGap = 26.0, left = 300.0, width = 420.0
-        let maxRatio = max(3.0, (items.flatMap { [$0.area, $0.energy] } + [ratios.paperArea, ratios.paperPower]).max()! * 1.1)
-        let height = 90 + Double(items.count) * (2 * barHeight + groupGap) + 40
+        let maxRatio = max(3.0, (items.flatMap { [$0.area, $0.energy, $0.fp4Area, $0.fp4Energy] } + [ratios.paperArea, ratios.paperPower]).max()! * 1.1)
+        let height = 90 + Double(items.count) * (4 * barHeight + groupGap) + 40
         func x(_ r: Double) -> Double { left + r / maxRatio * width }
         func esc(_ t: String) -> String { t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;") }
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + width + 140))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        s += "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">INT8 MAC ÷ dINT MAC (higher = dINT cheaper), \(esc(technology))</text>\n"
-        s += "<rect x=\"10\" y=\"34\" width=\"12\" height=\"12\" fill=\"#4e79a7\"/><text x=\"28\" y=\"45\">area ratio</text>\n"
-        s += "<rect x=\"110\" y=\"34\" width=\"12\" height=\"12\" fill=\"#f28e2b\"/><text x=\"128\" y=\"45\">energy-per-MAC ratio (activity-based)</text>\n"
+        s += "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">INT8 MAC ÷ dINT MAC and ÷ FP4 MAC (higher = cheaper than INT8), \(esc(technology))</text>\n"
+        s += "<rect x=\"10\" y=\"34\" width=\"12\" height=\"12\" fill=\"#4e79a7\"/><text x=\"28\" y=\"45\">dINT area</text>\n"
+        s += "<rect x=\"100\" y=\"34\" width=\"12\" height=\"12\" fill=\"#f28e2b\"/><text x=\"118\" y=\"45\">dINT energy/MAC</text>\n"
+        s += "<rect x=\"230\" y=\"34\" width=\"12\" height=\"12\" fill=\"#59a14f\"/><text x=\"248\" y=\"45\">FP4 area</text>\n"
+        s += "<rect x=\"320\" y=\"34\" width=\"12\" height=\"12\" fill=\"#e15759\"/><text x=\"338\" y=\"45\">FP4 energy/MAC (activity-based)</text>\n"
         var y = 70.0
         for item in items {
             s += "<text x=\"10\" y=\"\(y + barHeight + 4)\">\(esc(item.data)), \(item.lanes) lane\(item.lanes == 1 ? "" : "s")</text>\n"
-            for (value, color) in [(item.area, "#4e79a7"), (item.energy, "#f28e2b")] {
+            for (value, color) in [(item.area, "#4e79a7"), (item.energy, "#f28e2b"), (item.fp4Area, "#59a14f"), (item.fp4Energy, "#e15759")] {
                 s += "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(f3(x(value) - left))\" height=\"\(barHeight - 2)\" fill=\"\(color)\"/>"
                 s += "<text x=\"\(f3(x(value) + 4))\" y=\"\(y + barHeight - 5)\">\(Self.f(value, 2))×</text>\n"
                 y += barHeight

@@ -128,17 +128,23 @@ import TensorIO
         #expect(left == ["book.json", "good.npy", "rank1.npy", "truncated.npy", "u8.npy"])
     }
 
-    @Test func underflowComparesTheThreeFormats() throws {
+    @Test func underflowComparesTheFormats() throws {
         let dir = Self.scratch()
         let r = try Self.run(["underflow", "--rows", "32", "--columns", "128", "--json", dir + "/u.json"])
         #expect(r.status == 0)
         for d in ["gaussian", "laplace", "student-t", "outlier-channels"] { #expect(r.stdout.contains(d)) }
         let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/u.json"))) as! [[String: Any]]
-        #expect(rows.count == 3 * 5)
+        #expect(rows.count == 6 * 5) // int4, int4-sym, dint4, fp4, mxfp4, nvfp4 × 5 distributions
+        #expect(Set(rows.map { $0["format"] as! String }) == ["int4", "int4-sym", "dint4", "fp4", "mxfp4", "nvfp4"])
+        // Storage per element, scales included: 4 + 32/128 per channel; MX 4 + 8/32; NV 4 + 8/16 + 32/(32·128).
+        let bits = Dictionary(rows.map { ($0["format"] as! String, $0["bits_per_element"] as! Double) }, uniquingKeysWith: { a, _ in a })
+        #expect(bits["dint4"] == 4.25 && bits["mxfp4"] == 4.25 && bits["nvfp4"] == 4.5 + 32.0 / 4096)
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         let real = try Self.run(["underflow", "--input", url.appendingPathComponent("fixtures/minilm/minilm-l1-key-weight.npy").path])
-        #expect(real.status == 0 && real.stdout.contains("| minilm-l1-key-weight.npy | dint4 |"))
+        #expect(real.status == 0 && real.stdout.contains("| minilm-l1-key-weight.npy | dint4 |") && real.stdout.contains("| minilm-l1-key-weight.npy | nvfp4 |"))
+        let stochastic = try Self.run(["underflow", "--rows", "4", "--columns", "32", "--formats", "dint4,mxfp4", "--rounding", "stochastic"])
+        #expect(stochastic.status == 2 && stochastic.stderr.contains("deterministic rounding only"))
         // Same seed, same bytes.
         #expect(try Self.run(["underflow", "--rows", "16", "--columns", "64", "--seed", "3"]).stdout
                 == Self.run(["underflow", "--rows", "16", "--columns", "64", "--seed", "3"]).stdout)

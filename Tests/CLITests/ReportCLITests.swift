@@ -22,7 +22,9 @@ import TensorIO
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/ra.json"))) as! [String: Any]
         let ratios = object["ratios"] as! [String: Any]
         #expect((ratios["area"] as! Double) > 1 && (ratios["energy"] as! Double) > 1)
-        #expect((object["rows"] as! [Any]).count == 8) // 2 units × 2 lane counts × (synthetic + MiniLM)
+        #expect((object["rows"] as! [Any]).count == 12) // 3 units × 2 lane counts × (synthetic + MiniLM)
+        #expect((ratios["fp4_area"] as! Double) > 1 && (ratios["fp4_energy"] as! Double) > 1)
+        #expect(a.stdout.contains("| fp4-mac | 16 |"))
         #expect(a.stdout.contains("MiniLM") && a.stdout.contains("paper") && a.stdout.contains("| pipelined |") && a.stdout.contains("| folded |"))
         #expect((object["decoder"] as! [Any]).count == 2)
         let svg = try String(contentsOfFile: dir + "/ra.svg", encoding: .utf8)

@@ -115,6 +115,7 @@ import Workloads
         #expect(try encoder.encode(a) == encoder.encode(b))
         #expect(a.csv == b.csv && a.svg == b.svg && a.markdown == b.markdown)
         #expect(a.ratios.area > 1 && a.ratios.energy > 1)
-        #expect(a.rows.count == 4 && a.comparisons.count == 2)
+        #expect(a.rows.count == 6 && a.comparisons.count == 2)
+        #expect(a.ratios.fp4Area > 1 && a.ratios.fp4Energy > 1)
     }
 }
