@@ -18,14 +18,16 @@ R=$W/results
 mkdir -p "$W/vectors" "$R"
 rm -f "$R"/*.json
 
-# Vector sets: two committed, four generated (level 1 exhaustive + level-2 random/LLM-like cases).
+# Vector sets: three committed, five generated (level 1 exhaustive + level-2 random/LLM-like cases).
 gen() { [ -f "$W/vectors/$1/MANIFEST.json" ] || "$D" vectors generate --out "$W/vectors/$1" "${@:2}" >/dev/null 2>&1; }
 gen int8-mac --unit int8-mac --level 1
 gen int8-pe16 --unit int8-mac --lanes 16 --level 2 --count 2000
 gen dint-pe16 --unit dint-mac --lanes 16 --level 2 --count 2000
+gen fp4-pe16 --unit fp4-mac --lanes 16 --level 2 --count 2000
 gen hadamard-g64-fp32 --unit hadamard-decoder --tile-size 64 --level 2 --count 2000
 # name:directory:repetitions (about a second of Verilator each)
-SETS="dint-mac:$PWD/vectors/dint-mac:3000 int8-mac:$W/vectors/int8-mac:500 dint-pe16:$W/vectors/dint-pe16:200 int8-pe16:$W/vectors/int8-pe16:80"
+SETS="dint-mac:$PWD/vectors/dint-mac:3000 int8-mac:$W/vectors/int8-mac:500 fp4-mac:$PWD/vectors/fp4-mac:3000"
+SETS="$SETS dint-pe16:$W/vectors/dint-pe16:200 int8-pe16:$W/vectors/int8-pe16:80 fp4-pe16:$W/vectors/fp4-pe16:200"
 SETS="$SETS hadamard-g16-fp32:$PWD/vectors/hadamard-g16-fp32:200 hadamard-g64-fp32:$W/vectors/hadamard-g64-fp32:20"
 for spec in $SETS; do
   IFS=: read -r name dir reps <<<"$spec"

@@ -148,6 +148,14 @@ struct BenchCommand: ParsableCommand {
                 }
             }
         }
+        if !quantizersOnly {
+            for scheme in BlockFloatScheme.allCases {
+                let q = try badInput { try BlockFloatQuantizer(scheme: scheme) }
+                try figures.measure("quantize \(scheme.rawValue) \(rows)×\(columns) \(origin)", unit: "elements/s") {
+                    try badInput { try q.quantize(matrix, rows: rows, columns: columns) }.codes.count
+                }
+            }
+        }
     }
 
     func tahQuant(_ figures: Figures) throws {

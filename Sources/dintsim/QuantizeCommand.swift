@@ -7,12 +7,17 @@ import TensorIO
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Symmetric max-scaling quantization of a 2-D tensor (rows = output channels) to a level format.")
+        abstract: "Quantize a 2-D tensor (rows = output channels): symmetric max-scaling to a level format, or an FP4 block format.",
+        discussion: """
+        Level formats need --granularity and write one float32 scale per group. mxfp4 / nvfp4 use their own blocks \
+        along each row (32 / 16 elements; --granularity is refused) and write the block scale codes as uint8 \
+        (UE8M0 / E4M3 bits, shape [rows, blocks]); NVFP4's FP32 tensor scale is printed and goes into --stats-json.
+        """)
 
-    @Option(help: "Level format: dint4, int4, int4-sym, int8-sym, int8, or codebook:FILE.json.")
+    @Option(help: "Level format (dint4, fp4, int4, int4-sym, int8-sym, int8, codebook:FILE.json) or block format (mxfp4, nvfp4).")
     var format: String
-    @Option(help: "tensor, channel (per row; per token for activations) or group:G (G consecutive elements of a row).")
-    var granularity: Granularity
+    @Option(help: "tensor, channel (per row; per token for activations) or group:G (G consecutive elements of a row). Level formats only.")
+    var granularity: Granularity?
     @Option(help: "Rounding rule: \(RoundingRule.allCases.map(\.rawValue).joined(separator: ", ")).")
     var rounding: RoundingRule = .toNearestOrEven
     @Option(help: "Seed of the counter-based generator (stochastic rounding).")
@@ -30,9 +35,17 @@ struct QuantizeCommand: ParsableCommand {
 
     func validate() throws {
         if allowNonfinite == .error { throw ValidationError("--allow-nonfinite takes zero or saturate") }
+        if BlockFloatScheme(rawValue: format) != nil {
+            if granularity != nil { throw ValidationError("--granularity does not apply to \(format) (its blocks are fixed)") }
+            if allowNonfinite != nil { throw ValidationError("--allow-nonfinite does not apply to \(format) (NaN/Inf are refused)") }
+        } else if granularity == nil {
+            throw ValidationError("--granularity is required for level formats")
+        }
     }
 
     func run() throws {
+        if let scheme = BlockFloatScheme(rawValue: format) { return try runBlock(scheme) }
+        let granularity = granularity!
         let fmt = try resolveFormat(format)
         let (values, rows, columns) = try readMatrix(input)
         let quantizer = try badInput {
@@ -52,6 +65,40 @@ struct QuantizeCommand: ParsableCommand {
         try badInput { try Files.writeAllAtomically(files.map { (path: $0.0, bytes: $0.1) }) }
         printOut("""
             quantized \(rows) × \(columns) to \(fmt.name), \(granularity), \(rounding): \(result.scales.count) scale(s)
+            underflow \(percent(stats.underflowRate)) (\(stats.underflowCount) of \(stats.nonzeroCount) non-zero), clip \(percent(stats.clipRate)) (\(stats.clipCount)), MSE \(scientific(stats.meanSquaredError)), SQNR \(decibels(stats.sqnrDecibels))
+            """)
+    }
+
+    /// Block statistics JSON: the statistics plus the scheme and NVFP4's tensor scale.
+    struct BlockStatistics: Encodable {
+        let format: String
+        let blockSize: Int
+        let tensorScale: Float
+        let tensorScaleBits: String
+        let statistics: QuantizationStatistics
+        enum CodingKeys: String, CodingKey { case format, blockSize = "block_size", tensorScale = "tensor_scale", tensorScaleBits = "tensor_scale_bits", statistics }
+    }
+
+    func runBlock(_ scheme: BlockFloatScheme) throws {
+        let (values, rows, columns) = try readMatrix(input)
+        let quantizer = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding) }
+        let result = try badInput { try quantizer.quantize(values, rows: rows, columns: columns) }
+        var files: [(String, [UInt8])] = try badInput { [
+            (codesOut, NpyCodec.encode(try NpyArray(uint8: result.codes, shape: [rows, columns]))),
+            (scalesOut, NpyCodec.encode(try NpyArray(uint8: result.blockScales, shape: [rows, result.blocksPerRow]))),
+        ] }
+        let stats = result.statistics
+        let bits = "0x" + String(result.tensorScale.bitPattern, radix: 16)
+        if let statsJson {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let document = BlockStatistics(format: scheme.rawValue, blockSize: result.blockSize, tensorScale: result.tensorScale,
+                                           tensorScaleBits: bits, statistics: stats)
+            files.append((statsJson, Array(try encoder.encode(document)) + [0x0A]))
+        }
+        try badInput { try Files.writeAllAtomically(files.map { (path: $0.0, bytes: $0.1) }) }
+        printOut("""
+            quantized \(rows) × \(columns) to \(scheme.rawValue), blocks of \(result.blockSize), \(rounding): \(result.blockScales.count) \(scheme.scaleFormat.name) block scale(s), tensor scale \(result.tensorScale) (\(bits))
             underflow \(percent(stats.underflowRate)) (\(stats.underflowCount) of \(stats.nonzeroCount) non-zero), clip \(percent(stats.clipRate)) (\(stats.clipCount)), MSE \(scientific(stats.meanSquaredError)), SQNR \(decibels(stats.sqnrDecibels))
             """)
     }

@@ -128,6 +128,29 @@ import TensorIO
         #expect(left == ["book.json", "good.npy", "rank1.npy", "truncated.npy", "u8.npy"])
     }
 
+    /// `quantize --format nvfp4|mxfp4` writes exactly what the library computes, block scale codes
+    /// as uint8 [rows, blocks], and refuses the options that do not apply.
+    @Test func quantizeToTheBlockFormats() throws {
+        let dir = Self.scratch()
+        let values = (0..<(3 * 40)).map { Float(($0 * 37) % 23) - 11.5 }
+        try Self.writeMatrix(values, rows: 3, columns: 40, to: dir + "/x.npy")
+        for scheme in BlockFloatScheme.allCases {
+            let r = try Self.run(["quantize", "--format", scheme.rawValue, "--input", dir + "/x.npy", "--codes-out", dir + "/c.npy",
+                                  "--scales-out", dir + "/s.npy", "--stats-json", dir + "/st.json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let expected = try BlockFloatQuantizer(scheme: scheme).quantize(values, rows: 3, columns: 40)
+            let codes = try Files.readNpy(dir + "/c.npy"), scales = try Files.readNpy(dir + "/s.npy")
+            #expect(try codes.uint8Values() == expected.codes && codes.shape == [3, 40])
+            #expect(try scales.uint8Values() == expected.blockScales && scales.shape == [3, expected.blocksPerRow])
+            let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/st.json"))) as! [String: Any]
+            #expect(stats["tensor_scale_bits"] as? String == "0x" + String(expected.tensorScale.bitPattern, radix: 16))
+        }
+        let refused = try Self.run(["quantize", "--format", "mxfp4", "--granularity", "channel", "--input", dir + "/x.npy",
+                                    "--codes-out", dir + "/c2.npy", "--scales-out", dir + "/s2.npy"])
+        #expect(refused.status == 2 && refused.stderr.contains("--granularity does not apply"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/c2.npy"))
+    }
+
     @Test func underflowComparesTheFormats() throws {
         let dir = Self.scratch()
         let r = try Self.run(["underflow", "--rows", "32", "--columns", "128", "--json", dir + "/u.json"])
