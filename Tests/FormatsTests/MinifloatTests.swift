@@ -87,6 +87,24 @@ import PropertyChecking
         #expect(report.passed, "\(report)")
     }
 
+    /// Around the subnormal/normal boundary (largest subnormal, its tie with the smallest normal,
+    /// just off it): every rule, saturating or not, equals the oracle, both signs.
+    @Test(arguments: [BinaryFloatFormat.e2m1, .e4m3, .fp16, .bf16])
+    func subnormalBoundaryEqualsTheOracle(format: BinaryFloatFormat) {
+        let largestSubnormal = format.decode(format.fractionMask), smallestNormal = format.decode(format.fractionMask + 1)
+        let tie = (largestSubnormal + smallestNormal) / 2
+        for x in [largestSubnormal, tie.nextDown, tie, tie.nextUp, smallestNormal, format.decode(1) / 2, format.decode(1) / 2 * 1.0000001] {
+            for v in [x, -x] {
+                for rule in RoundingRule.deterministic {
+                    let exact = Oracle.encode(Rational(exactly: v)!, as: format, rounding: rule)
+                    #expect(format.encode(v, rounding: rule) == exact, "\(format) \(v) \(rule)")
+                }
+            }
+        }
+        // Ties to even: the tie goes to the smallest normal (fraction 0), the half-smallest to 0.
+        #expect(format.encode(tie) == format.fractionMask + 1 && format.encode(format.decode(1) / 2) == 0)
+    }
+
     @Test func overflowAndSpecials() {
         let e4m3 = BinaryFloatFormat.e4m3
         #expect(e4m3.encode(460) == 0x7E)                   // below the 464 midpoint: 448
