@@ -1,3 +1,4 @@
+import Foundation
 import Circuits
 import Cost
 import Units
@@ -77,17 +78,22 @@ public struct ReportDocument: Sendable, Codable {
     public let ratios: Headline
     public let comparisons: [Ratio]
     public let calibration: [CalibrationRow]
-    public let sweep: [SweepRow]
+    public var sweep: [SweepRow]
+    /// Which slice of the sweep's points this document holds ("i/n"; "0/1" = all of them).
+    public var sweepShard: String = "0/1"
     /// TAH-Quant decode datapaths (G = 64, FP32), when activations were given.
     public var decoder: [DecoderRow] = []
 
-    enum CodingKeys: String, CodingKey { case technology, rows, ratios, comparisons, calibration, sweep, decoder }
+    enum CodingKeys: String, CodingKey { case technology, rows, ratios, comparisons, calibration, sweep, sweepShard = "sweep_shard", decoder }
 }
 
 extension CostReport {
     /// The default comparison: INT8, dINT and FP4 MACs, lanes 1 and 16, default widths, on each
     /// data set; the headline ratios come from the first data set at one lane.
+    /// `sweepShard` (i, n) computes only the i-th of n contiguous slices of the sweep's points;
+    /// `ReportDocument.merge` joins such documents into the single run's.
     public static func build(data: [ReportData], table: TechnologyTable, sweep: Bool, decoder: Bool = true,
+                             sweepShard: (index: Int, count: Int) = (0, 1),
                              progress: (String) -> Void = { _ in }) throws -> ReportDocument {
         precondition(!data.isEmpty)
         var rows: [CostRow] = []
@@ -112,11 +118,12 @@ extension CostReport {
                                           modelAreaUm2: $0.modelArea, horowitzAreaUm2: $0.horowitzArea)
         }
         var sweepRows: [ReportDocument.SweepRow] = []
-        if sweep { sweepRows = try sweepPoints(data: data, table: table, progress: progress) }
+        if sweep { sweepRows = try sweepPoints(data: data, table: table, shard: sweepShard, progress: progress) }
         var document = ReportDocument(technology: table.name, rows: rows,
                               ratios: .init(area: first.area, energy: first.energy, fp4Area: first.fp4Area, fp4Energy: first.fp4Energy,
                                             paperArea: paperAreaRatio, paperPower: paperPowerRatio),
-                              comparisons: comparisons, calibration: calibration, sweep: sweepRows)
+                              comparisons: comparisons, calibration: calibration, sweep: sweepRows,
+                              sweepShard: "\(sweepShard.index)/\(sweepShard.count)")
         // The decoder rows use the first data set's activations, trimmed to whole G = 64 tiles.
         let d = data[0]
         let channels = d.length / 64 * 64
@@ -132,7 +139,8 @@ extension CostReport {
 
     /// One parameter at a time around the defaults (W 32, D 1, lanes 1, array, ripple, the first
     /// data set), all three units per point; plus every synthetic distribution and every data set.
-    static func sweepPoints(data: [ReportData], table: TechnologyTable, progress: (String) -> Void) throws -> [ReportDocument.SweepRow] {
+    static func sweepPoints(data: [ReportData], table: TechnologyTable, shard: (index: Int, count: Int),
+                            progress: (String) -> Void) throws -> [ReportDocument.SweepRow] {
         var points: [(String, String, (inout MacConfiguration) -> Void, ReportData)] = []
         let base = data[0]
         for w in [16, 24, 32, 48] { points.append(("acc_width", "\(w)", { $0.accumulatorWidth = w }, base)) }
@@ -144,7 +152,8 @@ extension CostReport {
         for dist in Distribution.allCases { points.append(("distribution", dist.rawValue, { _ in }, .synthetic(dist))) }
         for d in data.dropFirst() { points.append(("data", d.name, { _ in }, d)) }
         var out: [ReportDocument.SweepRow] = []
-        for (i, (parameter, value, change, d)) in points.enumerated() {
+        let slice = (shard.index * points.count / shard.count)..<((shard.index + 1) * points.count / shard.count)
+        for (i, (parameter, value, change, d)) in points.enumerated() where slice.contains(i) {
             progress("sweep \(i + 1)/\(points.count): \(parameter) = \(value)")
             var a = MacConfiguration(kind: .int8), b = MacConfiguration(kind: .dint), f = MacConfiguration(kind: .fp4)
             change(&a); change(&b); change(&f)
@@ -153,4 +162,40 @@ extension CostReport {
         }
         return out
     }
+}
+
+extension ReportDocument {
+    /// Joins sweep shards ("0/n" … "n−1/n", each once) of one report into the single run's
+    /// document: everything but the sweep must be identical (it is computed the same way in
+    /// every shard); the sweep rows are concatenated in shard order.
+    public static func merge(_ parts: [ReportDocument]) throws -> ReportDocument {
+        func shard(_ d: ReportDocument) -> (Int, Int)? {
+            let p = d.sweepShard.split(separator: "/")
+            guard p.count == 2, let i = Int(p[0]), let n = Int(p[1]) else { return nil }
+            return (i, n)
+        }
+        let indexed = try parts.map { d -> (Int, Int, ReportDocument) in
+            guard let (i, n) = shard(d) else { throw MergeError.invalid("report sweep_shard '\(d.sweepShard)' is not i/n") }
+            return (i, n, d)
+        }.sorted { $0.0 < $1.0 }
+        guard let n = indexed.first?.1, indexed.map(\.0) == Array(0..<n), indexed.allSatisfy({ $0.1 == n }) else {
+            throw MergeError.invalid("need report shards 0/n … n−1/n once each, got \(parts.map(\.sweepShard).joined(separator: ", "))")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func common(_ d: ReportDocument) throws -> Data { var c = d; c.sweep = []; c.sweepShard = ""; return try encoder.encode(c) }
+        let reference = try common(indexed[0].2)
+        for (i, _, d) in indexed where try common(d) != reference {
+            throw MergeError.invalid("report shard \(i)/\(n) was made from other data or options than shard 0/\(n)")
+        }
+        var merged = indexed[0].2
+        merged.sweep = indexed.flatMap { $0.2.sweep }
+        merged.sweepShard = "0/1"
+        return merged
+    }
+}
+
+public enum MergeError: Error, CustomStringConvertible {
+    case invalid(String)
+    public var description: String { if case .invalid(let s) = self { return s }; return "" }
 }

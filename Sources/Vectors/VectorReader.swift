@@ -13,7 +13,11 @@ public struct VectorManifest {
     public let lines: Int
     public let files: [String: String]
     public let categoryLines: [String: Int]
+    public let categoryCases: [String: Int]
     public let flagCounts: [String: Int]
+    /// Cases this directory holds, and the whole sequence's count.
+    public let cases: Int
+    public let totalCases: Int
 
     public init(directory: String) throws {
         let path = directory + "/" + VectorFiles.manifest
@@ -73,6 +77,9 @@ public struct VectorManifest {
         for required in [VectorFiles.hex, VectorFiles.jsonl] where files[required] == nil { throw VectorError.malformed("\(path): files lacks \(required)") }
         self.files = files
         categoryLines = ((m["categories"] as? [String: Any]) ?? [:]).compactMapValues { ($0 as? [String: Any])?["lines"] as? Int }
+        categoryCases = ((m["categories"] as? [String: Any]) ?? [:]).compactMapValues { ($0 as? [String: Any])?["cases"] as? Int }
+        cases = try field("cases", Int.self)
+        totalCases = try field("total_cases", Int.self)
         flagCounts = ((m["flag_counts"] as? [String: Any]) ?? [:]).compactMapValues { $0 as? Int }
     }
 }

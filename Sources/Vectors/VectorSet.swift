@@ -103,6 +103,60 @@ public enum VectorGenerator {
                                  seconds: Date().timeIntervalSince(start))
     }
 
+    /// Joins the shard directories of one set (same unit, configuration, level, seed, count;
+    /// shards 0/n … n−1/n, each once) into `directory`: the data files concatenated in shard
+    /// order, counts summed, `layout.vh` and the manifest rewritten for the whole set — the same
+    /// bytes a single run writes. Every shard is verified against its manifest's checksums first.
+    public static func merge(shards: [String], into directory: String) throws -> GenerationSummary {
+        let start = Date()
+        guard !shards.isEmpty else { throw VectorError.invalid("merge: no shard directories given") }
+        var manifests = try shards.map { (directory: $0, manifest: try VectorManifest(directory: $0)) }
+        manifests.sort { $0.manifest.shard.index < $1.manifest.shard.index }
+        let first = manifests[0].manifest
+        let n = first.shard.count
+        let identity = { (m: VectorManifest) in "\(m.unit.unitName) \(m.unit.configuration.map { "\($0.0)=\($0.1)" }) level \(m.level) seed \(m.seed) count \(m.count)" }
+        for (d, m) in manifests {
+            guard identity(m) == identity(first) else { throw VectorError.invalid("merge: \(d) is \(identity(m)), not \(identity(first))") }
+        }
+        guard manifests.map(\.manifest.shard.index) == Array(0..<n), manifests.allSatisfy({ $0.manifest.shard.count == n }) else {
+            throw VectorError.invalid("merge: need shards 0/\(n) … \(n - 1)/\(n) once each, got \(manifests.map(\.manifest.shard.description).joined(separator: ", "))")
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let hex = try AtomicFileWriter(path: directory + "/" + VectorFiles.hex)
+        let jsonl = try AtomicFileWriter(path: directory + "/" + VectorFiles.jsonl)
+        var lines = 0, cases = 0
+        var categoryCases = [String: Int](), categoryLines = [String: Int]()
+        var flagCounts = [Int](repeating: 0, count: first.unit.flagNames.count)
+        for (d, m) in manifests {
+            for (name, writer) in [(VectorFiles.hex, hex), (VectorFiles.jsonl, jsonl)] {
+                // Streamed in 1 MiB chunks: sets can be larger than memory. A bad checksum aborts
+                // the merge before anything is committed.
+                guard let handle = FileHandle(forReadingAtPath: d + "/" + name) else { throw VectorError.malformed("merge: \(d)/\(name) cannot be read") }
+                defer { try? handle.close() }
+                var sum = SHA256()
+                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                    let bytes = [UInt8](chunk)
+                    sum.update(bytes)
+                    try writer.write(bytes)
+                }
+                guard sum.finalizeHex() == m.files[name] else { throw VectorError.malformed("merge: \(d)/\(name) does not match its manifest's checksum") }
+            }
+            lines += m.lines; cases += m.cases
+            for (k, v) in m.categoryCases { categoryCases[k, default: 0] += v }
+            for (k, v) in m.categoryLines { categoryLines[k, default: 0] += v }
+            for (b, name) in first.unit.flagNames.enumerated() { flagCounts[b] += m.flagCounts[name] ?? 0 }
+        }
+        guard cases == first.totalCases else { throw VectorError.malformed("merge: the shards hold \(cases) cases, the set has \(first.totalCases)") }
+        let vh = try AtomicFileWriter(path: directory + "/" + VectorFiles.verilogLayout)
+        try vh.write(verilogLayout(first.unit, lines: lines))
+        let hexSum = try hex.commit(), jsonSum = try jsonl.commit(), vhSum = try vh.commit()
+        let manifest = manifestText(first.unit, level: first.level, seed: first.seed, count: first.count, shard: .whole, totalCases: cases,
+                                    cases: cases, lines: lines, categoryCases: categoryCases, categoryLines: categoryLines, flagCounts: flagCounts,
+                                    sums: [(VectorFiles.hex, hexSum), (VectorFiles.jsonl, jsonSum), (VectorFiles.verilogLayout, vhSum)])
+        try Files.writeAtomically(Array(manifest.utf8), to: directory + "/" + VectorFiles.manifest)
+        return GenerationSummary(cases: cases, lines: lines, categories: categoryLines.sorted { $0.key < $1.key }, seconds: Date().timeIntervalSince(start))
+    }
+
     static func json(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
 
     static func manifestText(_ unit: VectorUnit, level: Int, seed: UInt64, count: Int, shard: Shard, totalCases: Int, cases: Int, lines: Int,

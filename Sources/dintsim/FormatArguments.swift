@@ -32,6 +32,25 @@ func readMatrix(_ path: String) throws -> (values: [Float], rows: Int, columns: 
     }
 }
 
+/// Reads one 2-D F32/F16/BF16 tensor of a checkpoint as binary32 values.
+func readMatrix(_ checkpoint: SafetensorsFile, tensor: String) throws -> (values: [Float], rows: Int, columns: Int) {
+    try badInput {
+        let (values, shape) = try checkpoint.floatValues(tensor)
+        guard shape.count == 2 else { throw TensorIOError.unsupported("tensor '\(tensor)' has shape \(shape); a 2-D tensor is required") }
+        return (values, shape[0], shape[1])
+    }
+}
+
+/// Reads a 2-D tensor from a `.npy`, or from a `.safetensors` checkpoint when `tensor` names one.
+func readMatrix(_ path: String, tensor: String?) throws -> (values: [Float], rows: Int, columns: Int) {
+    guard path.hasSuffix(".safetensors") else {
+        if tensor != nil { throw CLIError.badInput("--tensor applies to a .safetensors input, not \(path)") }
+        return try readMatrix(path)
+    }
+    guard let tensor else { throw CLIError.badInput("\(path) is a checkpoint: name the tensor with --tensor NAME") }
+    return try readMatrix(try badInput { try SafetensorsFile.load(path) }, tensor: tensor)
+}
+
 /// Formats a statistics row for the Markdown tables.
 func percent(_ x: Double) -> String { String(format: "%.3f %%", 100 * x) }
 func decibels(_ x: Double) -> String { x.isFinite ? String(format: "%.2f dB", x) : "∞" }

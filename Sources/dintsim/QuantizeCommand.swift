@@ -22,8 +22,10 @@ struct QuantizeCommand: ParsableCommand {
     var rounding: RoundingRule = .toNearestOrEven
     @Option(help: "Seed of the counter-based generator (stochastic rounding).")
     var seed: UInt64 = 0
-    @Option(help: "Input: 2-D float32 or float16 .npy.")
+    @Option(help: "Input: 2-D float32 or float16 .npy, or a .safetensors checkpoint with --tensor.")
     var input: String
+    @Option(help: "With a .safetensors --input: the tensor (F32, F16 or BF16, 2-D).")
+    var tensor: String?
     @Option(help: "Output: uint8 .npy of raw code bit patterns, same shape as the input.")
     var codesOut: String
     @Option(help: "Output: float32 .npy of scales, one per group.")
@@ -47,7 +49,7 @@ struct QuantizeCommand: ParsableCommand {
         if let scheme = BlockFloatScheme(rawValue: format) { return try runBlock(scheme) }
         let granularity = granularity!
         let fmt = try resolveFormat(format)
-        let (values, rows, columns) = try readMatrix(input)
+        let (values, rows, columns) = try readMatrix(input, tensor: tensor)
         let quantizer = try badInput {
             try SymmetricQuantizer(format: fmt, granularity: granularity, rounding: rounding, seed: seed, nonFinite: allowNonfinite ?? .error)
         }
@@ -80,7 +82,7 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func runBlock(_ scheme: BlockFloatScheme) throws {
-        let (values, rows, columns) = try readMatrix(input)
+        let (values, rows, columns) = try readMatrix(input, tensor: tensor)
         let quantizer = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding) }
         let result = try badInput { try quantizer.quantize(values, rows: rows, columns: columns) }
         var files: [(String, [UInt8])] = try badInput { [

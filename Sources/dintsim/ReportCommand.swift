@@ -2,6 +2,7 @@ import ArgumentParser
 import Cost
 import Foundation
 import Reports
+import Vectors
 import TensorIO
 import Workloads
 
@@ -23,6 +24,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Dot-product length of the synthetic data.") var length = 256
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 0
     @Flag(help: "Also sweep accumulator width, lanes, pipeline depth, multiplier, adder, overflow and data distribution.") var sweep = false
+    @Option(help: "With --sweep: compute only shard i of n (0-based) of the sweep's points; join the shards' --json files with `dintsim merge`.") var shard = "0/1"
     @Option(help: "Write every row as JSON here (with \"ratios\": {\"area\", \"energy\"}).") var json: String?
     @Option(help: "Write a CSV here.") var csv: String?
     @Option(help: "Write an SVG bar chart here.") var svg: String?
@@ -30,6 +32,7 @@ struct ReportCommand: ParsableCommand {
     func validate() throws {
         guard (1...4096).contains(rows), (1...4096).contains(length) else { throw ValidationError("--rows and --length must be in 1...4096") }
         if (weights == nil) != (activations == nil) { throw ValidationError("--weights and --activations go together") }
+        if shard != "0/1" && !sweep { throw ValidationError("--shard splits the sweep: it needs --sweep") }
     }
 
     func run() throws {
@@ -51,7 +54,10 @@ struct ReportCommand: ParsableCommand {
             }
         }
         let document = try badInput {
-            try CostReport.build(data: data, table: table, sweep: sweep) { FileHandle.standardError.write(Data("report: \($0)\n".utf8)) }
+            let part = try Shard(parsing: shard)
+            return try CostReport.build(data: data, table: table, sweep: sweep, sweepShard: (part.index, part.count)) {
+                FileHandle.standardError.write(Data("report: \($0)\n".utf8))
+            }
         }
         var files: [(path: String, bytes: [UInt8])] = []
         if let json {

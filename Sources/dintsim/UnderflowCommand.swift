@@ -3,6 +3,7 @@ import Foundation
 import Formats
 import Quantization
 import TensorIO
+import Vectors
 import Workloads
 
 struct UnderflowCommand: ParsableCommand {
@@ -10,11 +11,19 @@ struct UnderflowCommand: ParsableCommand {
         commandName: "underflow",
         abstract: "INT4, symmetric INT4, dINT4 and the FP4 formats side by side: underflow, clipping, MSE, SQNR, bits per element.",
         discussion: """
-        Without --input, runs on seeded synthetic weights of every distribution (or the one named). Level formats         (int4, int4-sym, dint4, fp4 = E2M1 levels, …) use --granularity with an FP32 scale per group; mxfp4 and         nvfp4 use their own blocks (32 with a UE8M0 scale, 16 with an E4M3 scale and an FP32 tensor scale)         along each row, whatever --granularity says.
+        Without --input, runs on seeded synthetic weights of every distribution (or the one named). Level formats \
+        (int4, int4-sym, dint4, fp4 = E2M1 levels, …) use --granularity with an FP32 scale per group; mxfp4 and \
+        nvfp4 use their own blocks (32 with a UE8M0 scale, 16 with an E4M3 scale and an FP32 tensor scale) \
+        along each row, whatever --granularity says. --input takes a .npy or a .safetensors checkpoint with \
+        --tensor NAME (one tensor) or --tensors REGEX (every 2-D float tensor whose name matches, e.g. every \
+        linear layer). --shard i/n measures only the i-th of n contiguous slices of the data sets; \
+        `dintsim merge` joins the shards' --json files into the single run's bytes (docs/scaling.md).
         """)
 
-    @Option(help: "A 2-D float32/float16 .npy to measure instead of synthetic data.")
+    @Option(help: "A 2-D float32/float16 .npy, or a .safetensors checkpoint (with --tensor or --tensors), to measure instead of synthetic data.")
     var input: String?
+    @Option(help: "With a .safetensors --input: the tensor to measure.") var tensor: String?
+    @Option(help: "With a .safetensors --input: a regular expression; every 2-D F32/F16/BF16 tensor whose name matches.") var tensors: String?
     @Option(help: "Synthetic distribution: \(Distribution.allCases.map(\.rawValue).joined(separator: ", ")) (default: all).")
     var distribution: Distribution?
     @Option(help: "Rows of the synthetic tensor.") var rows = 256
@@ -24,21 +33,32 @@ struct UnderflowCommand: ParsableCommand {
     @Option(help: "Rounding rule.") var rounding: RoundingRule = .toNearestOrEven
     @Option(help: "Formats to compare, comma-separated: level formats, mxfp4, nvfp4.") var formats = "int4,int4-sym,dint4,fp4,mxfp4,nvfp4"
     @Option(help: "Also write the rows as JSON here.") var json: String?
+    @Option(help: "Measure only shard i of n (0-based) of the data sets, e.g. 0/4.") var shard = "0/1"
 
     func validate() throws {
         guard (1...1 << 14).contains(rows), (1...1 << 16).contains(columns) else {
             throw ValidationError("--rows must be in 1...16384 and --columns in 1...65536")
         }
+        if (tensor != nil || tensors != nil) && !(input?.hasSuffix(".safetensors") ?? false) {
+            throw ValidationError("--tensor and --tensors need a .safetensors --input")
+        }
+        if tensor != nil && tensors != nil { throw ValidationError("give --tensor or --tensors, not both") }
     }
 
+    /// One measured (data set, format) pair; `row` numbers it in the single run's order, so that
+    /// shards can be merged back (`dintsim merge`).
     struct Row: Codable {
+        let row: Int
+        let rowsTotal: Int
         let data: String
         let format: String
         let granularity: String
         /// Storage per element, scales included.
         let bitsPerElement: Double
         let statistics: QuantizationStatistics
-        enum CodingKeys: String, CodingKey { case data, format, granularity, bitsPerElement = "bits_per_element", statistics }
+        enum CodingKeys: String, CodingKey {
+            case row, rowsTotal = "rows_total", data, format, granularity, bitsPerElement = "bits_per_element", statistics
+        }
     }
 
     /// A format under comparison: a level format with --granularity, or an FP4 block format.
@@ -52,46 +72,70 @@ struct UnderflowCommand: ParsableCommand {
             if let scheme = BlockFloatScheme(rawValue: String(name)) { return .block(scheme) }
             return .level(try resolveFormat(String(name)))
         }
-        var datasets: [(String, [Float], Int, Int)] = []
+        let part = try badInput { try Shard(parsing: shard) }
+        // Data sets are loaded lazily: a shard reads only its own tensors.
+        var datasets: [(name: String, load: () throws -> ([Float], Int, Int))] = []
         if let input {
-            let (v, r, c) = try readMatrix(input)
-            datasets.append((URL(fileURLWithPath: input).lastPathComponent, v, r, c))
+            if input.hasSuffix(".safetensors") {
+                let checkpoint = try badInput { try SafetensorsFile.load(input) }
+                let names: [String]
+                if let tensors { names = try badInput { try checkpoint.matrixNames(matching: tensors) } }
+                else if let tensor { names = [tensor] }
+                else { throw CLIError.badInput("a .safetensors --input needs --tensor NAME or --tensors REGEX") }
+                guard !names.isEmpty else { throw CLIError.badInput("no 2-D float tensor in \(input) matches '\(tensors ?? "")'") }
+                for name in names { datasets.append((name, { try readMatrix(checkpoint, tensor: name) })) }
+            } else {
+                datasets.append((URL(fileURLWithPath: input).lastPathComponent, { try readMatrix(input) }))
+            }
         } else {
             for d in distribution.map({ [$0] }) ?? Distribution.allCases {
-                datasets.append(("\(d.rawValue) \(rows)×\(columns) seed \(seed)", d.sample(rows: rows, columns: columns, seed: seed), rows, columns))
+                let (r, c, s) = (rows, columns, seed)
+                datasets.append(("\(d.rawValue) \(r)×\(c) seed \(s)", { (d.sample(rows: r, columns: c, seed: s), r, c) }))
             }
         }
-        var out = "| data | format | scales | bits/element | underflow | clip | MSE | SQNR |\n|---|---|---|---|---|---|---|---|\n"
+        let total = datasets.count * fmts.count
         var rowsOut: [Row] = []
-        for (name, values, r, c) in datasets {
-            for choice in fmts {
-                let row: Row
-                switch choice {
-                case .level(let f):
-                    let q = try badInput { try SymmetricQuantizer(format: f, granularity: granularity, rounding: rounding, seed: seed) }
-                    let result = try badInput { try q.quantize(values, rows: r, columns: c) }
-                    let bits = Double(f.bitWidth) + 32 * Double(result.scales.count) / Double(max(1, r * c))
-                    row = Row(data: name, format: f.name, granularity: "\(granularity) fp32", bitsPerElement: bits, statistics: result.statistics)
-                case .block(let scheme):
-                    let q = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding) }
-                    let result = try badInput { try q.quantize(values, rows: r, columns: c) }
-                    let bits = 4 + (Double(scheme.scaleFormat.bitWidth * result.blockScales.count) + (scheme == .nvfp4 ? 32 : 0)) / Double(max(1, r * c))
-                    row = Row(data: name, format: scheme.rawValue, granularity: "block:\(q.blockSize) \(scheme.scaleFormat.name)",
-                              bitsPerElement: bits, statistics: result.statistics)
-                }
-                rowsOut.append(row)
-                let s = row.statistics
-                out += "| \(name) | \(row.format) | \(row.granularity) | \(String(format: "%.3f", row.bitsPerElement)) | \(percent(s.underflowRate)) | \(percent(s.clipRate)) | \(scientific(s.meanSquaredError)) | \(decibels(s.sqnrDecibels)) |\n"
+        for d in part.range(of: datasets.count) {
+            let (values, r, c) = try datasets[d].load()
+            for (f, choice) in fmts.enumerated() {
+                rowsOut.append(try measure(choice, values, r, c, name: datasets[d].name, row: d * fmts.count + f, total: total))
             }
+        }
+        if let json { try badInput { try Files.writeAtomically(Self.jsonBytes(rowsOut), to: json) } }
+        printOut(Self.markdown(rowsOut, rounding: rounding))
+    }
+
+    func measure(_ choice: Choice, _ values: [Float], _ r: Int, _ c: Int, name: String, row: Int, total: Int) throws -> Row {
+        switch choice {
+        case .level(let f):
+            let q = try badInput { try SymmetricQuantizer(format: f, granularity: granularity, rounding: rounding, seed: seed) }
+            let result = try badInput { try q.quantize(values, rows: r, columns: c) }
+            let bits = Double(f.bitWidth) + 32 * Double(result.scales.count) / Double(max(1, r * c))
+            return Row(row: row, rowsTotal: total, data: name, format: f.name, granularity: "\(granularity) fp32", bitsPerElement: bits,
+                       statistics: result.statistics)
+        case .block(let scheme):
+            let q = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding) }
+            let result = try badInput { try q.quantize(values, rows: r, columns: c) }
+            let bits = 4 + (Double(scheme.scaleFormat.bitWidth * result.blockScales.count) + (scheme == .nvfp4 ? 32 : 0)) / Double(max(1, r * c))
+            return Row(row: row, rowsTotal: total, data: name, format: scheme.rawValue, granularity: "block:\(q.blockSize) \(scheme.scaleFormat.name)",
+                       bitsPerElement: bits, statistics: result.statistics)
+        }
+    }
+
+    static func jsonBytes(_ rows: [Row]) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return Array(try encoder.encode(rows)) + [0x0A]
+    }
+
+    static func markdown(_ rows: [Row], rounding: RoundingRule) -> String {
+        var out = "| data | format | scales | bits/element | underflow | clip | MSE | SQNR |\n|---|---|---|---|---|---|---|---|\n"
+        for row in rows {
+            let s = row.statistics
+            out += "| \(row.data) | \(row.format) | \(row.granularity) | \(String(format: "%.3f", row.bitsPerElement)) | \(percent(s.underflowRate)) | \(percent(s.clipRate)) | \(scientific(s.meanSquaredError)) | \(decibels(s.sqnrDecibels)) |\n"
         }
         out += "\nRounding \(rounding). Underflow: non-zero inputs that became 0; clip: |x/scale| at least half an outer step beyond the outermost level (for the FP4 formats: |x/scale| ≥ 7).\n"
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let bytes = try badInput { Array(try encoder.encode(rowsOut)) + [0x0A] }
-            try badInput { try Files.writeAtomically(bytes, to: json) }
-        }
-        printOut(out)
+        return out
     }
 }
 

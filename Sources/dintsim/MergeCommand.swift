@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Reports
+import TensorIO
+import Vectors
+
+/// Joins the outputs of `--shard i/n` runs into what the single run writes, byte for byte.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Join shard outputs into the single run's: vector directories, underflow --json files or report --sweep --json files.",
+        discussion: """
+        Vector shards: directories from `vectors generate --shard i/n` (checksums verified, files concatenated, \
+        manifest and layout.vh rewritten). Underflow: the --json files of `underflow --shard i/n` (rows renumbered \
+        by the single run's order, every row present once). Report: the --json files of `report --sweep --shard i/n` \
+        (everything but the sweep must agree; sweep rows concatenated). The kind is recognised from the inputs. \
+        Nothing is written unless the whole merge succeeds. See docs/scaling.md.
+        """)
+
+    @Option(help: "The merged output: a directory (vectors) or a JSON file.") var out: String
+    @Argument(help: "The shard outputs, in any order.") var shards: [String]
+
+    func validate() throws {
+        if shards.isEmpty { throw ValidationError("give the shard outputs to merge") }
+    }
+
+    func run() throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: shards[0], isDirectory: &isDirectory), isDirectory.boolValue {
+            let summary = try badInput { try VectorGenerator.merge(shards: shards, into: out) }
+            printOut("merged \(shards.count) vector shards into \(out): \(summary.cases) cases, \(summary.lines) lines")
+            return
+        }
+        let texts = try shards.map { path in try badInput { try Files.read(path) } }
+        let objects = try zip(shards, texts).map { (path, bytes) -> Any in
+            guard let o = try? JSONSerialization.jsonObject(with: Data(bytes)) else { throw CLIError.badInput("\(path): not JSON") }
+            return o
+        }
+        if objects.allSatisfy({ $0 is [Any] }) {
+            try mergeUnderflow(texts)
+        } else if objects.allSatisfy({ ($0 as? [String: Any])?["sweep_shard"] != nil }) {
+            try mergeReports(texts)
+        } else {
+            throw CLIError.badInput("the inputs are neither all underflow --json files nor all report --json files")
+        }
+    }
+
+    func mergeUnderflow(_ texts: [[UInt8]]) throws {
+        var rows: [UnderflowCommand.Row] = []
+        for (path, bytes) in zip(shards, texts) {
+            rows += try badInput {
+                do { return try JSONDecoder().decode([UnderflowCommand.Row].self, from: Data(bytes)) } catch {
+                    throw CLIError.badInput("\(path): not an underflow --json file (\(error))")
+                }
+            }
+        }
+        rows.sort { $0.row < $1.row }
+        let total = rows.first?.rowsTotal ?? 0
+        guard rows.allSatisfy({ $0.rowsTotal == total }), rows.map(\.row) == Array(0..<total) else {
+            let have = Set(rows.map(\.row))
+            let missing = (0..<total).filter { !have.contains($0) }
+            throw CLIError.badInput("the shards do not hold every row of one run once (rows_total \(total); missing \(missing.prefix(5)); \(rows.count) rows given)")
+        }
+        try badInput { try Files.writeAtomically(UnderflowCommand.jsonBytes(rows), to: out) }
+        printOut("merged \(shards.count) underflow shards into \(out): \(rows.count) rows")
+    }
+
+    func mergeReports(_ texts: [[UInt8]]) throws {
+        let parts = try zip(shards, texts).map { (path, bytes) in
+            try badInput {
+                do { return try JSONDecoder().decode(ReportDocument.self, from: Data(bytes)) } catch {
+                    throw CLIError.badInput("\(path): not a report --json file (\(error))")
+                }
+            }
+        }
+        let merged = try badInput { try ReportDocument.merge(parts) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try badInput { try Files.writeAtomically(Array(try encoder.encode(merged)) + [0x0A], to: out) }
+        printOut(merged.markdown)
+    }
+}
