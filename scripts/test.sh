@@ -2,6 +2,6 @@
 # Runs every test: the README's test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh iverilog verilator yosys make
+bash scripts/install-deps.sh iverilog verilator yosys make parallel
 swift build --build-tests
 swift test

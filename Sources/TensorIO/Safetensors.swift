@@ -147,4 +147,30 @@ public struct SafetensorsFile: Sendable {
                 && regex.firstMatch(in: e.name, range: NSRange(e.name.startIndex..., in: e.name)) != nil
         }.map(\.name)
     }
+
+    /// A `.safetensors` file holding `tensors` (name, dtype, shape, raw little-endian bytes) in
+    /// this order, with `metadata`; header keys in the same order, no padding.
+    public static func serialize(_ tensors: [(name: String, dtype: String, shape: [Int], bytes: [UInt8])],
+                                 metadata: [String: String] = [:]) -> [UInt8] {
+        func quoted(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        var entries: [String] = []
+        if !metadata.isEmpty {
+            entries.append("\"__metadata__\":{" + metadata.keys.sorted().map { "\(quoted($0)):\(quoted(metadata[$0]!))" }.joined(separator: ",") + "}")
+        }
+        var offset = 0
+        for t in tensors {
+            entries.append("\(quoted(t.name)):{\"dtype\":\(quoted(t.dtype)),\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + t.bytes.count)]}")
+            offset += t.bytes.count
+        }
+        let header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
+        let n = UInt64(header.count)
+        return (0..<8).map { UInt8(truncatingIfNeeded: n >> UInt64(8 * $0)) } + header + tensors.flatMap(\.bytes)
+    }
+
+    /// Little-endian bytes of binary32 values (the F32 dtype).
+    public static func float32Bytes(_ values: [Float]) -> [UInt8] {
+        values.flatMap { f in (0..<4).map { UInt8(truncatingIfNeeded: f.bitPattern >> UInt32(8 * $0)) } }
+    }
 }
