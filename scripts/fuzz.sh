@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
 shift || true
-HARNESSES=${*:-npy codebook technology manifest dump tahq}
+HARNESSES=${*:-npy codebook technology manifest dump tahq safetensors}
 S=$PWD/.build-fuzz
 bash scripts/install-deps.sh
 # The library modules, compiled with coverage instrumentation and ASan (no executable is linked:
@@ -20,7 +20,7 @@ bash scripts/install-deps.sh
 swift build -c release --scratch-path "$S" --target FuzzTargets -Xswiftc -sanitize=fuzzer,address >&2
 objects=()
 for m in Formats Exact Quantization Workloads TensorIO Circuits TAHQuant Units Vectors Cost FuzzTargets; do objects+=("$S"/release/$m.build/*.o); done
-declare -A SOURCE=([npy]=FuzzNpy [codebook]=FuzzCodeBook [technology]=FuzzTechnology [manifest]=FuzzManifest [dump]=FuzzDump [tahq]=FuzzTahq)
+declare -A SOURCE=([npy]=FuzzNpy [codebook]=FuzzCodeBook [technology]=FuzzTechnology [manifest]=FuzzManifest [dump]=FuzzDump [tahq]=FuzzTahq [safetensors]=FuzzSafetensors)
 
 seed() {   # seed corpus per harness, from files in the repository
   local h=$1 dir=$S/seeds/$1

@@ -12,7 +12,15 @@ import TAHQuant
 public enum FuzzTargets {
     public static let harnesses: [String: @Sendable ([UInt8]) -> Void] = [
         "npy": npy, "codebook": codeBook, "technology": technology, "manifest": manifest, "dump": dump, "tahq": tahq,
+        "safetensors": safetensors,
     ]
+
+    /// The .safetensors reader, every float tensor it accepts, and the name filter.
+    public static func safetensors(_ bytes: [UInt8]) {
+        guard let file = try? SafetensorsFile(bytes: bytes) else { return }
+        for e in file.entries { _ = try? file.floatValues(e.name) }
+        _ = try? file.matrixNames(matching: ".*")
+    }
 
     /// The .npy reader and the typed accessors behind it.
     public static func npy(_ bytes: [UInt8]) {

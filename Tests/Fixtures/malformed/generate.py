@@ -117,6 +117,33 @@ case("check: dump line not hex", ["check", "--vectors", "{repository}/vectors/di
 put("dump/extra-field.dump", "0000_0_1\n")
 case("check: dump line with an extra field", ["check", "--vectors", "{repository}/vectors/dint-mac", "--dump", "{fixtures}/dump/extra-field.dump"], "fields")
 
+# .safetensors checkpoints (underflow --tensors, quantize --tensor)
+def safetensors(entries, data, raw=None):
+    header = (raw if raw is not None else json.dumps(entries)).encode()
+    return struct.pack("<Q", len(header)) + header + data
+def st_case(name, rel, blob, error, args=None):
+    path = "{fixtures}/" + put(rel, blob)
+    case(name, args(path) if args else ["underflow", "--input", path, "--tensors", "."], error)
+f32x4 = struct.pack("<4f", 1, 2, 3, 4)
+st_case("safetensors: header length past the end", "safetensors/header-past-end.safetensors", struct.pack("<Q", 1 << 20) + b"{}", "runs past the end")
+st_case("safetensors: overlapping tensors", "safetensors/overlap.safetensors",
+        safetensors({"a": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}, "b": {"dtype": "F32", "shape": [1, 2], "data_offsets": [8, 16]}}, f32x4), "overlaps")
+st_case("safetensors: offsets outside the data", "safetensors/outside.safetensors",
+        safetensors({"a": {"dtype": "F32", "shape": [2, 4], "data_offsets": [0, 32]}}, f32x4), "lie outside")
+st_case("safetensors: shape and byte count disagree", "safetensors/size.safetensors",
+        safetensors({"a": {"dtype": "F32", "shape": [3, 2], "data_offsets": [0, 16]}}, f32x4), "needs 24 bytes")
+st_case("safetensors: unknown dtype", "safetensors/dtype.safetensors",
+        safetensors({"a": {"dtype": "F17", "shape": [2, 2], "data_offsets": [0, 16]}}, f32x4), "unknown dtype")
+st_case("safetensors: integer tensor as weights", "safetensors/int.safetensors",
+        safetensors({"ids": {"dtype": "I32", "shape": [2, 2], "data_offsets": [0, 16]}}, f32x4), "F32, F16 or BF16 is required",
+        args=lambda p: ["quantize", "--format", "dint4", "--granularity", "channel", "--input", p, "--tensor", "ids", "--codes-out", "{out}/c.npy", "--scales-out", "{out}/s.npy"])
+st_case("safetensors: no such tensor", "safetensors/good.safetensors",
+        safetensors({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}, f32x4), "no tensor 'nope'",
+        args=lambda p: ["underflow", "--input", p, "--tensor", "nope"])
+st_case("safetensors: --tensors matches nothing", "safetensors/good.safetensors",
+        safetensors({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}, f32x4), "no 2-D float tensor",
+        args=lambda p: ["underflow", "--input", p, "--tensors", "^bias$"])
+
 with open(os.path.join(here, "cases.json"), "w") as f:
     json.dump(cases, f, indent=1, ensure_ascii=False)
     f.write("\n")
