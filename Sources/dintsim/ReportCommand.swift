@@ -19,6 +19,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Your float32/float16 2-D weights .npy (rows = output channels).") var weights: String?
     @Option(help: "Your float32/float16 2-D activations .npy (rows = tokens), same column count.") var activations: String?
     @Option(help: "Directory of the MiniLM fixtures (used when it exists).") var minilm = "fixtures/minilm"
+    @Option(help: "A .safetensors checkpoint: price the MACs on every 2-D float tensor matching --tensors (weights; activations synthetic, outlier channels).") var checkpoint: String?
+    @Option(help: "With --checkpoint: a regular expression selecting the weight tensors (default: every 2-D float tensor).") var tensors = "."
     @Option(help: "A technology table JSON (default: the bundled 45 nm table).") var tech: String?
     @Option(help: "Rows (dot products) of the synthetic data.") var rows = 256
     @Option(help: "Dot-product length of the synthetic data.") var length = 256
@@ -32,13 +34,26 @@ struct ReportCommand: ParsableCommand {
     func validate() throws {
         guard (1...4096).contains(rows), (1...4096).contains(length) else { throw ValidationError("--rows and --length must be in 1...4096") }
         if (weights == nil) != (activations == nil) { throw ValidationError("--weights and --activations go together") }
+        if checkpoint != nil && weights != nil { throw ValidationError("give --checkpoint or --weights/--activations, not both") }
         if shard != "0/1" && !sweep { throw ValidationError("--shard splits the sweep: it needs --sweep") }
     }
 
     func run() throws {
         let table = try badInput { try tech.map(TechnologyTable.load) ?? TechnologyTable.nangate45() }
         var data: [ReportData] = []
-        if let weights, let activations {
+        if let checkpoint {
+            // One data set per selected tensor: its rows (up to 256) as weights against seeded
+            // outlier-channel activations of the same length.
+            let file = try badInput { try SafetensorsFile.load(checkpoint) }
+            let names = try badInput { try file.matrixNames(matching: tensors) }
+            guard !names.isEmpty else { throw CLIError.badInput("no 2-D float tensor in \(checkpoint) matches '\(tensors)'") }
+            for name in names {
+                let (w, wr, wc) = try readMatrix(file, tensor: name)
+                let used = min(wr, 256)
+                let acts = Distribution.outlierChannels.sample(rows: 64, columns: wc, seed: seed &+ 1)
+                data.append(ReportData(name: name, weights: Array(w.prefix(used * wc)), weightRows: used, activations: acts, activationRows: 64, length: wc))
+            }
+        } else if let weights, let activations {
             let (w, wr, wc) = try readMatrix(weights), (a, ar, ac) = try readMatrix(activations)
             guard wc == ac else { throw CLIError.badInput("weights have \(wc) columns, activations \(ac): a dot product needs equal lengths") }
             guard wr > 0, ar > 0, wc > 0 else { throw CLIError.badInput("empty weights or activations") }
