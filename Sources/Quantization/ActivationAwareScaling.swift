@@ -9,7 +9,7 @@ import Formats
 ///
 /// 1. s = 1 (plain max-scaling, the baseline), then a grid over the migration strength
 ///    α = 0, 0.05, …, 1 with s_j = 2^round(α·log2 max|X_j| − (1 − α)·log2 max|W_j|);
-/// 2. per-channel refinement: for each channel in turn, the exponent of s_j moved by ±1, ±2; a
+/// 2. per-channel refinement: for each channel in turn (largest activation max first), the exponent of s_j moved by ±1, ±2; a
 ///    move is kept when it lowers the error. With the row and token scales held (the move does
 ///    not change any row's or token's max), the new error is computed exactly from the residual
 ///    R: ‖R + a′b′ᵀ − abᵀ‖² with a, b the channel's dequantized activation and weight columns;
@@ -121,11 +121,13 @@ public struct ActivationAwareScaling: Sendable {
         }
         let gridError = best.error
 
-        // 2. Per-channel refinement.
+        // 2. Per-channel refinement, channels by decreasing activation max: the outlier channels,
+        // whose moves change token scales and so need full evaluations, get the budget first.
         var kept = 0, full = 0
+        let order = (0..<inputs).sorted { (xMax[$0], $1) > (xMax[$1], $0) }
         for _ in 0..<passes {
             var budget = fullEvaluationBudget
-            for j in 0..<inputs {
+            for j in order {
                 for step in [-2, -1, 1, 2] {
                     let e = best.exponents[j] + step
                     guard (-24...24).contains(e) else { continue }
