@@ -9,12 +9,11 @@ import Formats
 ///
 /// 1. s = 1 (plain max-scaling, the baseline), then a grid over the migration strength
 ///    α = 0, 0.05, …, 1 with s_j = 2^round(α·log2 max|X_j| − (1 − α)·log2 max|W_j|);
-/// 2. per-channel refinement: for each channel in turn (largest activation max first), the exponent of s_j moved by ±1, ±2; a
-///    move is kept when it lowers the error. With the row and token scales held (the move does
-///    not change any row's or token's max), the new error is computed exactly from the residual
-///    R: ‖R + a′b′ᵀ − abᵀ‖² with a, b the channel's dequantized activation and weight columns;
-///    moves that would change a max are evaluated by re-quantizing everything (at most
-///    `fullEvaluationBudget` per pass).
+/// 2. per-channel refinement: for each channel in turn (largest activation max first), the
+///    exponent of s_j moved by ±1, ±2; a move is kept when it lowers the error. The new error is
+///    computed exactly and incrementally from the residual R = Ŷ − Y: only channel j's columns
+///    change (a rank-one update a′b′ᵀ − abᵀ), plus the whole rows of the tokens and weight rows
+///    whose maximum, hence scale, the move changes (re-quantized, their entries recomputed).
 ///
 /// Factors are powers of two (our decision): W·s and X/s are then exact in binary32 and cost an
 /// exponent add in hardware, so the scaling itself adds no rounding. The error is accumulated
@@ -22,13 +21,11 @@ import Formats
 public struct ActivationAwareScaling: Sendable {
     public let weightFormat: LevelFormat
     public let passes: Int
-    public let fullEvaluationBudget: Int
     public static let strengths: [Double] = (0...20).map { Double($0) / 20 }
 
-    public init(weightFormat: LevelFormat = .dint4, passes: Int = 2, fullEvaluationBudget: Int = 64) {
+    public init(weightFormat: LevelFormat = .dint4, passes: Int = 2) {
         self.weightFormat = weightFormat
         self.passes = passes
-        self.fullEvaluationBudget = fullEvaluationBudget
     }
 
     public struct Result: Sendable, Codable {
@@ -42,12 +39,11 @@ public struct ActivationAwareScaling: Sendable {
         public let bestStrength: Double?
         public let gridErrors: [Double]
         public let movesKept: Int
-        public let fullEvaluations: Int
         /// 10·log10(baseline / refined) dB.
         public var reductionDecibels: Double { 10 * DeterministicMath.log10(baselineError / refinedError) }
         enum CodingKeys: String, CodingKey {
             case exponents, baselineError = "baseline_relative_error", gridError = "grid_relative_error", refinedError = "refined_relative_error"
-            case bestStrength = "best_strength", gridErrors = "grid_relative_errors", movesKept = "moves_kept", fullEvaluations = "full_evaluations"
+            case bestStrength = "best_strength", gridErrors = "grid_relative_errors", movesKept = "moves_kept"
         }
     }
 
@@ -84,10 +80,10 @@ public struct ActivationAwareScaling: Sendable {
                 first.append(m1); column.append(c1); second.append(m2)
             }
         }
-        /// Whether row r's max is unchanged when column j's magnitude becomes v.
-        func holds(row r: Int, column j: Int, newMagnitude v: Float) -> Bool {
-            let others = column[r] == j ? second[r] : first[r]
-            return max(others, v) == first[r]
+        /// Row r's new max when column j's magnitude becomes v, or nil when it stays.
+        func changedMax(row r: Int, column j: Int, newMagnitude v: Float) -> Float? {
+            let m = max(column[r] == j ? second[r] : first[r], v)
+            return m == first[r] ? nil : m
         }
     }
 
@@ -123,30 +119,22 @@ public struct ActivationAwareScaling: Sendable {
 
         // 2. Per-channel refinement, channels by decreasing activation max: the outlier channels,
         // whose moves change token scales and so need full evaluations, get the budget first.
-        var kept = 0, full = 0
+        var kept = 0
         let order = (0..<inputs).sorted { (xMax[$0], $1) > (xMax[$1], $0) }
         for _ in 0..<passes {
-            var budget = fullEvaluationBudget
             for j in order {
                 for step in [-2, -1, 1, 2] {
                     let e = best.exponents[j] + step
                     guard (-24...24).contains(e) else { continue }
-                    if let delta = incrementalDelta(p, best, channel: j, exponent: e) {
-                        if delta.error < best.error { apply(p, &best, channel: j, exponent: e, columns: delta.columns, error: delta.error); kept += 1 }
-                    } else if budget > 0 {
-                        budget -= 1; full += 1
-                        var trial = best.exponents
-                        trial[j] = e
-                        let s = try evaluate(p, exponents: trial)
-                        if s.error < best.error { best = s; kept += 1 }
-                    }
+                    let move = trial(p, best, channel: j, exponent: e)
+                    if move.error < best.error { apply(p, &best, move); kept += 1 }
                 }
             }
-            // Re-anchor the running error on a full evaluation (no drift across passes).
+            // Re-anchor on a full evaluation: the rank-one updates round differently.
             best = try evaluate(p, exponents: best.exponents)
         }
         return Result(exponents: best.exponents, baselineError: baseline / energy, gridError: gridError / energy,
-                      refinedError: best.error / energy, bestStrength: bestStrength, gridErrors: gridErrors, movesKept: kept, fullEvaluations: full)
+                      refinedError: best.error / energy, bestStrength: bestStrength, gridErrors: gridErrors, movesKept: kept)
     }
 
     /// Quantizes X/s and W·s with the project's quantizers and measures the output error.
@@ -166,50 +154,136 @@ public struct ActivationAwareScaling: Sendable {
                      tokenMaxima: Maxima(xs, rows: t, columns: n), rowMaxima: Maxima(ws, rows: o, columns: n), residual: residual, error: error)
     }
 
-    /// The exact new error for moving channel j to exponent e with every row and token scale held,
-    /// or nil when the move would change a row's or a token's max (so a scale).
-    func incrementalDelta(_ p: Problem, _ s: State, channel j: Int, exponent e: Int) -> (error: Double, columns: ([Double], [Double]))? {
+    /// A trial move of channel j to exponent e: channel j's new dequantized columns, and every
+    /// token row and weight row whose maximum (hence scale) the move changes, re-quantized whole.
+    struct Move {
+        let channel: Int, exponent: Int
+        var a: [Double], b: [Double]                       // column j: tokens, weight rows
+        /// Per token / weight row: −1, or the index of its re-quantized row in `tokenRows` /
+        /// `weightRows` (row-major, `inputs` values per row).
+        var tokenSlot: [Int], rowSlot: [Int]
+        var tokenRows: [Double] = [], weightRows: [Double] = []
+        var tokenScales: [Double] = [], rowScales: [Double] = []
+        var error = 0.0
+    }
+
+    /// The move and its exact error E′ = Σ R′² (see `residualRow`).
+    func trial(_ p: Problem, _ s: State, channel j: Int, exponent e: Int) -> Move {
         let (o, n, t) = (p.outputs, p.inputs, p.tokens)
-        let up = Float(sign: .plus, exponent: e, significand: 1), down = Float(sign: .plus, exponent: -e, significand: 1)
+        let wQuantizer = try! SymmetricQuantizer(format: weightFormat, granularity: .channel)
+        let xQuantizer = try! SymmetricQuantizer(format: .int8Symmetric, granularity: .channel)
         let wSelector = LevelSelector(format: weightFormat, rule: .toNearestOrEven)
         let xSelector = LevelSelector(format: .int8Symmetric, rule: .toNearestOrEven)
-        var b = [Double](repeating: 0, count: o), a = [Double](repeating: 0, count: t)
+        func dequantize(_ v: Float, _ scale: Double, _ selector: LevelSelector) -> Double {
+            scale == 0 ? 0 : selector.halfSteps(atIndex: selector.select(Double(v), scale: scale).index) * 0.5 * scale
+        }
+        var m = Move(channel: j, exponent: e, a: [Double](repeating: 0, count: t), b: [Double](repeating: 0, count: o),
+                     tokenSlot: [Int](repeating: -1, count: t), rowSlot: [Int](repeating: -1, count: o))
+        let up = Float(sign: .plus, exponent: e, significand: 1), down = Float(sign: .plus, exponent: -e, significand: 1)
         for r in 0..<o {
             let v = p.w[r * n + j] * up
-            guard s.rowMaxima.holds(row: r, column: j, newMagnitude: abs(v)) else { return nil }
-            b[r] = s.rowScales[r] == 0 ? 0 : wSelector.halfSteps(atIndex: wSelector.select(Double(v), scale: s.rowScales[r]).index) * 0.5 * s.rowScales[r]
+            var scale = s.rowScales[r]
+            if let newMax = s.rowMaxima.changedMax(row: r, column: j, newMagnitude: abs(v)) {
+                scale = Double(wQuantizer.scale(forMaxMagnitude: newMax))
+                m.rowSlot[r] = m.rowScales.count
+                m.rowScales.append(scale)
+                m.weightRows += (0..<n).map { k in dequantize(k == j ? v : s.ws[r * n + k], scale, wSelector) }
+            }
+            m.b[r] = dequantize(v, scale, wSelector)
         }
         for r in 0..<t {
             let v = p.x[r * n + j] * down
-            guard s.tokenMaxima.holds(row: r, column: j, newMagnitude: abs(v)) else { return nil }
-            a[r] = s.tokenScales[r] == 0 ? 0 : xSelector.halfSteps(atIndex: xSelector.select(Double(v), scale: s.tokenScales[r]).index) * 0.5 * s.tokenScales[r]
+            var scale = s.tokenScales[r]
+            if let newMax = s.tokenMaxima.changedMax(row: r, column: j, newMagnitude: abs(v)) {
+                scale = Double(xQuantizer.scale(forMaxMagnitude: newMax))
+                m.tokenSlot[r] = m.tokenScales.count
+                m.tokenScales.append(scale)
+                m.tokenRows += (0..<n).map { k in dequantize(k == j ? v : s.xs[r * n + k], scale, xSelector) }
+            }
+            m.a[r] = dequantize(v, scale, xSelector)
         }
-        // ‖R + a′b′ᵀ − abᵀ‖² = ‖R‖² + 2(a′ᵀRb′ − aᵀRb) + ‖a′b′ᵀ − abᵀ‖².
-        let a0 = (0..<t).map { s.qx[$0 * n + j] }, b0 = (0..<o).map { s.qw[$0 * n + j] }
-        var cross = 0.0
-        for r in 0..<t {
-            var rb1 = 0.0, rb0 = 0.0
-            for c in 0..<o { rb1 += s.residual[r * o + c] * b[c]; rb0 += s.residual[r * o + c] * b0[c] }
-            cross += a[r] * rb1 - a0[r] * rb0
-        }
-        func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
-        let square = dot(a, a) * dot(b, b) - 2 * dot(a, a0) * dot(b, b0) + dot(a0, a0) * dot(b0, b0)
-        return (s.error + 2 * cross + square, (a, b))
+        var perToken = [Double](repeating: 0, count: t)
+        residualRows(p, s, m) { r, row in perToken[r] = row.reduce(0) { $0 + $1 * $1 } }
+        m.error = perToken.reduce(0, +)
+        return m
     }
 
-    func apply(_ p: Problem, _ s: inout State, channel j: Int, exponent e: Int, columns: ([Double], [Double]), error: Double) {
-        let (o, n, t) = (p.outputs, p.inputs, p.tokens)
-        let (a, b) = columns
-        for r in 0..<t {
-            for c in 0..<o { s.residual[r * o + c] += a[r] * b[c] - s.qx[r * n + j] * s.qw[c * n + j] }
+    /// R′ = Ŷ′ − Y row by row (tokens in parallel; `body` gets each token's row, in any order).
+    /// An entry whose token and weight row kept their scales changes by the rank-one term
+    /// a′b′ − ab of channel j; the others are recomputed as dot products of the new rows.
+    func residualRows(_ p: Problem, _ s: State, _ m: Move, _ body: (Int, UnsafeBufferPointer<Double>) -> Void) {
+        let (o, n, t, j) = (p.outputs, p.inputs, p.tokens, m.channel)
+        let shared = Shared((p: p, s: s, m: m))
+        let results = Locked([(Int, [Double])]())
+        let workers = min(t, 64)
+        DispatchQueue.concurrentPerform(iterations: workers) { chunk in
+            let (p, s, m) = shared.value
+            var rows: [(Int, [Double])] = []
+            s.qx.withUnsafeBufferPointer { qx in
+                s.qw.withUnsafeBufferPointer { qw in
+                    m.tokenRows.withUnsafeBufferPointer { tokenRows in
+                        m.weightRows.withUnsafeBufferPointer { weightRows in
+                            for r in stride(from: chunk, to: t, by: workers) {
+                                var out = [Double](repeating: 0, count: o)
+                                let slot = m.tokenSlot[r]
+                                let xRow = slot >= 0 ? tokenRows.baseAddress! + slot * n : qx.baseAddress! + r * n
+                                let xj = xRow[j]
+                                for c in 0..<o {
+                                    let cs = m.rowSlot[c]
+                                    if slot < 0 && cs < 0 {
+                                        out[c] = s.residual[r * o + c] + m.a[r] * m.b[c] - xj * qw[c * n + j]
+                                        continue
+                                    }
+                                    let wRow = cs >= 0 ? weightRows.baseAddress! + cs * n : qw.baseAddress! + c * n
+                                    let sum = Self.dot(xRow, wRow, n)
+                                    // Column j of the two rows is replaced by the move's values.
+                                    out[c] = sum - xj * wRow[j] + m.a[r] * m.b[c] - p.reference[r * o + c]
+                                }
+                                rows.append((r, out))
+                            }
+                        }
+                    }
+                }
+            }
+            results.update { $0 += rows }
         }
-        for r in 0..<t { s.qx[r * n + j] = a[r]; s.xs[r * n + j] = p.x[r * n + j] * Float(sign: .plus, exponent: -e, significand: 1) }
-        for c in 0..<o { s.qw[c * n + j] = b[c]; s.ws[c * n + j] = p.w[c * n + j] * Float(sign: .plus, exponent: e, significand: 1) }
-        // Max values are unchanged by construction; which column holds them, and the runners-up, may move.
+        for (r, row) in results.value { row.withUnsafeBufferPointer { body(r, $0) } }
+    }
+
+    /// Σ x_k·w_k in four interleaved partial sums (k ≡ 0…3 mod 4) added at the end: a fixed
+    /// order, and one the compiler can keep in vector registers.
+    @inline(__always)
+    static func dot(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ n: Int) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var k = 0
+        while k + 4 <= n {
+            s0 += x[k] * w[k]; s1 += x[k + 1] * w[k + 1]; s2 += x[k + 2] * w[k + 2]; s3 += x[k + 3] * w[k + 3]
+            k += 4
+        }
+        while k < n { s0 += x[k] * w[k]; k += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+
+    /// Makes a move the state: residual, dequantized values, scales, scaled inputs, maxima.
+    func apply(_ p: Problem, _ s: inout State, _ m: Move) {
+        let (o, n, t, j) = (p.outputs, p.inputs, p.tokens, m.channel)
+        var residual = s.residual
+        residualRows(p, s, m) { r, row in for c in 0..<o { residual[r * o + c] = row[c] } }
+        s.residual = residual
+        for r in 0..<t {
+            s.xs[r * n + j] = p.x[r * n + j] * Float(sign: .plus, exponent: -m.exponent, significand: 1)
+            if m.tokenSlot[r] >= 0 { for k in 0..<n { s.qx[r * n + k] = m.tokenRows[m.tokenSlot[r] * n + k] }; s.tokenScales[r] = m.tokenScales[m.tokenSlot[r]] }
+            s.qx[r * n + j] = m.a[r]
+        }
+        for c in 0..<o {
+            s.ws[c * n + j] = p.w[c * n + j] * Float(sign: .plus, exponent: m.exponent, significand: 1)
+            if m.rowSlot[c] >= 0 { for k in 0..<n { s.qw[c * n + k] = m.weightRows[m.rowSlot[c] * n + k] }; s.rowScales[c] = m.rowScales[m.rowSlot[c]] }
+            s.qw[c * n + j] = m.b[c]
+        }
         s.tokenMaxima = Maxima(s.xs, rows: t, columns: n)
         s.rowMaxima = Maxima(s.ws, rows: o, columns: n)
-        s.exponents[j] = e
-        s.error = error
+        s.exponents[j] = m.exponent
+        s.error = m.error
     }
 
     /// A · Bᵀ for row-major A [tokens × inputs], B [outputs × inputs], in binary64, summed in

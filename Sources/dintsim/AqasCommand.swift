@@ -40,9 +40,7 @@ struct AqasCommand: ParsableCommand {
             files.append((exponentsOut, NpyCodec.encode(try badInput { try NpyArray(dtype: .int32, shape: [n], data: bytes) })))
         }
         if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            files.append((json, Array(try badInput { try encoder.encode(r) }) + [0x0A]))
+            files.append((json, try jsonFileBytes(r)))
         }
         try badInput { try Files.writeAllAtomically(files) }
         func db(_ e: Double) -> String { String(format: "%.2f dB", -10 * DeterministicMath.log10(e)) }
@@ -52,7 +50,7 @@ struct AqasCommand: ParsableCommand {
             |---|---|---|
             | max-scaling (s = 1) | \(scientific(r.baselineError)) | \(db(r.baselineError)) |
             | grid, best α = \(r.bestStrength.map { String(format: "%.2f", $0) } ?? "none (s = 1)") | \(scientific(r.gridError)) | \(db(r.gridError)) |
-            | + per-channel refinement (\(r.movesKept) moves kept, \(r.fullEvaluations) full re-evaluations) | \(scientific(r.refinedError)) | \(db(r.refinedError)) |
+            | + per-channel refinement (\(r.movesKept) moves kept) | \(scientific(r.refinedError)) | \(db(r.refinedError)) |
 
             Error reduction against max-scaling: \(String(format: "%.2f", r.baselineError / r.refinedError))× (\(String(format: "%.2f", r.reductionDecibels)) dB).
             """)

@@ -96,9 +96,8 @@ struct BenchCommand: ParsableCommand {
             out += "| \(f.name) | \(String(format: "%.3g", f.median)) | \(String(format: "%.3g", f.min)) | \(String(format: "%.3g", f.max)) | \(f.unit) | \(f.peakRSSBytes >> 20) MiB |\n"
         }
         if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try badInput { try Files.writeAtomically(Array(try encoder.encode(figures.all)) + [0x0A], to: json) }
+            let bytes = try jsonFileBytes(figures.all)
+            try badInput { try Files.writeAtomically(bytes, to: json) }
         }
         printOut(out)
     }

@@ -52,6 +52,14 @@ func badInput<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+/// The bytes of every JSON file the CLI writes: pretty-printed, keys sorted, a final newline.
+/// One encoder configuration, so that merged shard outputs equal single runs byte for byte.
+func jsonFileBytes<T: Encodable>(_ value: T) throws -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return try badInput { Array(try encoder.encode(value)) + [0x0A] }
+}
+
 func printOut(_ text: String) {
     FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
 }

@@ -61,7 +61,8 @@ struct MergeCommand: ParsableCommand {
             let missing = (0..<total).filter { !have.contains($0) }
             throw CLIError.badInput("the shards do not hold every row of one run once (rows_total \(total); missing \(missing.prefix(5)); \(rows.count) rows given)")
         }
-        try badInput { try Files.writeAtomically(UnderflowCommand.jsonBytes(rows), to: out) }
+        let bytes = try jsonFileBytes(rows)
+        try badInput { try Files.writeAtomically(bytes, to: out) }
         printOut("merged \(shards.count) underflow shards into \(out): \(rows.count) rows")
     }
 
@@ -74,9 +75,8 @@ struct MergeCommand: ParsableCommand {
             }
         }
         let merged = try badInput { try ReportDocument.merge(parts) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try badInput { try Files.writeAtomically(Array(try encoder.encode(merged)) + [0x0A], to: out) }
+        let bytes = try jsonFileBytes(merged)
+        try badInput { try Files.writeAtomically(bytes, to: out) }
         printOut(merged.markdown)
     }
 }

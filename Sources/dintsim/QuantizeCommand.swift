@@ -60,15 +60,18 @@ struct QuantizeCommand: ParsableCommand {
         ] }
         let stats = result.statistics
         if let statsJson {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            files.append((statsJson, Array(try encoder.encode(stats)) + [0x0A]))
+            files.append((statsJson, try jsonFileBytes(stats)))
         }
         try badInput { try Files.writeAllAtomically(files.map { (path: $0.0, bytes: $0.1) }) }
         printOut("""
             quantized \(rows) × \(columns) to \(fmt.name), \(granularity), \(rounding): \(result.scales.count) scale(s)
-            underflow \(percent(stats.underflowRate)) (\(stats.underflowCount) of \(stats.nonzeroCount) non-zero), clip \(percent(stats.clipRate)) (\(stats.clipCount)), MSE \(scientific(stats.meanSquaredError)), SQNR \(decibels(stats.sqnrDecibels))
+            \(Self.summary(stats))
             """)
+    }
+
+    /// The statistics line both forms print.
+    static func summary(_ stats: QuantizationStatistics) -> String {
+        "underflow \(percent(stats.underflowRate)) (\(stats.underflowCount) of \(stats.nonzeroCount) non-zero), clip \(percent(stats.clipRate)) (\(stats.clipCount)), MSE \(scientific(stats.meanSquaredError)), SQNR \(decibels(stats.sqnrDecibels))"
     }
 
     /// Block statistics JSON: the statistics plus the scheme and NVFP4's tensor scale.
@@ -92,16 +95,14 @@ struct QuantizeCommand: ParsableCommand {
         let stats = result.statistics
         let bits = "0x" + String(result.tensorScale.bitPattern, radix: 16)
         if let statsJson {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let document = BlockStatistics(format: scheme.rawValue, blockSize: result.blockSize, tensorScale: result.tensorScale,
                                            tensorScaleBits: bits, statistics: stats)
-            files.append((statsJson, Array(try encoder.encode(document)) + [0x0A]))
+            files.append((statsJson, try jsonFileBytes(document)))
         }
         try badInput { try Files.writeAllAtomically(files.map { (path: $0.0, bytes: $0.1) }) }
         printOut("""
             quantized \(rows) × \(columns) to \(scheme.rawValue), blocks of \(result.blockSize), \(rounding): \(result.blockScales.count) \(scheme.scaleFormat.name) block scale(s), tensor scale \(result.tensorScale) (\(bits))
-            underflow \(percent(stats.underflowRate)) (\(stats.underflowCount) of \(stats.nonzeroCount) non-zero), clip \(percent(stats.clipRate)) (\(stats.clipCount)), MSE \(scientific(stats.meanSquaredError)), SQNR \(decibels(stats.sqnrDecibels))
+            \(Self.summary(stats))
             """)
     }
 }

@@ -76,9 +76,7 @@ struct ReportCommand: ParsableCommand {
         }
         var files: [(path: String, bytes: [UInt8])] = []
         if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            files.append((json, Array(try badInput { try encoder.encode(document) }) + [0x0A]))
+            files.append((json, try jsonFileBytes(document)))
         }
         if let csv { files.append((csv, Array(document.csv.utf8))) }
         if let svg { files.append((svg, Array(document.svg.utf8))) }

@@ -101,7 +101,10 @@ struct UnderflowCommand: ParsableCommand {
                 rowsOut.append(try measure(choice, values, r, c, name: datasets[d].name, row: d * fmts.count + f, total: total))
             }
         }
-        if let json { try badInput { try Files.writeAtomically(Self.jsonBytes(rowsOut), to: json) } }
+        if let json {
+            let bytes = try jsonFileBytes(rowsOut)
+            try badInput { try Files.writeAtomically(bytes, to: json) }
+        }
         printOut(Self.markdown(rowsOut, rounding: rounding))
     }
 
@@ -120,12 +123,6 @@ struct UnderflowCommand: ParsableCommand {
             return Row(row: row, rowsTotal: total, data: name, format: scheme.rawValue, granularity: "block:\(q.blockSize) \(scheme.scaleFormat.name)",
                        bitsPerElement: bits, statistics: result.statistics)
         }
-    }
-
-    static func jsonBytes(_ rows: [Row]) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return Array(try encoder.encode(rows)) + [0x0A]
     }
 
     static func markdown(_ rows: [Row], rounding: RoundingRule) -> String {
