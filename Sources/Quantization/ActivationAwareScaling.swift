@@ -154,55 +154,56 @@ public struct ActivationAwareScaling: Sendable {
                      tokenMaxima: Maxima(xs, rows: t, columns: n), rowMaxima: Maxima(ws, rows: o, columns: n), residual: residual, error: error)
     }
 
-    /// A trial move of channel j to exponent e: channel j's new dequantized columns, and every
-    /// token row and weight row whose maximum (hence scale) the move changes, re-quantized whole.
+    /// A trial move of channel j to exponent e, for one operand (activations or weights): its
+    /// new dequantized column j, and every row whose maximum (hence scale) the move changes,
+    /// re-quantized whole.
+    struct Side {
+        var column: [Double]
+        /// Per row: −1, or the index of its re-quantized row in `rows` (`inputs` values each)
+        /// and of its new scale in `scales`.
+        var slot: [Int]
+        var rows: [Double] = [], scales: [Double] = []
+    }
+
     struct Move {
         let channel: Int, exponent: Int
-        var a: [Double], b: [Double]                       // column j: tokens, weight rows
-        /// Per token / weight row: −1, or the index of its re-quantized row in `tokenRows` /
-        /// `weightRows` (row-major, `inputs` values per row).
-        var tokenSlot: [Int], rowSlot: [Int]
-        var tokenRows: [Double] = [], weightRows: [Double] = []
-        var tokenScales: [Double] = [], rowScales: [Double] = []
+        var activations: Side, weights: Side
         var error = 0.0
     }
 
-    /// The move and its exact error E′ = Σ R′² (see `residualRow`).
-    func trial(_ p: Problem, _ s: State, channel j: Int, exponent e: Int) -> Move {
-        let (o, n, t) = (p.outputs, p.inputs, p.tokens)
-        let wQuantizer = try! SymmetricQuantizer(format: weightFormat, granularity: .channel)
-        let xQuantizer = try! SymmetricQuantizer(format: .int8Symmetric, granularity: .channel)
-        let wSelector = LevelSelector(format: weightFormat, rule: .toNearestOrEven)
-        let xSelector = LevelSelector(format: .int8Symmetric, rule: .toNearestOrEven)
-        func dequantize(_ v: Float, _ scale: Double, _ selector: LevelSelector) -> Double {
+    /// One operand's side of a move: `original` (rows × inputs) scaled by 2^exponent in column j,
+    /// `scaled` the current scaled values, quantized per row to `format` like the full quantizer.
+    func side(format: LevelFormat, original: [Float], scaled: [Float], rows: Int, inputs n: Int, channel j: Int, exponent: Int,
+              maxima: Maxima, scales: [Double]) -> Side {
+        let quantizer = try! SymmetricQuantizer(format: format, granularity: .channel)
+        let selector = LevelSelector(format: format, rule: .toNearestOrEven)
+        func dequantize(_ v: Float, _ scale: Double) -> Double {
             scale == 0 ? 0 : selector.halfSteps(atIndex: selector.select(Double(v), scale: scale).index) * 0.5 * scale
         }
-        var m = Move(channel: j, exponent: e, a: [Double](repeating: 0, count: t), b: [Double](repeating: 0, count: o),
-                     tokenSlot: [Int](repeating: -1, count: t), rowSlot: [Int](repeating: -1, count: o))
-        let up = Float(sign: .plus, exponent: e, significand: 1), down = Float(sign: .plus, exponent: -e, significand: 1)
-        for r in 0..<o {
-            let v = p.w[r * n + j] * up
-            var scale = s.rowScales[r]
-            if let newMax = s.rowMaxima.changedMax(row: r, column: j, newMagnitude: abs(v)) {
-                scale = Double(wQuantizer.scale(forMaxMagnitude: newMax))
-                m.rowSlot[r] = m.rowScales.count
-                m.rowScales.append(scale)
-                m.weightRows += (0..<n).map { k in dequantize(k == j ? v : s.ws[r * n + k], scale, wSelector) }
+        let factor = Float(sign: .plus, exponent: exponent, significand: 1)
+        var out = Side(column: [Double](repeating: 0, count: rows), slot: [Int](repeating: -1, count: rows))
+        for r in 0..<rows {
+            let v = original[r * n + j] * factor
+            var scale = scales[r]
+            if let newMax = maxima.changedMax(row: r, column: j, newMagnitude: abs(v)) {
+                scale = Double(quantizer.scale(forMaxMagnitude: newMax))
+                out.slot[r] = out.scales.count
+                out.scales.append(scale)
+                out.rows += (0..<n).map { k in dequantize(k == j ? v : scaled[r * n + k], scale) }
             }
-            m.b[r] = dequantize(v, scale, wSelector)
+            out.column[r] = dequantize(v, scale)
         }
-        for r in 0..<t {
-            let v = p.x[r * n + j] * down
-            var scale = s.tokenScales[r]
-            if let newMax = s.tokenMaxima.changedMax(row: r, column: j, newMagnitude: abs(v)) {
-                scale = Double(xQuantizer.scale(forMaxMagnitude: newMax))
-                m.tokenSlot[r] = m.tokenScales.count
-                m.tokenScales.append(scale)
-                m.tokenRows += (0..<n).map { k in dequantize(k == j ? v : s.xs[r * n + k], scale, xSelector) }
-            }
-            m.a[r] = dequantize(v, scale, xSelector)
-        }
-        var perToken = [Double](repeating: 0, count: t)
+        return out
+    }
+
+    /// The move and its exact error E′ = Σ R′² (see `residualRows`).
+    func trial(_ p: Problem, _ s: State, channel j: Int, exponent e: Int) -> Move {
+        let x = side(format: .int8Symmetric, original: p.x, scaled: s.xs, rows: p.tokens, inputs: p.inputs, channel: j, exponent: -e,
+                     maxima: s.tokenMaxima, scales: s.tokenScales)
+        let w = side(format: weightFormat, original: p.w, scaled: s.ws, rows: p.outputs, inputs: p.inputs, channel: j, exponent: e,
+                     maxima: s.rowMaxima, scales: s.rowScales)
+        var m = Move(channel: j, exponent: e, activations: x, weights: w)
+        var perToken = [Double](repeating: 0, count: p.tokens)
         residualRows(p, s, m) { r, row in perToken[r] = row.reduce(0) { $0 + $1 * $1 } }
         m.error = perToken.reduce(0, +)
         return m
@@ -221,23 +222,23 @@ public struct ActivationAwareScaling: Sendable {
             var rows: [(Int, [Double])] = []
             s.qx.withUnsafeBufferPointer { qx in
                 s.qw.withUnsafeBufferPointer { qw in
-                    m.tokenRows.withUnsafeBufferPointer { tokenRows in
-                        m.weightRows.withUnsafeBufferPointer { weightRows in
+                    m.activations.rows.withUnsafeBufferPointer { tokenRows in
+                        m.weights.rows.withUnsafeBufferPointer { weightRows in
                             for r in stride(from: chunk, to: t, by: workers) {
                                 var out = [Double](repeating: 0, count: o)
-                                let slot = m.tokenSlot[r]
+                                let slot = m.activations.slot[r]
                                 let xRow = slot >= 0 ? tokenRows.baseAddress! + slot * n : qx.baseAddress! + r * n
                                 let xj = xRow[j]
                                 for c in 0..<o {
-                                    let cs = m.rowSlot[c]
+                                    let cs = m.weights.slot[c]
                                     if slot < 0 && cs < 0 {
-                                        out[c] = s.residual[r * o + c] + m.a[r] * m.b[c] - xj * qw[c * n + j]
+                                        out[c] = s.residual[r * o + c] + m.activations.column[r] * m.weights.column[c] - xj * qw[c * n + j]
                                         continue
                                     }
                                     let wRow = cs >= 0 ? weightRows.baseAddress! + cs * n : qw.baseAddress! + c * n
                                     let sum = Self.dot(xRow, wRow, n)
                                     // Column j of the two rows is replaced by the move's values.
-                                    out[c] = sum - xj * wRow[j] + m.a[r] * m.b[c] - p.reference[r * o + c]
+                                    out[c] = sum - xj * wRow[j] + m.activations.column[r] * m.weights.column[c] - p.reference[r * o + c]
                                 }
                                 rows.append((r, out))
                             }
@@ -270,16 +271,18 @@ public struct ActivationAwareScaling: Sendable {
         var residual = s.residual
         residualRows(p, s, m) { r, row in for c in 0..<o { residual[r * o + c] = row[c] } }
         s.residual = residual
-        for r in 0..<t {
-            s.xs[r * n + j] = p.x[r * n + j] * Float(sign: .plus, exponent: -m.exponent, significand: 1)
-            if m.tokenSlot[r] >= 0 { for k in 0..<n { s.qx[r * n + k] = m.tokenRows[m.tokenSlot[r] * n + k] }; s.tokenScales[r] = m.tokenScales[m.tokenSlot[r]] }
-            s.qx[r * n + j] = m.a[r]
+        func update(_ side: Side, original: [Float], scaled: inout [Float], values: inout [Double], scales: inout [Double], rows: Int, exponent: Int) {
+            for r in 0..<rows {
+                scaled[r * n + j] = original[r * n + j] * Float(sign: .plus, exponent: exponent, significand: 1)
+                if side.slot[r] >= 0 {
+                    for k in 0..<n { values[r * n + k] = side.rows[side.slot[r] * n + k] }
+                    scales[r] = side.scales[side.slot[r]]
+                }
+                values[r * n + j] = side.column[r]
+            }
         }
-        for c in 0..<o {
-            s.ws[c * n + j] = p.w[c * n + j] * Float(sign: .plus, exponent: m.exponent, significand: 1)
-            if m.rowSlot[c] >= 0 { for k in 0..<n { s.qw[c * n + k] = m.weightRows[m.rowSlot[c] * n + k] }; s.rowScales[c] = m.rowScales[m.rowSlot[c]] }
-            s.qw[c * n + j] = m.b[c]
-        }
+        update(m.activations, original: p.x, scaled: &s.xs, values: &s.qx, scales: &s.tokenScales, rows: t, exponent: -m.exponent)
+        update(m.weights, original: p.w, scaled: &s.ws, values: &s.qw, scales: &s.rowScales, rows: o, exponent: m.exponent)
         s.tokenMaxima = Maxima(s.xs, rows: t, columns: n)
         s.rowMaxima = Maxima(s.ws, rows: o, columns: n)
         s.exponents[j] = m.exponent

@@ -33,7 +33,7 @@ import TensorIO
                 let move = aqas.trial(p, state, channel: j, exponent: trial[j])
                 let full = try aqas.evaluate(p, exponents: trial)
                 #expect(abs(move.error - full.error) <= 1e-9 * full.error, "channel \(j) → 2^\(trial[j]): \(move.error) vs \(full.error)")
-                if !move.tokenScales.isEmpty || !move.rowScales.isEmpty { rescaled += 1 }
+                if !move.activations.scales.isEmpty || !move.weights.scales.isEmpty { rescaled += 1 }
                 aqas.apply(p, &state, move)
                 // The state after the move is the full re-quantization's, value for value.
                 #expect(state.qw == full.qw && state.qx == full.qx && state.rowScales == full.rowScales && state.tokenScales == full.tokenScales)
