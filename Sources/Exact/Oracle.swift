@@ -110,7 +110,7 @@ public enum Oracle {
             }
             chosen = up ? hi : lo
         }
-        if chosen.code == beyond.code && chosen.value == beyond.value || chosen.value > top.value {
+        if chosen.value > top.value { // the "beyond" stand-in: overflow
             return format.overflowBits(negative: negative, rule: rule, saturating: saturating)
         }
         return signBit | chosen.code

@@ -90,8 +90,6 @@ public struct BinaryFloatFormat: Sendable, Hashable, CustomStringConvertible {
         case .none: return nil
         }
     }
-    /// Bits of the canonical quiet NaN of an IEEE format.
-    public var quietNaNBits: UInt32 { nanBits! }
 
     public func isNaN(_ bits: UInt32) -> Bool {
         switch specials {

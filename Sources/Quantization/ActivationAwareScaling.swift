@@ -23,9 +23,15 @@ public struct ActivationAwareScaling: Sendable {
     public let passes: Int
     public static let strengths: [Double] = (0...20).map { Double($0) / 20 }
 
+    /// Built once: every trial of the refinement uses them (nil: the format cannot be
+    /// max-scaled symmetrically; `search` reports that).
+    let weightQuantizer: SymmetricQuantizer?
+    let activationQuantizer = try! SymmetricQuantizer(format: .int8Symmetric, granularity: .channel)
+
     public init(weightFormat: LevelFormat = .dint4, passes: Int = 2) {
         self.weightFormat = weightFormat
         self.passes = passes
+        weightQuantizer = try? SymmetricQuantizer(format: weightFormat, granularity: .channel)
     }
 
     public struct Result: Sendable, Codable {
@@ -143,8 +149,11 @@ public struct ActivationAwareScaling: Sendable {
         var ws = p.w, xs = p.x
         for r in 0..<o { for j in 0..<n { ws[r * n + j] = p.w[r * n + j] * Float(sign: .plus, exponent: exponents[j], significand: 1) } }
         for r in 0..<t { for j in 0..<n { xs[r * n + j] = p.x[r * n + j] * Float(sign: .plus, exponent: -exponents[j], significand: 1) } }
-        let qwT = try SymmetricQuantizer(format: weightFormat, granularity: .channel).quantize(ws, rows: o, columns: n)
-        let qxT = try SymmetricQuantizer(format: .int8Symmetric, granularity: .channel).quantize(xs, rows: t, columns: n)
+        guard let weightQuantizer else {
+            throw QuantizationError.unsuitableFormat("format \(weightFormat.name) has no negative and positive levels; AQAS needs both")
+        }
+        let qwT = try weightQuantizer.quantize(ws, rows: o, columns: n)
+        let qxT = try activationQuantizer.quantize(xs, rows: t, columns: n)
         let qw = (0..<(o * n)).map { weightFormat.decodeSteps(qwT.codes[$0]) * Double(qwT.scales[$0 / n]) }
         let qx = (0..<(t * n)).map { LevelFormat.int8Symmetric.decodeSteps(qxT.codes[$0]) * Double(qxT.scales[$0 / n]) }
         var residual = Self.product(qx, qw, tokens: t, outputs: o, inputs: n)
@@ -172,11 +181,11 @@ public struct ActivationAwareScaling: Sendable {
     }
 
     /// One operand's side of a move: `original` (rows × inputs) scaled by 2^exponent in column j,
-    /// `scaled` the current scaled values, quantized per row to `format` like the full quantizer.
-    func side(format: LevelFormat, original: [Float], scaled: [Float], rows: Int, inputs n: Int, channel j: Int, exponent: Int,
+    /// `scaled` the current scaled values, quantized per row by `quantizer` (its scale rule and
+    /// its level decision, as in a full evaluation).
+    func side(_ quantizer: SymmetricQuantizer, original: [Float], scaled: [Float], rows: Int, inputs n: Int, channel j: Int, exponent: Int,
               maxima: Maxima, scales: [Double]) -> Side {
-        let quantizer = try! SymmetricQuantizer(format: format, granularity: .channel)
-        let selector = LevelSelector(format: format, rule: .toNearestOrEven)
+        let selector = quantizer.elementQuantizer.selector
         func dequantize(_ v: Float, _ scale: Double) -> Double {
             scale == 0 ? 0 : selector.halfSteps(atIndex: selector.select(Double(v), scale: scale).index) * 0.5 * scale
         }
@@ -198,9 +207,9 @@ public struct ActivationAwareScaling: Sendable {
 
     /// The move and its exact error E′ = Σ R′² (see `residualRows`).
     func trial(_ p: Problem, _ s: State, channel j: Int, exponent e: Int) -> Move {
-        let x = side(format: .int8Symmetric, original: p.x, scaled: s.xs, rows: p.tokens, inputs: p.inputs, channel: j, exponent: -e,
+        let x = side(activationQuantizer, original: p.x, scaled: s.xs, rows: p.tokens, inputs: p.inputs, channel: j, exponent: -e,
                      maxima: s.tokenMaxima, scales: s.tokenScales)
-        let w = side(format: weightFormat, original: p.w, scaled: s.ws, rows: p.outputs, inputs: p.inputs, channel: j, exponent: e,
+        let w = side(weightQuantizer!, original: p.w, scaled: s.ws, rows: p.outputs, inputs: p.inputs, channel: j, exponent: e,
                      maxima: s.rowMaxima, scales: s.rowScales)
         var m = Move(channel: j, exponent: e, activations: x, weights: w)
         var perToken = [Double](repeating: 0, count: p.tokens)

@@ -14,8 +14,6 @@ public enum BlockFloatScheme: String, CaseIterable, Sendable, Codable {
     public var defaultBlockSize: Int { self == .mxfp4 ? 32 : 16 }
     /// The format of the per-block scale codes.
     public var scaleFormat: BinaryFloatFormat { self == .mxfp4 ? .ue8m0 : .e4m3 }
-    /// Storage per element, block scale included (the FP32 tensor scale is negligible).
-    public func bitsPerElement(blockSize: Int) -> Double { 4 + Double(scaleFormat.bitWidth) / Double(blockSize) }
 }
 
 /// Codes and scales of one block-format quantization.

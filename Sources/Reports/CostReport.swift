@@ -104,7 +104,7 @@ public enum CostReport {
         let random = try MacCost.evaluate(configuration, codes: rc, activations: ra, rows: randomRows, length: randomLength, table: table)
         let c = configuration
         return CostRow(
-            data: data.name, unit: unitName(c.kind), lanes: c.lanes, pipeline: c.pipelineDepth, accWidth: c.accumulatorWidth,
+            data: data.name, unit: c.kind.description, lanes: c.lanes, pipeline: c.pipelineDepth, accWidth: c.accumulatorWidth,
             overflow: c.overflow.rawValue, multiplier: c.multiplier.rawValue, adder: c.adder.rawValue,
             areaUm2: cost.area.total, gateEquivalents: cost.area.gateEquivalents, cells: cost.cells,
             energyPerMacPJ: cost.energyPerMAC, dynamicPerMacPJ: cost.dynamicPerMAC, clockPerMacPJ: cost.clockPerMAC,
@@ -112,6 +112,4 @@ public enum CostReport {
             areaByBlock: cost.area.byBlock, dynamicPerMacByBlock: cost.energy.dynamicByBlock.mapValues { $0 / Double(cost.macs) },
             utilization: cost.run.utilization, cycles: cost.run.totalCycles)
     }
-
-    public static func unitName(_ kind: MacKind) -> String { kind.description }
 }

@@ -23,6 +23,14 @@ public enum MacKind: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The units with a fixed weight format, by their CLI / manifest names.
+    public static let fixed: [MacKind] = [.int8, .dint, .fp4]
+    /// "int8-mac", "dint-mac" or "fp4-mac" → the unit; nil for anything else.
+    public init?(unitName: String) {
+        guard let k = Self.fixed.first(where: { $0.description == unitName }) else { return nil }
+        self = k
+    }
+
     /// The weight format of the unit (INT8: the full two's complement range).
     public var weightFormat: LevelFormat {
         switch self {

@@ -70,12 +70,10 @@ public struct MacVectors: VectorUnit {
          ("ACC_W", mac.accumulatorWidth), ("SATURATE", mac.overflow == .saturate ? 1 : 0)]
     }
 
-    /// The manifest's and the RTL's names for the unit kinds (`mac.v` parameter KIND).
-    static let kinds: [(name: String, number: Int, kind: MacKind)] = [("int8", 0, .int8), ("dint", 1, .dint), ("fp4", 2, .fp4)]
-    static func kindName(_ k: MacKind) -> String { kinds.first { $0.kind == k }!.name }
-    static func kindNumber(_ k: MacKind) -> Int { kinds.first { $0.kind == k }!.number }
-    /// The unit kind of a manifest's unit name ("fp4-mac" → .fp4).
-    public static func kind(unitName: String) -> MacKind? { kinds.first { $0.kind.description == unitName }?.kind }
+    /// The manifest's kind name ("fp4" for fp4-mac) and `mac.v`'s parameter KIND (the unit's
+    /// position in `MacKind.fixed`: 0 INT8, 1 dINT, 2 FP4).
+    static func kindName(_ k: MacKind) -> String { String(k.description.dropLast("-mac".count)) }
+    static func kindNumber(_ k: MacKind) -> Int { MacKind.fixed.firstIndex(of: k)! }
 
     // MARK: Operand tables
 

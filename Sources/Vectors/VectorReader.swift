@@ -43,9 +43,9 @@ public struct VectorManifest {
         }
         do {
             switch unitName {
-            case let name where MacVectors.kind(unitName: name) != nil:
+            case let name where MacKind(unitName: name) != nil:
                 guard let overflow = OverflowRule(rawValue: try c("overflow", String.self)) else { throw VectorError.malformed("\(path): unknown overflow rule") }
-                unit = try MacVectors(MacConfiguration(kind: MacVectors.kind(unitName: name)!, lanes: try c("lanes", Int.self),
+                unit = try MacVectors(MacConfiguration(kind: MacKind(unitName: name)!, lanes: try c("lanes", Int.self),
                                                        pipelineDepth: try c("pipeline_depth", Int.self), accumulatorWidth: try c("accumulator_width", Int.self),
                                                        overflow: overflow))
             case "quantizer":

@@ -23,12 +23,12 @@ struct MacOptions: ParsableArguments {
 
     func configuration() throws -> MacConfiguration {
         let kind: MacKind
-        switch unit {
-        case "int8-mac": kind = .int8
-        case "dint-mac": kind = .dint
-        case "fp4-mac": kind = .fp4
-        case "codebook-mac": kind = .codeBook(try resolveFormat(codebook))
-        default: throw CLIError.badInput("unknown unit '\(unit)' (known: int8-mac, dint-mac, fp4-mac, codebook-mac)")
+        if let fixed = MacKind(unitName: unit) {
+            kind = fixed
+        } else if unit == "codebook-mac" {
+            kind = .codeBook(try resolveFormat(codebook))
+        } else {
+            throw CLIError.badInput("unknown unit '\(unit)' (known: int8-mac, dint-mac, fp4-mac, codebook-mac)")
         }
         let c = MacConfiguration(kind: kind, lanes: lanes, pipelineDepth: pipeline, accumulatorWidth: accWidth,
                                  overflow: overflow, multiplier: multiplier, adder: adder)

@@ -50,8 +50,8 @@ struct VectorsGenerate: ParsableCommand {
     func makeUnit() throws -> VectorUnit {
         try badInput {
             switch unit {
-            case let name where MacVectors.kind(unitName: name) != nil:
-                return try MacVectors(MacConfiguration(kind: MacVectors.kind(unitName: name)!, lanes: lanes, pipelineDepth: pipeline,
+            case let name where MacKind(unitName: name) != nil:
+                return try MacVectors(MacConfiguration(kind: MacKind(unitName: name)!, lanes: lanes, pipelineDepth: pipeline,
                                                        accumulatorWidth: accWidth, overflow: overflow))
             case "quantizer":
                 return QuantizerVectors(format: try LevelFormat.preset(named: format), rule: rounding)
