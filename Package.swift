@@ -26,12 +26,17 @@ let package = Package(
         .library(name: "Quantization", targets: ["Quantization"]),
         .library(name: "Workloads", targets: ["Workloads"]),
         .library(name: "TensorIO", targets: ["TensorIO"]),
+        .library(name: "Liberty", targets: ["Liberty"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CGMP", pkgConfig: "gmp", providers: [.apt(["libgmp-dev"])]),
+        // zlib, for `.lib.gz` cell libraries.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Liberty (.lib / .lib.gz) cell libraries: syntax, units, NLDM tables, functions.
+        .target(name: "Liberty", dependencies: ["CZlib"]),
         .target(name: "Formats"),
         .target(name: "Exact", dependencies: ["CGMP", "Formats"]),
         .target(name: "Quantization", dependencies: ["Formats"], swiftSettings: speed),
@@ -40,17 +45,17 @@ let package = Package(
         .target(name: "TAHQuant", dependencies: ["Formats", "Exact"], swiftSettings: speed),
         .target(name: "Units", dependencies: ["Circuits", "Formats", "TAHQuant"]),
         .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads"]),
-        .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats"], resources: [.copy("Resources/nangate45.json")]),
+        .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats", "Liberty"], resources: [.copy("Resources/nangate45.json")]),
         .target(name: "TensorIO", dependencies: ["Formats"]),
         .target(name: "Vectors", dependencies: ["Units", "TAHQuant", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),
         .executableTarget(
             name: "dintsim",
             dependencies: [
-                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant", "Vectors",
+                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant", "Vectors", "Liberty",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // What each libFuzzer harness (Fuzz/, scripts/fuzz.sh) runs; the tests replay its corpus.
-        .target(name: "FuzzTargets", dependencies: ["Formats", "TensorIO", "Cost", "Vectors", "TAHQuant"]),
+        .target(name: "FuzzTargets", dependencies: ["Formats", "TensorIO", "Cost", "Vectors", "TAHQuant", "Liberty"]),
         // Deterministic, seeded property checking with shrinking, shared by the test targets.
         .target(name: "PropertyChecking", dependencies: ["Formats"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Exact", "PropertyChecking"]),

@@ -18,6 +18,8 @@ public struct EnergyReport: Sendable, Equatable {
     public var clock: Double
     /// Leakage power × area × cycle time × cycles.
     public var leakage: Double
+    /// The part of `dynamic` spent on glitches (toggles that do not change a settled value).
+    public var glitch: Double = 0
     public var dynamic: Double { dynamicByBlock.keys.sorted().reduce(0) { $0 + dynamicByBlock[$1]! } }
     public var total: Double { dynamic + clock + leakage }
 }

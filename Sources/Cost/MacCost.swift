@@ -11,22 +11,49 @@ public struct MacCost: Sendable {
     public let unitCycles: Int
     public let cells: Int
     public let run: MacRunner.Result
+    public let delayModel: DelayModel
+    /// Static timing (Liberty libraries only).
+    public let timing: StaticTiming?
+    /// The clock period leakage was charged at (ns).
+    public let periodNs: Double
 
     /// Activity-based energy per MAC (pJ): dynamic from the run's toggles + clock + leakage.
     public var energyPerMAC: Double { macs == 0 ? 0 : energy.total / Double(macs) }
     public var dynamicPerMAC: Double { macs == 0 ? 0 : energy.dynamic / Double(macs) }
     public var clockPerMAC: Double { macs == 0 ? 0 : energy.clock / Double(macs) }
     public var leakagePerMAC: Double { macs == 0 ? 0 : energy.leakage / Double(macs) }
+    public var glitchPerMAC: Double { macs == 0 ? 0 : energy.glitch / Double(macs) }
 
-    /// Simulates the configuration on the data (gate level, toggles on) and prices it.
+    /// Simulates the configuration on the data (gate level, toggles on) and prices it with the
+    /// 45 nm-style table, zero delay (today's model).
     public static func evaluate(_ configuration: MacConfiguration, codes: [UInt8], activations: [Int8], rows: Int, length: Int,
                                 table: TechnologyTable) throws -> MacCost {
+        try evaluate(configuration, codes: codes, activations: activations, rows: rows, length: length, technology: .table(table), delayModel: .zero)
+    }
+
+    /// Simulates and prices under any technology and delay model. `periodNs`: the clock leakage
+    /// is charged at (default: the table's period, or the unit's own critical path).
+    public static func evaluate(_ configuration: MacConfiguration, codes: [UInt8], activations: [Int8], rows: Int, length: Int,
+                                technology: Technology, delayModel: DelayModel, periodNs: Double? = nil) throws -> MacCost {
         let circuit = try MacCircuit(configuration)
-        let run = try MacRunner(configuration).run(codes: codes, activations: activations, rows: rows, length: length, mode: .toggles, circuit: circuit)
-        let area = CostModel.area(of: circuit.netlist, table: table)
-        let energy = CostModel.energy(of: circuit.netlist, cellToggles: run.cellToggles, internalToggles: run.internalToggles, cycles: run.simulatedUnitCycles, table: table)
-        return MacCost(configuration: configuration, area: area, energy: energy, macs: run.macs, unitCycles: run.simulatedUnitCycles,
-                       cells: circuit.netlist.cellCount, run: run)
+        if case .table(let table) = technology, delayModel == .zero {
+            let run = try MacRunner(configuration).run(codes: codes, activations: activations, rows: rows, length: length, mode: .toggles, circuit: circuit)
+            let area = CostModel.area(of: circuit.netlist, table: table)
+            let energy = CostModel.energy(of: circuit.netlist, cellToggles: run.cellToggles, internalToggles: run.internalToggles, cycles: run.simulatedUnitCycles, table: table)
+            return MacCost(configuration: configuration, area: area, energy: energy, macs: run.macs, unitCycles: run.simulatedUnitCycles,
+                           cells: circuit.netlist.cellCount, run: run, delayModel: .zero, timing: nil, periodNs: table.clockPeriodNanoseconds)
+        }
+        let timed = try TimedCost(circuit.netlist, technology: technology, delayModel: delayModel)
+        let sim = TimedSimulator(timed.gates)
+        let run = try MacRunner(configuration).run(codes: codes, activations: activations, rows: rows, length: length, on: sim, circuit: circuit)
+        let period: Double
+        switch technology {
+        case .table(let t): period = periodNs ?? t.clockPeriodNanoseconds
+        case .liberty: period = periodNs ?? timed.timing!.criticalPathNs
+        }
+        let energy = timed.energy(of: sim, netlist: circuit.netlist, cycles: run.simulatedUnitCycles, periodNs: period)
+        return MacCost(configuration: configuration, area: timed.area, energy: energy, macs: run.macs, unitCycles: run.simulatedUnitCycles,
+                       cells: timed.cells, run: run, delayModel: delayModel, timing: timed.timing, periodNs: period)
     }
 }
 

@@ -82,12 +82,54 @@ public struct CostRow: Sendable, Codable {
     public let dynamicPerMacByBlock: [String: Double]
     public let utilization: Double
     public let cycles: Int
+    /// How toggles were timed: zero, unit or liberty.
+    public let delayModel: String
+    /// The Liberty library's path when one priced the row.
+    public let liberty: String?
+    /// Static timing from the library (setup included), when a library priced the row.
+    public let criticalPathNs: Double?
+    /// The part of the dynamic energy spent on glitches.
+    public let glitchPerMacPJ: Double
+    /// The clock period leakage is charged at (ns).
+    public let clockNs: Double
+    /// Iso-throughput (`--iso-throughput`): the supply at which this unit's critical path just
+    /// meets the slowest unit's clock, and the energy per MAC there.
+    public var scaledSupplyV: Double? = nil
+    public var scaledEnergyPerMacPJ: Double? = nil
 
     enum CodingKeys: String, CodingKey {
+        case delayModel = "delay_model", liberty, criticalPathNs = "critical_path_ns", glitchPerMacPJ = "glitch_pj_per_mac", clockNs = "clock_ns"
+        case scaledSupplyV = "scaled_supply_v", scaledEnergyPerMacPJ = "scaled_energy_pj_per_mac"
         case data, unit, lanes, pipeline, accWidth = "acc_width", overflow, multiplier, adder, areaUm2 = "area_um2",
              gateEquivalents = "gate_equivalents", cells, energyPerMacPJ = "energy_pj_per_mac", dynamicPerMacPJ = "dynamic_pj_per_mac",
              clockPerMacPJ = "clock_pj_per_mac", leakagePerMacPJ = "leakage_pj_per_mac", perActionPerMacPJ = "per_action_pj_per_mac",
              areaByBlock = "area_um2_by_block", dynamicPerMacByBlock = "dynamic_pj_per_mac_by_block", utilization, cycles
+    }
+}
+
+/// What prices the report: technology, delay model, clock, iso-throughput.
+public struct CostSettings: Sendable {
+    public var technology: Technology
+    public var delayModel: DelayModel
+    /// The clock (ns) leakage is charged at; nil: the slowest unit's critical path in each
+    /// comparison (Liberty), or the table's period.
+    public var clockNs: Double?
+    /// Also report every unit at the slowest unit's clock with its supply lowered to just meet it.
+    public var isoThroughput: Bool
+    /// The Liberty file's path, for the rows.
+    public var libertyPath: String?
+
+    public init(technology: Technology, delayModel: DelayModel = .zero, clockNs: Double? = nil, isoThroughput: Bool = false, libertyPath: String? = nil) {
+        self.technology = technology; self.delayModel = delayModel; self.clockNs = clockNs
+        self.isoThroughput = isoThroughput; self.libertyPath = libertyPath
+    }
+
+    public static func table(_ t: TechnologyTable) -> CostSettings { CostSettings(technology: .table(t)) }
+
+    /// The supply model for iso-throughput figures (Liberty libraries: their nom_voltage).
+    public var voltage: VoltageScaling? {
+        if case .liberty(let b) = technology { return .process180nm(nominalVolts: b.library.nominalVoltage) }
+        return nil
     }
 }
 
@@ -97,11 +139,24 @@ public enum CostReport {
 
     /// Prices `configuration` on `data` (activity-based) and on random operands (per-action).
     public static func row(_ configuration: MacConfiguration, data: ReportData, table: TechnologyTable) throws -> CostRow {
+        try row(configuration, data: data, settings: .table(table))
+    }
+
+    /// The critical path of a configuration (Liberty libraries only).
+    public static func criticalPath(_ configuration: MacConfiguration, settings: CostSettings) throws -> Double? {
+        guard case .liberty(let binding) = settings.technology else { return nil }
+        return StaticTiming(MappedNetlist(try MacCircuit(configuration).netlist, binding: binding)).criticalPathNs
+    }
+
+    public static func row(_ configuration: MacConfiguration, data: ReportData, settings: CostSettings, periodNs: Double? = nil) throws -> CostRow {
         let (codes, acts) = try data.operands(for: configuration.kind)
-        let cost = try MacCost.evaluate(configuration, codes: codes, activations: acts, rows: data.dotProducts, length: data.length, table: table)
+        let period = periodNs ?? settings.clockNs
+        let cost = try MacCost.evaluate(configuration, codes: codes, activations: acts, rows: data.dotProducts, length: data.length,
+                                        technology: settings.technology, delayModel: settings.delayModel, periodNs: period)
         let randomLength = 256, randomRows = 128
         let (rc, ra) = ReportData.randomOperands(configuration, count: randomLength * randomRows, seed: 0xACC)
-        let random = try MacCost.evaluate(configuration, codes: rc, activations: ra, rows: randomRows, length: randomLength, table: table)
+        let random = try MacCost.evaluate(configuration, codes: rc, activations: ra, rows: randomRows, length: randomLength,
+                                          technology: settings.technology, delayModel: settings.delayModel, periodNs: period)
         let c = configuration
         return CostRow(
             data: data.name, unit: c.kind.description, lanes: c.lanes, pipeline: c.pipelineDepth, accWidth: c.accumulatorWidth,
@@ -110,6 +165,27 @@ public enum CostReport {
             energyPerMacPJ: cost.energyPerMAC, dynamicPerMacPJ: cost.dynamicPerMAC, clockPerMacPJ: cost.clockPerMAC,
             leakagePerMacPJ: cost.leakagePerMAC, perActionPerMacPJ: random.energyPerMAC,
             areaByBlock: cost.area.byBlock, dynamicPerMacByBlock: cost.energy.dynamicByBlock.mapValues { $0 / Double(cost.macs) },
-            utilization: cost.run.utilization, cycles: cost.run.totalCycles)
+            utilization: cost.run.utilization, cycles: cost.run.totalCycles,
+            delayModel: settings.delayModel.rawValue, liberty: settings.libertyPath, criticalPathNs: cost.timing?.criticalPathNs,
+            glitchPerMacPJ: cost.glitchPerMAC, clockNs: cost.periodNs)
+    }
+
+    /// The three units of one comparison, at one clock: the given one, or the slowest unit's
+    /// critical path; with iso-throughput, each faster unit also at its lowered supply.
+    static func group(_ configurations: [MacConfiguration], data: ReportData, settings: CostSettings) throws -> [CostRow] {
+        let paths = try configurations.map { try criticalPath($0, settings: settings) }
+        let slowest = paths.compactMap { $0 }.max()
+        let period = settings.clockNs ?? slowest
+        var rows = try configurations.map { try row($0, data: data, settings: settings, periodNs: period) }
+        if settings.isoThroughput, let v = settings.voltage, let period {
+            for i in rows.indices {
+                let volts = v.supply(forPath: paths[i]!, period: period)
+                let k = volts / v.nominalVolts
+                let r = rows[i]
+                rows[i].scaledSupplyV = volts
+                rows[i].scaledEnergyPerMacPJ = (r.dynamicPerMacPJ + r.clockPerMacPJ) * k * k + r.leakagePerMacPJ * k
+            }
+        }
+        return rows
     }
 }

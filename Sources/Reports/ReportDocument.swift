@@ -17,8 +17,12 @@ public struct ReportDocument: Sendable, Codable {
         public let fp4Area: Double
         public let fp4Energy: Double
         public let fp4PerActionEnergy: Double
+        /// Iso-throughput: energy ratios with each faster unit at its lowered supply.
+        public var scaledEnergy: Double? = nil
+        public var fp4ScaledEnergy: Double? = nil
         enum CodingKeys: String, CodingKey {
             case data, lanes, area, energy, perActionEnergy, fp4Area = "fp4_area", fp4Energy = "fp4_energy", fp4PerActionEnergy = "fp4_per_action_energy"
+            case scaledEnergy = "scaled_energy", fp4ScaledEnergy = "fp4_scaled_energy"
         }
     }
     public struct Headline: Sendable, Codable {
@@ -95,31 +99,46 @@ extension CostReport {
     public static func build(data: [ReportData], table: TechnologyTable, sweep: Bool, decoder: Bool = true,
                              sweepShard: (index: Int, count: Int) = (0, 1),
                              progress: (String) -> Void = { _ in }) throws -> ReportDocument {
+        try build(data: data, settings: .table(table), sweep: sweep, decoder: decoder, sweepShard: sweepShard, progress: progress)
+    }
+
+    /// As above, priced by `settings` (a Liberty library, a delay model, a clock). The
+    /// calibration against Horowitz and the decoder rows belong to the 45 nm-style table and
+    /// are left out under a Liberty library.
+    public static func build(data: [ReportData], settings: CostSettings, sweep: Bool, decoder: Bool = true,
+                             sweepShard: (index: Int, count: Int) = (0, 1),
+                             progress: (String) -> Void = { _ in }) throws -> ReportDocument {
         precondition(!data.isEmpty)
         var rows: [CostRow] = []
         var comparisons: [ReportDocument.Ratio] = []
         for d in data {
             for lanes in [1, 16] {
                 progress("pricing \(d.name), \(lanes) lane(s)")
-                let int8 = try row(MacConfiguration(kind: .int8, lanes: lanes), data: d, table: table)
-                let dint = try row(MacConfiguration(kind: .dint, lanes: lanes), data: d, table: table)
-                let fp4 = try row(MacConfiguration(kind: .fp4, lanes: lanes), data: d, table: table)
-                rows += [int8, dint, fp4]
-                comparisons.append(.init(data: d.name, lanes: lanes, area: int8.areaUm2 / dint.areaUm2,
-                                         energy: int8.energyPerMacPJ / dint.energyPerMacPJ,
-                                         perActionEnergy: int8.perActionPerMacPJ / dint.perActionPerMacPJ,
-                                         fp4Area: int8.areaUm2 / fp4.areaUm2, fp4Energy: int8.energyPerMacPJ / fp4.energyPerMacPJ,
-                                         fp4PerActionEnergy: int8.perActionPerMacPJ / fp4.perActionPerMacPJ))
+                let group = try Self.group([.int8, .dint, .fp4].map { MacConfiguration(kind: $0, lanes: lanes) }, data: d, settings: settings)
+                let (int8, dint, fp4) = (group[0], group[1], group[2])
+                rows += group
+                var ratio = ReportDocument.Ratio(data: d.name, lanes: lanes, area: int8.areaUm2 / dint.areaUm2,
+                                                 energy: int8.energyPerMacPJ / dint.energyPerMacPJ,
+                                                 perActionEnergy: int8.perActionPerMacPJ / dint.perActionPerMacPJ,
+                                                 fp4Area: int8.areaUm2 / fp4.areaUm2, fp4Energy: int8.energyPerMacPJ / fp4.energyPerMacPJ,
+                                                 fp4PerActionEnergy: int8.perActionPerMacPJ / fp4.perActionPerMacPJ)
+                if let a = int8.scaledEnergyPerMacPJ, let b = dint.scaledEnergyPerMacPJ, let f = fp4.scaledEnergyPerMacPJ {
+                    ratio.scaledEnergy = a / b
+                    ratio.fp4ScaledEnergy = a / f
+                }
+                comparisons.append(ratio)
             }
         }
         let first = comparisons[0]
-        let calibration = Calibration.measure(table).points.map {
+        var table: TechnologyTable?
+        if case .table(let t) = settings.technology { table = t }
+        let calibration = (table.map { Calibration.measure($0).points } ?? []).map {
             ReportDocument.CalibrationRow(operation: $0.operation, modelEnergyPJ: $0.modelEnergy, horowitzEnergyPJ: $0.horowitzEnergy,
                                           modelAreaUm2: $0.modelArea, horowitzAreaUm2: $0.horowitzArea)
         }
         var sweepRows: [ReportDocument.SweepRow] = []
-        if sweep { sweepRows = try sweepPoints(data: data, table: table, shard: sweepShard, progress: progress) }
-        var document = ReportDocument(technology: table.name, rows: rows,
+        if sweep { sweepRows = try sweepPoints(data: data, settings: settings, shard: sweepShard, progress: progress) }
+        var document = ReportDocument(technology: settings.technology.name, rows: rows,
                               ratios: .init(area: first.area, energy: first.energy, fp4Area: first.fp4Area, fp4Energy: first.fp4Energy,
                                             paperArea: paperAreaRatio, paperPower: paperPowerRatio),
                               comparisons: comparisons, calibration: calibration, sweep: sweepRows,
@@ -127,7 +146,7 @@ extension CostReport {
         // The decoder rows use the first data set's activations, trimmed to whole G = 64 tiles.
         let d = data[0]
         let channels = d.length / 64 * 64
-        if decoder && channels > 0 {
+        if decoder && channels > 0, let table {
             progress("pricing the TAH-Quant decode datapaths")
             let tokens = min(d.activationRows, 64)
             var acts: [Float] = []
@@ -139,7 +158,7 @@ extension CostReport {
 
     /// One parameter at a time around the defaults (W 32, D 1, lanes 1, array, ripple, the first
     /// data set), all three units per point; plus every synthetic distribution and every data set.
-    static func sweepPoints(data: [ReportData], table: TechnologyTable, shard: (index: Int, count: Int),
+    static func sweepPoints(data: [ReportData], settings: CostSettings, shard: (index: Int, count: Int),
                             progress: (String) -> Void) throws -> [ReportDocument.SweepRow] {
         var points: [(String, String, (inout MacConfiguration) -> Void, ReportData)] = []
         let base = data[0]
@@ -157,8 +176,8 @@ extension CostReport {
             progress("sweep \(i + 1)/\(points.count): \(parameter) = \(value)")
             var a = MacConfiguration(kind: .int8), b = MacConfiguration(kind: .dint), f = MacConfiguration(kind: .fp4)
             change(&a); change(&b); change(&f)
-            out.append(.init(parameter: parameter, value: value, int8: try row(a, data: d, table: table),
-                             dint: try row(b, data: d, table: table), fp4: try row(f, data: d, table: table)))
+            let group = try Self.group([a, b, f], data: d, settings: settings)
+            out.append(.init(parameter: parameter, value: value, int8: group[0], dint: group[1], fp4: group[2]))
         }
         return out
     }

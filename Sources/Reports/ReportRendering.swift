@@ -15,6 +15,21 @@ extension ReportDocument {
         for r in rows {
             s += "| \(r.data) | \(r.unit) | \(r.lanes) | \(Self.f(r.areaUm2, 1)) | \(Self.f(r.gateEquivalents, 0)) | \(r.cells) | \(Self.f(r.energyPerMacPJ, 4)) | \(Self.f(r.dynamicPerMacPJ, 4)) | \(Self.f(r.clockPerMacPJ, 4)) | \(Self.f(r.leakagePerMacPJ, 4)) | \(Self.f(r.perActionPerMacPJ, 4)) |\n"
         }
+        if rows.contains(where: { $0.criticalPathNs != nil || $0.delayModel != "zero" }) {
+            s += "\nTiming and glitches (delay model \(rows[0].delayModel)\(rows[0].liberty.map { ", \($0)" } ?? "")):\n\n"
+            s += "| data | unit | lanes | critical path ns | max clock MHz | clock ns | glitch pJ/MAC | glitch share | scaled supply V | scaled pJ/MAC |\n|---|---|---|---|---|---|---|---|---|---|\n"
+            for r in rows {
+                let path = r.criticalPathNs.map { Self.f($0, 3) } ?? "—", clock = r.criticalPathNs.map { Self.f(1000 / $0, 1) } ?? "—"
+                s += "| \(r.data) | \(r.unit) | \(r.lanes) | \(path) | \(clock) | \(Self.f(r.clockNs, 3)) | \(Self.f(r.glitchPerMacPJ, 4)) | \(Self.f(100 * r.glitchPerMacPJ / max(r.dynamicPerMacPJ, 1e-300), 1)) % | \(r.scaledSupplyV.map { Self.f($0, 3) } ?? "—") | \(r.scaledEnergyPerMacPJ.map { Self.f($0, 4) } ?? "—") |\n"
+            }
+            if comparisons.contains(where: { $0.scaledEnergy != nil }) {
+                s += "\nIso-throughput (every unit at the slowest unit's clock; faster units at the supply that just meets it):\n\n| data | lanes | INT8/dINT energy, same supply | scaled supply | INT8/FP4 energy, same supply | scaled supply |\n|---|---|---|---|---|---|\n"
+                for c in comparisons {
+                    s += "| \(c.data) | \(c.lanes) | \(Self.f(c.energy, 2))× | \(c.scaledEnergy.map { Self.f($0, 2) + "×" } ?? "—") | \(Self.f(c.fp4Energy, 2))× | \(c.fp4ScaledEnergy.map { Self.f($0, 2) + "×" } ?? "—") |\n"
+                }
+            }
+        }
+        s += paperSection
         s += "\n| data | lanes | INT8/dINT area | INT8/dINT energy (activity) | INT8/dINT energy (per-action) | INT8/FP4 area | INT8/FP4 energy (activity) | INT8/FP4 energy (per-action) | paper area | paper power |\n|---|---|---|---|---|---|---|---|---|---|\n"
         for c in comparisons {
             s += "| \(c.data) | \(c.lanes) | \(Self.f(c.area, 2))× | \(Self.f(c.energy, 2))× | \(Self.f(c.perActionEnergy, 2))× | \(Self.f(c.fp4Area, 2))× | \(Self.f(c.fp4Energy, 2))× | \(Self.f(c.fp4PerActionEnergy, 2))× | \(ratios.paperArea)× | \(ratios.paperPower)× |\n"
@@ -42,6 +57,23 @@ extension ReportDocument {
             }
         }
         return s
+    }
+
+    /// Which priced configurations come within 5 % of the paper's 1.93× area and 2.56× power
+    /// (INT8 over dINT), from the comparisons and the sweep.
+    public var paperSection: String {
+        var candidates: [(String, Double, Double)] = comparisons.map { ("\($0.data), \($0.lanes) lane(s)", $0.area, $0.energy) }
+        candidates += sweep.map { ("sweep \($0.parameter) = \($0.value)", $0.areaRatio, $0.energyRatio) }
+        func near(_ x: Double, _ paper: Double) -> Bool { abs(x / paper - 1) <= 0.05 }
+        let area = candidates.filter { near($0.1, ratios.paperArea) }.map(\.0)
+        let power = candidates.filter { near($0.2, ratios.paperPower) }.map(\.0)
+        let closestArea = candidates.min { abs($0.1 - ratios.paperArea) < abs($1.1 - ratios.paperArea) }!
+        let closestPower = candidates.min { abs($0.2 - ratios.paperPower) < abs($1.2 - ratios.paperPower) }!
+        var s = "\nThe paper's figures (INT8/dINT, within 5 %): area \(ratios.paperArea)× — "
+        s += area.isEmpty ? "no priced configuration (closest: \(closestArea.0), \(Self.f(closestArea.1, 2))×)" : area.joined(separator: "; ")
+        s += "; power \(ratios.paperPower)× — "
+        s += power.isEmpty ? "no priced configuration (closest: \(closestPower.0), \(Self.f(closestPower.2, 2))×)" : power.joined(separator: "; ")
+        return s + ".\n"
     }
 
     /// The blocks of `ScaleRoundStage`.

@@ -45,6 +45,8 @@ public struct MacRunner {
         public var totalToggles: Int { togglesByBlock.values.reduce(0, +) }
         /// Clock cycles simulated by the bit-sliced units together (for throughput figures).
         public var simulatedUnitCycles: Int = 0
+        /// Cycles the bit-sliced simulation ran (all 64 slices at once), the read-out cycle excluded.
+        public var totalCyclesSimulated: Int = 0
     }
 
     public let configuration: MacConfiguration
@@ -120,8 +122,32 @@ public struct MacRunner {
 
     func runNetlist(_ codes: [UInt8], _ activations: [Int8], _ result: inout Result, circuit: MacCircuit, counting: Bool,
                     vcd: VCDWriter?, progress: ((Int, Int) -> Void)?) throws {
-        let c = configuration
         let sim = Simulator(circuit.netlist, countsToggles: counting)
+        drive(sim, codes, activations, &result, circuit: circuit, sample: vcd.map { v in { v.sample($0, time: $1) } }, progress: progress)
+        vcd?.finish(time: result.totalCyclesSimulated + 1)
+        if counting {
+            result.togglesByBlock = sim.togglesByBlock()
+            result.cellToggles = sim.cellToggles
+            result.internalToggles = sim.internalToggles
+        }
+    }
+
+    /// Runs the rows through any bit-sliced simulation of `circuit` (the zero-delay netlist
+    /// simulator, or the timed one for glitch-aware activity): the schedule above, 64 rows at
+    /// a time, idle units masked out of the toggle counts.
+    public func run<S: BitSlicedSimulation>(codes: [UInt8], activations: [Int8], rows: Int, length: Int, on sim: S, circuit: MacCircuit,
+                                            progress: ((Int, Int) -> Void)? = nil) -> Result {
+        precondition(codes.count == rows * length && activations.count == rows * length)
+        precondition(circuit.configuration == configuration, "circuit built for another configuration")
+        var result = Result(results: [Int64](repeating: 0, count: rows), rows: rows, length: length, configuration: configuration)
+        if rows == 0 || length == 0 { return result }
+        drive(sim, codes, activations, &result, circuit: circuit, sample: nil, progress: progress)
+        return result
+    }
+
+    func drive<S: BitSlicedSimulation>(_ sim: S, _ codes: [UInt8], _ activations: [Int8], _ result: inout Result, circuit: MacCircuit,
+                                       sample: ((S, Int) -> Void)?, progress: ((Int, Int) -> Void)?) {
+        let c = configuration
         let t = result.transactionsPerRow
         let rows = result.rows, length = result.length
         let rounds = (rows + 63) / 64
@@ -175,8 +201,8 @@ public struct MacRunner {
                 sim.set(circuit.validIn, word: sim.activeMask)
                 sim.set(circuit.clear, word: k == 0 ? sim.activeMask : 0)
                 sim.evaluate()
-                vcd?.sample(sim, time: cycle)
-                sim.clock()
+                sample?(sim, cycle)
+                sim.clock(resetting: 0)
                 cycle += 1
                 simulated += active
                 finishingRound.append(k == t - 1 ? round : -1)
@@ -193,21 +219,16 @@ public struct MacRunner {
         sim.set(circuit.clear, word: 0)
         for _ in 0..<(depth - 1) {
             sim.evaluate()
-            vcd?.sample(sim, time: cycle)
-            sim.clock()
+            sample?(sim, cycle)
+            sim.clock(resetting: 0)
             cycle += 1
             finishingRound.append(-1)
             readFinished()
         }
         sim.evaluate()
-        vcd?.sample(sim, time: cycle)
-        vcd?.finish(time: cycle + 1)
+        sample?(sim, cycle)
         // The final evaluate above is the read-out cycle (no clock edge needed).
+        result.totalCyclesSimulated = cycle
         result.simulatedUnitCycles = simulated + depth * min(64, rows)
-        if counting {
-            result.togglesByBlock = sim.togglesByBlock()
-            result.cellToggles = sim.cellToggles
-            result.internalToggles = sim.internalToggles
-        }
     }
 }

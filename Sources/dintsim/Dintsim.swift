@@ -11,7 +11,7 @@ struct Dintsim: ParsableCommand {
         discussion: """
         Exit codes: 0 success; 1 a check or verification found a mismatch; 2 bad input or usage.
         """,
-        subcommands: [ReportCommand.self, FormatsCommand.self, QuantizeCommand.self, UnderflowCommand.self, SimulateCommand.self, TahQuantCommand.self, VectorsCommand.self, CheckCommand.self, BenchCommand.self, MergeCommand.self, AqasCommand.self])
+        subcommands: [ReportCommand.self, FormatsCommand.self, QuantizeCommand.self, UnderflowCommand.self, SimulateCommand.self, TahQuantCommand.self, VectorsCommand.self, CheckCommand.self, BenchCommand.self, MergeCommand.self, AqasCommand.self, ExportCommand.self])
 
     /// Parses and runs, mapping every failure to the documented exit codes (ArgumentParser's own
     /// usage errors would otherwise exit 64).

@@ -22,6 +22,10 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "A .safetensors checkpoint: price the MACs on every 2-D float tensor matching --tensors (weights; activations synthetic, outlier channels).") var checkpoint: String?
     @Option(help: "With --checkpoint: a regular expression selecting the weight tensors (default: every 2-D float tensor).") var tensors = "."
     @Option(help: "A technology table JSON (default: the bundled 45 nm table).") var tech: String?
+    @Option(help: "A Liberty cell library (.lib or .lib.gz), e.g. /usr/share/qflow/tech/osu018/osu018_stdcells.lib: area, timing and energy from its cells instead of the table.") var liberty: String?
+    @Option(help: "How toggles are timed: zero (functional only), unit (one tick per arc), liberty (per-arc delays from the library; needs --liberty).") var delayModel: DelayModel = .zero
+    @Option(help: "Clock period (ns) for leakage and timing checks (default: with --liberty, the slowest unit's critical path in each comparison; else the table's).") var clockNs: Double?
+    @Flag(help: "With --liberty: also run the faster units at the slowest unit's clock with their supply lowered until their critical path just meets it (alpha-power law), and report both energy ratios.") var isoThroughput = false
     @Option(help: "Rows (dot products) of the synthetic data.") var rows = 256
     @Option(help: "Dot-product length of the synthetic data.") var length = 256
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 0
@@ -36,10 +40,15 @@ struct ReportCommand: ParsableCommand {
         if (weights == nil) != (activations == nil) { throw ValidationError("--weights and --activations go together") }
         if checkpoint != nil && weights != nil { throw ValidationError("give --checkpoint or --weights/--activations, not both") }
         if shard != "0/1" && !sweep { throw ValidationError("--shard splits the sweep: it needs --sweep") }
+        if tech != nil && liberty != nil { throw ValidationError("give --tech or --liberty, not both") }
+        if delayModel == .liberty && liberty == nil { throw ValidationError("--delay-model liberty needs --liberty FILE (per-arc delays come from the library)") }
+        if isoThroughput && liberty == nil { throw ValidationError("--iso-throughput needs --liberty FILE (critical paths come from the library)") }
+        if let clockNs, !(clockNs > 0 && clockNs.isFinite) { throw ValidationError("--clock-ns must be a positive number of nanoseconds") }
     }
 
     func run() throws {
-        let table = try badInput { try tech.map(TechnologyTable.load) ?? TechnologyTable.nangate45() }
+        let technology = try badInput { try Technology.load(tech: tech, liberty: liberty) }
+        let settings = CostSettings(technology: technology, delayModel: delayModel, clockNs: clockNs, isoThroughput: isoThroughput, libertyPath: liberty)
         var data: [ReportData] = []
         if let checkpoint {
             // One data set per selected tensor: its rows (up to 256) as weights against seeded
@@ -70,7 +79,7 @@ struct ReportCommand: ParsableCommand {
         }
         let document = try badInput {
             let part = try Shard(parsing: shard)
-            return try CostReport.build(data: data, table: table, sweep: sweep, sweepShard: (part.index, part.count)) {
+            return try CostReport.build(data: data, settings: settings, sweep: sweep, sweepShard: (part.index, part.count)) {
                 FileHandle.standardError.write(Data("report: \($0)\n".utf8))
             }
         }
@@ -84,3 +93,5 @@ struct ReportCommand: ParsableCommand {
         printOut(document.markdown)
     }
 }
+
+extension DelayModel: ExpressibleByArgument {}
