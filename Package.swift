@@ -55,7 +55,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // What each libFuzzer harness (Fuzz/, scripts/fuzz.sh) runs; the tests replay its corpus.
-        .target(name: "FuzzTargets", dependencies: ["Formats", "TensorIO", "Cost", "Vectors", "TAHQuant", "Liberty"]),
+        .target(name: "FuzzTargets", dependencies: ["Formats", "TensorIO", "Cost", "Vectors", "TAHQuant", "Liberty", "Circuits", "Units"]),
         // Deterministic, seeded property checking with shrinking, shared by the test targets.
         .target(name: "PropertyChecking", dependencies: ["Formats"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Exact", "PropertyChecking"]),

@@ -12,15 +12,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
 shift || true
-HARNESSES=${*:-npy codebook technology manifest dump tahq safetensors}
+HARNESSES=${*:-npy codebook technology manifest dump tahq safetensors liberty}
 S=$PWD/.build-fuzz
 bash scripts/install-deps.sh
 # The library modules, compiled with coverage instrumentation and ASan (no executable is linked:
 # SwiftPM's executable link expects a Swift main, libFuzzer brings its own).
 swift build -c release --scratch-path "$S" --target FuzzTargets -Xswiftc -sanitize=fuzzer,address >&2
 objects=()
-for m in Formats Exact Quantization Workloads TensorIO Circuits TAHQuant Units Vectors Cost FuzzTargets; do objects+=("$S"/release/$m.build/*.o); done
-declare -A SOURCE=([npy]=FuzzNpy [codebook]=FuzzCodeBook [technology]=FuzzTechnology [manifest]=FuzzManifest [dump]=FuzzDump [tahq]=FuzzTahq [safetensors]=FuzzSafetensors)
+for m in Formats Exact Quantization Workloads TensorIO Circuits TAHQuant Units Vectors Liberty Cost FuzzTargets; do objects+=("$S"/release/$m.build/*.o); done
+declare -A SOURCE=([npy]=FuzzNpy [codebook]=FuzzCodeBook [technology]=FuzzTechnology [manifest]=FuzzManifest [dump]=FuzzDump [tahq]=FuzzTahq [safetensors]=FuzzSafetensors [liberty]=FuzzLiberty)
 
 seed() {   # seed corpus per harness, from files in the repository
   local h=$1 dir=$S/seeds/$1
@@ -29,6 +29,7 @@ seed() {   # seed corpus per harness, from files in the repository
     npy) cp fixtures/minilm/*.npy "$dir"/ ;;
     codebook) printf '{"name": "b", "levels": [0, 1, 3, 7, 16, 40, 100, 512, 0, -1, -3, -7, -16, -40, -100, -512], "reserved": [8]}' >"$dir/book.json" ;;
     technology) cp Sources/Cost/Resources/nangate45.json "$dir"/ ;;
+    liberty) cp Tests/Fixtures/liberty/*.lib "$dir"/ ;;
     manifest) for v in vectors/*/; do { cat "$v/MANIFEST.json"; printf '\0'; head -1 "$v/vectors.hex"; } >"$dir/$(basename "$v")"; done ;;
     dump) head -40 vectors/hadamard-g8-fp16/vectors.hex | cut -d_ -f13-20 >"$dir/partial"; printf '0_0\n' >"$dir/short" ;;
     tahq) .build/release/dintsim tahquant encode --input fixtures/minilm/minilm-l2-ffn-input-acts.npy --output "$dir/minilm.tahq" --tile 8 >/dev/null 2>&1 || true ;;
@@ -43,7 +44,7 @@ status=0
 for h in $HARNESSES; do
   src=${SOURCE[$h]:?unknown harness $h}
   swiftc -parse-as-library -O -sanitize=fuzzer,address -module-name "$src" -I "$S/release/Modules" \
-    -Xcc -fmodule-map-file="$PWD/Sources/CGMP/module.modulemap" "Fuzz/$src.swift" "${objects[@]}" -lgmp -o "$S/fuzz-$h" \
+    -Xcc -fmodule-map-file="$PWD/Sources/CGMP/module.modulemap" -Xcc -fmodule-map-file="$PWD/Sources/CZlib/module.modulemap" "Fuzz/$src.swift" "${objects[@]}" -lgmp -lz -o "$S/fuzz-$h" \
     >"$S/link-$h.log" 2>&1 || { cat "$S/link-$h.log" >&2; exit 2; }
   seed "$h"
   mkdir -p "$S/corpus/$h" "$S/artifacts/$h"

@@ -2,6 +2,6 @@
 # Runs every test: the README's test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh iverilog verilator yosys make parallel
+bash scripts/install-deps.sh iverilog verilator yosys make parallel opensta qflow-tech-osu018 zlib1g-dev
 swift build --build-tests
 swift test

@@ -71,7 +71,8 @@ public struct StaticTiming: Sendable {
             let q = Int(f.q), l = load[q]
             let rise = lookUp(arc?.cellRise, load: l, slew: inputTransitionNs), fall = lookUp(arc?.cellFall, load: l, slew: inputTransitionNs)
             arrival[q] = (rise, fall)
-            slew[q] = (lookUp(arc?.riseTransition, load: l, slew: inputTransitionNs), lookUp(arc?.fallTransition, load: l, slew: inputTransitionNs))
+            slew[q] = (arc?.riseTransition == nil ? inputTransitionNs : lookUp(arc?.riseTransition, load: l, slew: inputTransitionNs),
+                       arc?.fallTransition == nil ? inputTransitionNs : lookUp(arc?.fallTransition, load: l, slew: inputTransitionNs))
             from[q] = (-1, -1 - Int32(k))
             clockToQ.append((rise + fall) / 2)
         }

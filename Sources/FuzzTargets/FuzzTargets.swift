@@ -4,6 +4,9 @@ import TensorIO
 import Cost
 import Vectors
 import TAHQuant
+import Liberty
+import Circuits
+import Units
 
 /// What each libFuzzer harness (Fuzz/*.swift, scripts/fuzz.sh) does with one input: run a parser
 /// of outside input, and whatever it accepts through the code behind it. Errors are the expected
@@ -12,8 +15,23 @@ import TAHQuant
 public enum FuzzTargets {
     public static let harnesses: [String: @Sendable ([UInt8]) -> Void] = [
         "npy": npy, "codebook": codeBook, "technology": technology, "manifest": manifest, "dump": dump, "tahq": tahq,
-        "safetensors": safetensors,
+        "safetensors": safetensors, "liberty": liberty,
     ]
+
+    /// A Liberty library (.lib or .lib.gz): the reader, the cell binding, and static timing,
+    /// activity pricing and a few timed cycles of a small MAC on whatever binds.
+    public static func liberty(_ bytes: [UInt8]) {
+        guard let lib = try? LibertyLibrary.parse(bytes, source: "fuzz"), let binding = try? CellBinding(lib) else { return }
+        guard let circuit = try? MacCircuit(MacConfiguration(kind: .dint, lanes: 2, accumulatorWidth: 16)),
+              let timed = try? TimedCost(circuit.netlist, technology: .liberty(binding), delayModel: .liberty) else { return }
+        let sim = TimedSimulator(timed.gates)
+        for k in 0..<4 {
+            for bus in circuit.weights + circuit.activations { sim.set(bus, words: bus.map { UInt64(truncatingIfNeeded: $0) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(k) }) }
+            sim.evaluate()
+            sim.clock(resetting: 0)
+        }
+        _ = timed.energy(of: sim, netlist: circuit.netlist, cycles: 4, periodNs: 1)
+    }
 
     /// The .safetensors reader, every float tensor it accepts, and the name filter.
     public static func safetensors(_ bytes: [UInt8]) {
