@@ -58,6 +58,10 @@ echo "compare: dintsim quantizers" >&2
 echo "compare: dintsim bench (all figures)" >&2
 if [ $QUICK = 1 ]; then "$D" bench --runs 1 --size 1024 --sequences 1 --json "$R/bench.json" >/dev/null
 else "$D" bench --json "$R/bench.json" >/dev/null; fi
+echo "compare: glitch-aware simulation beside Icarus + SDF (scripts/real_flow.py)" >&2
+bash scripts/install-deps.sh iverilog yosys opensta qflow-tech-osu018 >&2
+if [ $QUICK = 1 ]; then python3 scripts/real_flow.py --lanes 1 --units dint-mac --cycles 512 --out "$W/flow" >/dev/null
+else python3 scripts/real_flow.py --out "$W/flow" >/dev/null; fi
 status=0
 python3 scripts/performance_report.py "$W" >"$W/performance.md" || status=$?
 mv "$W/performance.md" docs/performance.md

@@ -3,19 +3,30 @@
 
 For every unit (int8-mac, dint-mac, fp4-mac) and lane count:
   * ours:    `dintsim export --liberty` (the cells dintsim prices) -> Yosys `stat -liberty` (area),
-             OpenSTA (critical path, setup included), Icarus on the library's cell models with
-             OpenSTA's SDF (activity, glitches included) -> OpenSTA `report_power` with those
-             per-net activities (energy);
+             OpenSTA (critical path, setup included; pin transitions; SDF), Icarus on the
+             library's cell models with that SDF replaying the operands dintsim simulates
+             (activity, glitches included) -> scripts/flow_power.py (energy from the library read
+             by the PyPI liberty-parser: Debian's OpenSTA 2019 ignores per-pin activities);
   * synth:   `dintsim export` (generic) -> Yosys synth + abc -liberty -> area, OpenSTA timing;
   * rtl:     rtl-reference/mac.v -> Yosys synth + abc -liberty -> area, OpenSTA timing.
-dintsim's own figures come from `dintsim report --liberty LIB --delay-model liberty --json`
-(per-action energy: uniformly random valid operands, as the test bench drives).
+dintsim's area and critical path come from `dintsim report --liberty LIB --delay-model liberty`;
+its energy from `dintsim simulate --liberty LIB --delay-model liberty` on the same operands
+(uniformly random valid codes and activations, each dot product repeated in all 64 bit-sliced
+units so that every unit sees the test bench's sequence).
 
-Writes DIR/flow.json and DIR/flow.md; with --check TOL exits 1 when an INT8/dINT or INT8/FP4
-area or energy ratio, or a critical path, from dintsim and from the flow on the same cells
-differ by more than TOL (relative). docs/cost-model.md explains the tolerance.
+Writes DIR/flow.json and DIR/flow.md. With --check TOL it exits 1 when an INT8/dINT area or
+energy ratio from dintsim and from the flow on the same cells differ by more than TOL
+(relative); --check-fp4, --check-path and --check-energy set the tolerances of the INT8/FP4
+ratios, the critical paths and each unit's pJ/MAC. docs/cost-model.md justifies CI's values.
 """
 import argparse, json, os, re, subprocess, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import liberty.parser  # noqa: F401  (PyPI liberty-parser: the flow's own Liberty reader)
+except ImportError:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "liberty-parser"], check=True)
+import flow_power
 
 UNITS = {"int8-mac": 0, "dint-mac": 1, "fp4-mac": 2}
 
@@ -57,38 +68,80 @@ exit
 
 
 TB = """`timescale 1ns/10ps
+// Replays STIM (one line per clock cycle: {{valid, clear, w, a}}) exactly as dintsim's MacRunner
+// drives one of its bit-sliced units: inputs change at the rising edge (as if from upstream
+// registers), the last line is the read-out cycle.
 module tb;
-  localparam LANES = {lanes}, WW = {ww}, KIND = {kind}, ROW = {row}, CYCLES = {cycles}, WARM = 8;
-  reg clk = 0, rst = 0, valid = 0, clear = 0;
-  reg [LANES*WW-1:0] w = 0; reg [LANES*8-1:0] a = 0;
-  wire [31:0] acc; wire valid_out;
-  mac dut (.clk(clk), .rst(rst), .valid(valid), .clear(clear), .w(w), .a(a), .acc(acc), .valid_out(valid_out));
-  reg [63:0] s = 64'h9E3779B97F4A7C15;
-  integer c, l; reg [7:0] code;
-  function [63:0] next(input [63:0] x); begin x = x ^ (x << 13); x = x ^ (x >> 7); next = x ^ (x << 17); end endfunction
-  always #{half} clk = ~clk;
+  localparam LANES = {lanes}, WW = {ww}, N = {cycles}, W = 2 + LANES * (WW + 8);
+  reg clk = 0, rst = 0;
+  reg [W-1:0] mem [0:N-1];
+  reg [W-1:0] in;
+  wire [{accw}-1:0] acc; wire valid_out;
+  mac dut (.clk(clk), .rst(rst), .valid(in[W-1]), .clear(in[W-2]), .w(in[LANES*8 +: LANES*WW]), .a(in[0 +: LANES*8]),
+           .acc(acc), .valid_out(valid_out));
+  integer c;
   initial begin
-    $sdf_annotate("{sdf}", dut);
-    for (c = 0; c < WARM + CYCLES; c = c + 1) begin
-      @(negedge clk);
-      if (c == WARM) begin $dumpfile("{vcd}"); $dumpvars(1, dut); end
-      valid = 1; clear = (c % ROW) == 0;
-      for (l = 0; l < LANES; l = l + 1) begin
-        s = next(s); code = s[7:0];
-        if (KIND == 1 && code[3:0] == 4'b1000) code = 0;
-        w[l*WW +: WW] = code[WW-1:0];
-        s = next(s); a[l*8 +: 8] = s[7:0];
-      end
+{sdf}    $readmemh("{stim}", mem);
+    $dumpfile("{vcd}"); $dumpvars(1, dut);
+    in = mem[0];
+    for (c = 1; c < N; c = c + 1) begin
+      #{half} clk = 1; in <= mem[c];
+      #{half} clk = 0;
     end
-    @(negedge clk); $finish;
+    #{half} $finish;
   end
 endmodule
 """
 
 
+def npy(path, dtype, rows, cols, values):
+    """A 2-D .npy file (version 1.0, C order) without numpy."""
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }" % (dtype, rows, cols)
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(v & 0xFF for v in values))
+
+
+def stimulus(unit, lanes, transactions, base):
+    """Uniformly random valid operands (xorshift64, seed fixed) for one unit: R dot products of
+    length 256, each repeated in 64 consecutive rows so that every bit-sliced unit of dintsim
+    sees the same sequence as the test bench's single unit. Writes BASE.w.npy, BASE.a.npy and
+    BASE.stim (the per-cycle lines of that sequence, drain and read-out cycles included)."""
+    length, ww = 256, 8 if unit == "int8-mac" else 4
+    per_row = (length + lanes - 1) // lanes
+    rows = max(1, transactions // per_row)
+    x = 0x9E3779B97F4A7C15
+    def nxt():
+        nonlocal x
+        x ^= (x << 13) & (2**64 - 1); x ^= x >> 7; x ^= (x << 17) & (2**64 - 1)
+        return x
+    codes, acts = [], []
+    for _ in range(rows):
+        cr, ar = [], []
+        for _ in range(length):
+            c = nxt() & ((1 << ww) - 1)
+            if unit == "dint-mac" and c == 8: c = 0        # code 1000 is reserved
+            cr.append(c); ar.append(nxt() & 0xFF)
+        codes.append(cr); acts.append(ar)
+    npy(base + ".w.npy", "|u1", 64 * rows, length, [v for r in codes for _ in range(64) for v in r])
+    npy(base + ".a.npy", "|i1", 64 * rows, length, [v for r in acts for _ in range(64) for v in r])
+    lines = []
+    for r in range(rows):
+        for t in range(per_row):
+            w = a = 0
+            for l in range(lanes):
+                k = t * lanes + l
+                if k < length:
+                    w |= codes[r][k] << (l * ww); a |= acts[r][k] << (l * 8)
+            lines.append((1 << (lanes * (ww + 8) + 1)) | ((t == 0) << (lanes * (ww + 8))) | (w << (lanes * 8)) | a)
+    lines += [0]                                          # depth 1: the read-out cycle
+    open(base + ".stim", "w").write("\n".join("%x" % v for v in lines) + "\n")
+    return rows * length, len(lines)
+
+
 def toggles(vcd):
-    """Per net name of the dut scope: 0/1 transitions (x and z ignored)."""
-    ids, counts, last = {}, {}, {}
+    """Per net name of the dut scope: rises and falls (0→1, 1→0; x and z ignored)."""
+    ids, rises, falls, last = {}, {}, {}, {}
     scope = []
     with open(vcd) as f:
         in_defs = True
@@ -105,45 +158,66 @@ def toggles(vcd):
             v, i = line[0], line[1:].strip()
             if i in ids:
                 if last.get(i) in ("0", "1") and last[i] != v:
-                    counts[i] = counts.get(i, 0) + 1
+                    (rises if v == "1" else falls)[i] = (rises if v == "1" else falls).get(i, 0) + 1
                 last[i] = v
-    return {n: counts.get(i, 0) for i, names in ids.items() for n in names}
+    return ({n: rises.get(i, 0) for i, names in ids.items() for n in names},
+            {n: falls.get(i, 0) for i, names in ids.items() for n in names})
 
 
 def flow_energy(args, lib, unit, lanes, netlist, period, out):
-    """Icarus + SDF activity, priced by OpenSTA: pJ per MAC and simulated cycles per second."""
+    """dintsim and the flow on the same operands. dintsim: `simulate --liberty --delay-model
+    liberty` (and zero). Flow: Icarus on the library's cell models with OpenSTA's SDF (and
+    without, for the functional toggles), activities priced by scripts/flow_power.py."""
     base = f"{out}/{unit}-{lanes}"
-    sdf, vcd = base + ".sdf", base + ".vcd"
+    sdf, vcd, stim = base + ".sdf", base + ".vcd", base + ".stim"
     sta(lib, netlist, period, f"write_sdf -digits 4 {sdf}")
-    cycles = args.cycles if lanes == 1 else max(args.cycles // 4, 200)
-    tb = TB.format(lanes=lanes, ww=8 if unit == "int8-mac" else 4, kind=UNITS[unit], row=max(256 // lanes, 1), cycles=cycles,
-                   half=period / 2, sdf=sdf, vcd=vcd)
-    open(base + ".tb.v", "w").write(tb)
-    run(["iverilog", "-gspecify", "-o", base + ".vvp", "-s", "tb", base + ".tb.v", netlist, args.cell_models])
-    t0 = time.time()
-    run(["vvp", "-n", base + ".vvp"], cwd=out)
-    seconds = time.time() - t0
-    counts = toggles(vcd)
-    os.remove(vcd)
-    # The pins on each net, from the instances of the mapped netlist (this OpenSTA has no
-    # get_pins -of_objects).
-    pins = {}
-    for inst, conns in re.findall(r"^\s+\w+ (u[0-9]+) \((.*)\);$", open(netlist).read(), re.M):
-        for pin, net in re.findall(r"\.(\w+)\((n[0-9]+)\)", conns):
-            pins.setdefault(net, []).append(f"{inst}/{pin}")
-    # Every pin gets its net's measured activity (transitions per clock period), quiet ones 0:
-    # a pin left unset would get OpenSTA's propagated default instead.
-    lines = []
-    for net in pins:
-        tc = counts.get(net, 0)
-        if True:
-            # Debian's OpenSTA (2019) set_power_activity -pins calls a missing helper; its
-            # internal per-pin setter is what that option would call.
-            lines.append(f"foreach p [get_pins {{{' '.join(pins[net])}}}] {{ sta::set_power_pin_activity $p {tc / cycles:.6g} 0.5 }}")
-    lines.append("report_power -digits 8")
-    _, report = sta(lib, netlist, period, "\n".join(lines))
-    total = float(re.search(r"^Total\s+\S+\s+\S+\s+\S+\s+(\S+)", report, re.M).group(1))   # W
-    return total * period * 1e-9 / lanes * 1e12, cycles / seconds
+    macs, cycles = stimulus(unit, lanes, args.cycles if lanes == 1 else max(args.cycles // 4, 64), base)
+    ours = {}
+    ours_seconds = 0.0
+    for model in ("zero", "liberty"):
+        js = f"{base}.{model}.json"
+        t0 = time.time()
+        run([args.dintsim, "simulate", "--unit", unit, "--lanes", str(lanes), "--weights", base + ".w.npy", "--activations", base + ".a.npy",
+             "--liberty", lib, "--delay-model", model, "--clock-ns", str(period), "--json", js])
+        if model == "liberty":
+            ours_seconds = time.time() - t0
+        ours[model] = json.load(open(js))
+    flow = {}
+    for timed in (False, True):
+        tb = TB.format(lanes=lanes, ww=8 if unit == "int8-mac" else 4, cycles=cycles, accw=32, half=period / 2, stim=stim, vcd=vcd,
+                       sdf=f'    $sdf_annotate("{sdf}", dut);\n' if timed else "")
+        open(base + ".tb.v", "w").write(tb)
+        run(["iverilog", "-gspecify" if timed else "-gno-specify", "-o", base + ".vvp", "-s", "tb", base + ".tb.v", netlist, args.cell_models])
+        t0 = time.time()
+        run(["vvp", "-n", base + ".vvp"], cwd=out)
+        seconds = time.time() - t0
+        flow[timed] = (toggles(vcd), seconds)
+        os.remove(vcd)
+    (rises, falls), seconds = flow[True]
+    # Every net's transition from OpenSTA (its driver pin's, mean of rise and fall).
+    insts = flow_power.instances(netlist)
+    drivers = {f"{inst}/{pin}": net for cell, inst, pins in insts for pin, net in pins.items()
+               if library.cells[cell]["pins"].get(pin, {}).get("direction") == "output"}
+    _, report = sta(lib, netlist, period, "\n".join(f"report_slews [get_pins {p}]" for p in drivers))
+    slews = {}
+    for pin, r1, r2, f1, f2 in re.findall(r"^(\S+) \^ ([0-9.]+):([0-9.]+) v ([0-9.]+):([0-9.]+)$", report, re.M):
+        if pin in drivers:
+            slews[drivers[pin]] = (max(float(r1), float(r2)) + max(float(f1), float(f2))) / 2
+    e = flow_power.price(library, netlist, rises, falls, slews, cycles, period)
+    total = sum(e.values())
+    counts = {n: rises[n] + falls[n] for n in rises}
+    # Toggles compared with dintsim's: the nets a cell drives (dintsim counts no input port).
+    pins = set(drivers.values())
+    nets = lambda c: sum(v for n, v in c.items() if n in pins)
+    return dict(flow_pj_per_mac=total / macs, flow_parts_pj_per_mac={k: v / macs for k, v in e.items()},
+                dintsim_pj_per_mac=ours["liberty"]["energy"]["energy_pj_per_mac"],
+                dintsim_glitch_pj_per_mac=ours["liberty"]["energy"]["glitch_pj_per_mac"],
+                flow_functional_toggles=nets({n: flow[False][0][0][n] + flow[False][0][1][n] for n in flow[False][0][0]}), flow_toggles=nets(counts),
+                dintsim_functional_toggles=ours["zero"]["functional_toggles"] / 64, dintsim_toggles=ours["liberty"]["toggles"] / 64,
+                icarus_sdf_cycles_per_s=cycles / seconds, cycles=cycles,
+                # dintsim simulated the same sequence in 64 bit-sliced units at once, on one core,
+                # the netlist's mapping and timing included.
+                dintsim_timed_cycles_per_s=64 * cycles / ours_seconds)
 
 
 def main():
@@ -153,10 +227,16 @@ def main():
     ap.add_argument("--dintsim", default=".build/release/dintsim")
     ap.add_argument("--out", default="out/flow")
     ap.add_argument("--lanes", default="1,16")
-    ap.add_argument("--cycles", type=int, default=2000)
-    ap.add_argument("--check", type=float, help="fail when a ratio differs by more than this (relative)")
+    ap.add_argument("--cycles", type=int, default=2048, help="transactions per unit at one lane (a quarter at more lanes)")
+    ap.add_argument("--units", default=",".join(UNITS))
+    ap.add_argument("--check", type=float, help="fail when an INT8/dINT area or energy ratio, or a critical path, differs by more than this (relative)")
+    ap.add_argument("--check-fp4", type=float, help="the same for the INT8/FP4 ratios (default: --check)")
+    ap.add_argument("--check-path", type=float, help="fail when a critical path differs from OpenSTA's by more than this (default: --check)")
+    ap.add_argument("--check-energy", type=float, help="fail when a unit's pJ/MAC differs from the flow's by more than this")
     args = ap.parse_args()
     lib = args.liberty
+    global library
+    library = flow_power.Library(lib)
     os.makedirs(args.out, exist_ok=True)
     lanes_list = [int(x) for x in args.lanes.split(",")]
     print("real_flow: dintsim report --liberty --delay-model liberty", file=sys.stderr)
@@ -166,7 +246,8 @@ def main():
     rows = {(r["unit"], r["lanes"]): r for r in doc["rows"] if r["data"] == doc["rows"][0]["data"]}
     results = []
     for lanes in lanes_list:
-        for unit, kind in UNITS.items():
+        for unit in args.units.split(","):
+            kind = UNITS[unit]
             print(f"real_flow: {unit}, {lanes} lane(s)", file=sys.stderr)
             base = f"{args.out}/{unit}-{lanes}"
             r = rows[(unit, lanes)]
@@ -175,7 +256,7 @@ def main():
             open(ours, "w").write(run([args.dintsim, "export", "--unit", unit, "--lanes", str(lanes), "--liberty", lib]))
             ours_area = yosys_area(lib, f"read_liberty -lib {lib}; read_verilog {ours}; hierarchy -top mac")
             ours_path, _ = sta(lib, ours, 50.0)
-            energy, icarus_rate = flow_energy(args, lib, unit, lanes, ours, period, args.out)
+            energy = flow_energy(args, lib, unit, lanes, ours, period, args.out)
             generic = base + ".export.v"
             open(generic, "w").write(run([args.dintsim, "export", "--unit", unit, "--lanes", str(lanes)]))
             synth = f"synth -flatten -top mac; dfflibmap -liberty {lib}; abc -liberty {lib}; opt_clean"
@@ -187,31 +268,40 @@ def main():
             rtl_path, _ = sta(lib, base + ".rtl.v", 50.0)
             results.append(dict(unit=unit, lanes=lanes, dintsim_area=r["area_um2"], flow_area=ours_area,
                                 dintsim_path_ns=r["critical_path_ns"], flow_path_ns=ours_path,
-                                dintsim_pj_per_mac=r["per_action_pj_per_mac"], flow_pj_per_mac=energy,
-                                synth_area=synth_area, synth_path_ns=synth_path, rtl_area=rtl_area, rtl_path_ns=rtl_path,
-                                icarus_sdf_cycles_per_s=icarus_rate))
+                                synth_area=synth_area, synth_path_ns=synth_path, rtl_area=rtl_area, rtl_path_ns=rtl_path, **energy))
     failures = []
-    md = ["| unit | lanes | area µm² dintsim / flow | critical path ns dintsim / OpenSTA | pJ/MAC dintsim / flow | Yosys-synthesized export: area, path | Yosys-synthesized rtl-reference: area, path |",
-          "|---|---|---|---|---|---|---|"]
+    md = ["| unit | lanes | area µm² dintsim / flow | critical path ns dintsim / OpenSTA | toggles per cycle, functional: dintsim / Icarus | with glitches: dintsim / Icarus+SDF | pJ/MAC dintsim / flow | Yosys-synthesized export: area, path | Yosys-synthesized rtl-reference: area, path |",
+          "|---|---|---|---|---|---|---|---|---|"]
     for x in results:
+        per = lambda k: x[k] / x["cycles"]
         md.append(f"| {x['unit']} | {x['lanes']} | {x['dintsim_area']:.0f} / {x['flow_area']:.0f} | {x['dintsim_path_ns']:.3f} / {x['flow_path_ns']:.3f} | "
+                  f"{per('dintsim_functional_toggles'):.1f} / {per('flow_functional_toggles'):.1f} | {per('dintsim_toggles'):.1f} / {per('flow_toggles'):.1f} | "
                   f"{x['dintsim_pj_per_mac']:.3f} / {x['flow_pj_per_mac']:.3f} | {x['synth_area']:.0f}, {x['synth_path_ns']:.3f} | {x['rtl_area']:.0f}, {x['rtl_path_ns']:.3f} |")
-        if args.check is not None and abs(x["dintsim_path_ns"] / x["flow_path_ns"] - 1) > args.check:
+        path_tolerance = args.check_path if args.check_path is not None else args.check
+        if path_tolerance is not None and abs(x["dintsim_path_ns"] / x["flow_path_ns"] - 1) > path_tolerance:
             failures.append(f"{x['unit']} {x['lanes']}: critical path {x['dintsim_path_ns']:.3f} vs OpenSTA {x['flow_path_ns']:.3f}")
+        if args.check_energy is not None and abs(x["dintsim_pj_per_mac"] / x["flow_pj_per_mac"] - 1) > args.check_energy:
+            failures.append(f"{x['unit']} {x['lanes']}: {x['dintsim_pj_per_mac']:.3f} pJ/MAC vs the flow's {x['flow_pj_per_mac']:.3f}")
     md.append("")
     md.append("| lanes | ratio | dintsim | flow (same cells) | difference | Yosys-synthesized export | Yosys-synthesized rtl-reference |")
     md.append("|---|---|---|---|---|---|---|")
     for lanes in lanes_list:
         by = {x["unit"]: x for x in results if x["lanes"] == lanes}
-        for other in ("dint-mac", "fp4-mac"):
+        for other in [u for u in ("dint-mac", "fp4-mac") if u in by and "int8-mac" in by]:
             for what, key, synth_key, rtl_key in (("area", "area", "synth_area", "rtl_area"), ("energy", "pj_per_mac", None, None)):
                 ours = by["int8-mac"]["dintsim_" + key] / by[other]["dintsim_" + key]
                 flow = by["int8-mac"]["flow_" + key] / by[other]["flow_" + key]
                 s = f"{by['int8-mac'][synth_key] / by[other][synth_key]:.2f}×" if synth_key else "—"
                 t = f"{by['int8-mac'][rtl_key] / by[other][rtl_key]:.2f}×" if rtl_key else "—"
                 md.append(f"| {lanes} | INT8/{other[:-4]} {what} | {ours:.3f}× | {flow:.3f}× | {100 * (ours / flow - 1):+.1f} % | {s} | {t} |")
-                if args.check is not None and abs(ours / flow - 1) > args.check:
+                tolerance = args.check_fp4 if other == "fp4-mac" and args.check_fp4 is not None else args.check
+                if tolerance is not None and abs(ours / flow - 1) > tolerance:
                     failures.append(f"lanes {lanes}: INT8/{other} {what} ratio {ours:.3f} vs flow {flow:.3f}")
+    md.append("")
+    md.append("| unit | lanes | Icarus + SDF cycles/s | dintsim liberty-delay cycles/s (64 instances per word, mapping and timing included) | × per core |")
+    md.append("|---|---|---|---|---|")
+    for x in results:
+        md.append(f"| {x['unit']} | {x['lanes']} | {x['icarus_sdf_cycles_per_s']:.0f} | {x['dintsim_timed_cycles_per_s']:.0f} | {x['dintsim_timed_cycles_per_s'] / x['icarus_sdf_cycles_per_s']:.1f}× |")
     text = "\n".join(md) + "\n"
     open(f"{args.out}/flow.md", "w").write(text)
     json.dump(results, open(f"{args.out}/flow.json", "w"), indent=1)

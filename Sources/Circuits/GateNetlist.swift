@@ -13,10 +13,10 @@ public struct GateNetlist: Sendable {
         /// Bit m is the output when input i carries bit i of m.
         public var truthTable: UInt8
         public var output: Node
-        /// Per-input delay, in ticks.
-        public var delays: (Int32, Int32, Int32) = (0, 0, 0)
-        /// Pulses shorter than this (ticks) are filtered from the output (inertial delay).
-        public var inertial: Int32 = 0
+        /// Per input: the delay (ticks) of the path from that input when the output rises, and
+        /// when it falls.
+        public var riseDelays: (Int32, Int32, Int32) = (0, 0, 0)
+        public var fallDelays: (Int32, Int32, Int32) = (0, 0, 0)
         /// The `Netlist` cell this gate belongs to (per-block figures).
         public var cell: Int32
 
@@ -35,10 +35,10 @@ public struct GateNetlist: Sendable {
 
     public struct FlipFlop: Sendable {
         public var d: Node, q: Node
-        /// Clock-to-Q delay, in ticks.
-        public var clockToQ: Int32 = 0
+        /// Clock-to-Q delay (ticks) of a rising and of a falling output.
+        public var clockToQRise: Int32 = 0, clockToQFall: Int32 = 0
         public var cell: Int32
-        public init(d: Node, q: Node, clockToQ: Int32 = 0, cell: Int32) { self.d = d; self.q = q; self.clockToQ = clockToQ; self.cell = cell }
+        public init(d: Node, q: Node, cell: Int32) { self.d = d; self.q = q; self.cell = cell }
     }
 
     public var nodeCount: Int
@@ -103,11 +103,13 @@ public struct GateNetlist: Sendable {
         self.init(nodeCount: n.nodeCount, gates: gates, flipFlops: flipFlops)
     }
 
-    /// Every arc `ticks` long, clock-to-Q too, no filtering (the unit-delay model).
+    /// Every path `ticks` long, clock-to-Q too (the unit-delay model).
     public func withUnitDelays(_ ticks: Int32 = 1) -> GateNetlist {
         var g = self
-        for i in g.gates.indices { g.gates[i].delays = (ticks, ticks, ticks); g.gates[i].inertial = 0 }
-        for i in g.flipFlops.indices { g.flipFlops[i].clockToQ = ticks }
+        for i in g.gates.indices {
+            g.gates[i].riseDelays = (ticks, ticks, ticks); g.gates[i].fallDelays = (ticks, ticks, ticks)
+        }
+        for i in g.flipFlops.indices { g.flipFlops[i].clockToQRise = ticks; g.flipFlops[i].clockToQFall = ticks }
         return g
     }
 }

@@ -81,11 +81,6 @@ public final class Simulator {
         return out
     }
 
-    /// Drives a bus with one word per bit.
-    public func set(_ bus: Bus, words: [UInt64]) {
-        for (node, w) in zip(bus, words) { values[Int(node)] = w }
-    }
-
     /// Drives a bus with `bus.count` consecutive words of `words` starting at `start`.
     public func set(_ bus: Bus, words: [UInt64], from start: Int) {
         for (i, node) in bus.enumerated() { values[Int(node)] = words[start + i] }
@@ -102,14 +97,6 @@ public final class Simulator {
 
     /// Drives a single-bit signal with one word.
     public func set(_ node: Node, word: UInt64) { values[Int(node)] = word }
-
-    /// The value of a bus in one instance, as a signed (two's complement) or unsigned integer.
-    public func read(_ bus: Bus, instance k: Int, signed: Bool) -> Int64 {
-        var v: Int64 = 0
-        for (bit, node) in bus.enumerated() where (values[Int(node)] >> UInt64(k)) & 1 == 1 { v |= 1 << Int64(bit) }
-        if signed && bus.count < 64 && (v >> Int64(bus.count - 1)) & 1 == 1 { v -= 1 << Int64(bus.count) }
-        return v
-    }
 
     public func word(_ node: Node) -> UInt64 { values[Int(node)] }
 

@@ -22,19 +22,24 @@ extension BitSlicedSimulation {
 
 extension Simulator: BitSlicedSimulation {}
 
-/// Glitch-aware, bit-sliced timed simulation of a `GateNetlist` (docs/cost-model.md, "Delay
-/// models").
+/// Glitch-aware, bit-sliced timed simulation of a `GateNetlist` (docs/liberty.md, "Activity:
+/// delay models"), with the path-delay semantics of Verilog `specify` blocks.
 ///
 /// A cycle starts with the sources changing: primary inputs at time 0, flip-flop outputs at
-/// their clock-to-Q delay. Every gate, in order, turns its inputs' waveforms into its output's:
-/// at each time t at which an input changes as seen through its delay (an input i event at
-/// time s is seen at s + dᵢ), the output is the gate's function of the inputs seen at t; equal
-/// consecutive values are merged. Then pulses shorter than the gate's inertial delay are
-/// removed, per instance: a change at t is kept in an instance only if that instance's value
-/// does not change again before t + inertial. The last value of every waveform is the gate's
-/// function of its inputs' last values, so the settled values equal a zero-delay evaluation.
-/// A toggle is a change in a waveform; the functional toggles of a node are those that change
-/// its settled value between cycles (0 or 1 per instance per cycle), the rest are glitches.
+/// their clock-to-Q delay (rising and falling bits each at their own). Every gate, in order,
+/// turns its inputs' waveforms into its output's. Whenever an input changes at time t, the
+/// gate's function of the inputs' values at t is the output's new target; per instance (bit):
+/// - target equal to the output's value at t: a change still pending (scheduled after t) is
+///   cancelled — the pulse it would have started is shorter than its path delay, rejected;
+/// - target different, a change to it already pending: kept;
+/// - target different, nothing pending: scheduled at t + the path delay from that input, its
+///   rise delay for rising bits and fall delay for falling bits (inputs changing together: the
+///   shortest).
+/// This is the inertial behaviour of Verilog path delays with the default pulse limits. The
+/// last target of every bit is the gate's function of its inputs' last values, and it is always
+/// reached, so the settled values equal a zero-delay evaluation. A toggle is a change in a
+/// waveform; the functional toggles of a node are those that change its settled value between
+/// cycles (0 or 1 per instance per cycle), the rest are glitches.
 public final class TimedSimulator: BitSlicedSimulation {
     public let gates: GateNetlist
     public var activeMask: UInt64 = ~0
@@ -43,8 +48,13 @@ public final class TimedSimulator: BitSlicedSimulation {
     var values: [UInt64]
     /// The settled values of the previous cycle: every waveform's starting value.
     var settled: [UInt64]
-    /// Nodes no gate drives (inputs, flip-flop outputs), and their delay after the cycle starts.
-    let sources: [(node: Int32, delay: Int32)]
+    /// Nodes no gate drives (inputs, flip-flop outputs), and their rise and fall delays after
+    /// the cycle starts.
+    let sources: [(node: Int32, rise: Int32, fall: Int32)]
+    /// The primary inputs (sources that are not flip-flop outputs), and their toggles so far.
+    public let inputs: [Node]
+    public private(set) var inputToggles: [Int]
+    let inputIndex: [Int32]
     /// Per-cycle waveforms: node n's events are at [eventStart[n], eventStart[n] + eventCount[n])
     /// when stamp[n] == cycleStamp.
     var eventTimes: [Int32] = [], eventWords: [UInt64] = []
@@ -55,6 +65,9 @@ public final class TimedSimulator: BitSlicedSimulation {
     public private(set) var glitchToggles: [Int]
     /// Per flip-flop (in `gates.flipFlops` order): output toggles.
     public private(set) var flipFlopToggles: [Int]
+    var sampled: [UInt64]
+    /// One gate's scheduled output changes this cycle: time, bits, their new values.
+    var scheduleTimes: [Int32] = [], scheduleMasks: [UInt64] = [], scheduleWords: [UInt64] = []
     public private(set) var cycle = 0
     /// Largest number of events any waveform had (a measure of the model's work).
     public private(set) var longestWaveform = 0
@@ -66,15 +79,23 @@ public final class TimedSimulator: BitSlicedSimulation {
         values[Int(Netlist.one)] = ~0
         var driven = [Bool](repeating: false, count: gates.nodeCount)
         for g in gates.gates { driven[Int(g.output)] = true }
-        var delay = [Int32](repeating: 0, count: gates.nodeCount)
-        for f in gates.flipFlops { delay[Int(f.q)] = f.clockToQ }
-        sources = (2..<gates.nodeCount).filter { !driven[$0] }.map { (Int32($0), delay[$0]) }
+        var delay = [(Int32, Int32)](repeating: (0, 0), count: gates.nodeCount)
+        for f in gates.flipFlops { delay[Int(f.q)] = (f.clockToQRise, f.clockToQFall) }
+        sources = (2..<gates.nodeCount).filter { !driven[$0] }.map { (Int32($0), delay[$0].0, delay[$0].1) }
+        var isFlipFlop = [Bool](repeating: false, count: gates.nodeCount)
+        for f in gates.flipFlops { isFlipFlop[Int(f.q)] = true }
+        inputs = sources.map { Node($0.node) }.filter { !isFlipFlop[Int($0)] }
+        inputToggles = [Int](repeating: 0, count: inputs.count)
+        var index = [Int32](repeating: -1, count: gates.nodeCount)
+        for (k, n) in inputs.enumerated() { index[Int(n)] = Int32(k) }
+        inputIndex = index
         eventStart = [Int32](repeating: 0, count: gates.nodeCount)
         eventCount = eventStart
         stamp = [UInt32](repeating: 0, count: gates.nodeCount)
         functionalToggles = [Int](repeating: 0, count: gates.gates.count)
         glitchToggles = functionalToggles
         flipFlopToggles = [Int](repeating: 0, count: gates.flipFlops.count)
+        sampled = [UInt64](repeating: 0, count: gates.flipFlops.count)
         // Power-on: sources 0; settle without counting (as the zero-delay simulator does).
         for g in gates.gates {
             values[Int(g.output)] = Self.apply(g.truthTable, g.arity, values[Int(g.inputs.0)], values[Int(g.inputs.1)], values[Int(g.inputs.2)])
@@ -121,8 +142,20 @@ public final class TimedSimulator: BitSlicedSimulation {
         if cycleStamp == 0 { for i in stamp.indices { stamp[i] = 0 }; cycleStamp = 1 }
         eventTimes.removeAll(keepingCapacity: true)
         eventWords.removeAll(keepingCapacity: true)
-        for s in sources where values[Int(s.node)] != settled[Int(s.node)] { append(s.node, s.delay, values[Int(s.node)]) }
         let counting = countsToggles, mask = activeMask
+        for s in sources where values[Int(s.node)] != settled[Int(s.node)] {
+            let old = settled[Int(s.node)], new = values[Int(s.node)]
+            if s.rise == s.fall { append(s.node, s.rise, new) } else {
+                // Rising and falling bits at their own delays, earlier first.
+                let rising = (old ^ new) & new
+                let (firstTime, firstMask) = s.rise < s.fall ? (s.rise, rising) : (s.fall, (old ^ new) & ~rising)
+                let partial = (old & ~firstMask) | (new & firstMask)
+                if partial != old { append(s.node, firstTime, partial) }
+                if partial != new { append(s.node, max(s.rise, s.fall), new) }
+            }
+            let k = Int(inputIndex[Int(s.node)])
+            if counting && k >= 0 { inputToggles[k] += ((values[Int(s.node)] ^ settled[Int(s.node)]) & mask).nonzeroBitCount }
+        }
         for gi in 0..<gates.gates.count {
             let g = gates.gates[gi]
             let i0 = Int(g.inputs.0), i1 = Int(g.inputs.1), i2 = Int(g.inputs.2)
@@ -133,34 +166,74 @@ public final class TimedSimulator: BitSlicedSimulation {
             if arity > 1 && stamp[i1] == cycleStamp { p1 = eventStart[i1]; e1 = p1 + eventCount[i1] }
             if arity > 2 && stamp[i2] == cycleStamp { p2 = eventStart[i2]; e2 = p2 + eventCount[i2] }
             guard p0 < e0 || p1 < e1 || p2 < e2 else { continue }
-            let (d0, d1, d2) = g.delays
+            let (r0, r1, r2) = g.riseDelays, (f0, f1, f2) = g.fallDelays
             var c0 = settled[i0], c1 = settled[i1], c2 = settled[i2]
             let out = g.output
             let initial = settled[Int(out)]
-            var last = initial
-            let first = eventTimes.count
+            scheduleTimes.removeAll(keepingCapacity: true)
+            scheduleMasks.removeAll(keepingCapacity: true)
+            scheduleWords.removeAll(keepingCapacity: true)
             while true {
                 var t = Int32.max
-                if p0 < e0 { t = min(t, eventTimes[Int(p0)] + d0) }
-                if p1 < e1 { t = min(t, eventTimes[Int(p1)] + d1) }
-                if p2 < e2 { t = min(t, eventTimes[Int(p2)] + d2) }
+                if p0 < e0 { t = min(t, eventTimes[Int(p0)]) }
+                if p1 < e1 { t = min(t, eventTimes[Int(p1)]) }
+                if p2 < e2 { t = min(t, eventTimes[Int(p2)]) }
                 if t == Int32.max { break }
-                while p0 < e0 && eventTimes[Int(p0)] + d0 == t { c0 = eventWords[Int(p0)]; p0 += 1 }
-                while p1 < e1 && eventTimes[Int(p1)] + d1 == t { c1 = eventWords[Int(p1)]; p1 += 1 }
-                while p2 < e2 && eventTimes[Int(p2)] + d2 == t { c2 = eventWords[Int(p2)]; p2 += 1 }
-                let o = Self.apply(g.truthTable, arity, c0, c1, c2)
-                if o != last { append(out, t, o); last = o }
+                var rise = Int32.max, fall = Int32.max
+                if p0 < e0 && eventTimes[Int(p0)] == t { c0 = eventWords[Int(p0)]; p0 += 1; rise = min(rise, r0); fall = min(fall, f0) }
+                if p1 < e1 && eventTimes[Int(p1)] == t { c1 = eventWords[Int(p1)]; p1 += 1; rise = min(rise, r1); fall = min(fall, f1) }
+                if p2 < e2 && eventTimes[Int(p2)] == t { c2 = eventWords[Int(p2)]; p2 += 1; rise = min(rise, r2); fall = min(fall, f2) }
+                let target = Self.apply(g.truthTable, arity, c0, c1, c2)
+                // The output at t and the bits with a change pending after t. A bit is scheduled
+                // only when nothing is pending for it, so its changes are in time order in the
+                // schedule: applying those at or before t in schedule order gives its value.
+                var now = initial, pending: UInt64 = 0
+                for k in scheduleTimes.indices {
+                    if scheduleTimes[k] > t { pending |= scheduleMasks[k] } else {
+                        now = (now & ~scheduleMasks[k]) | (scheduleWords[k] & scheduleMasks[k])
+                    }
+                }
+                // Reverting bits: cancel what is pending (a rejected pulse).
+                let reverting = ~(target ^ now) & pending
+                if reverting != 0 {
+                    for k in scheduleTimes.indices where scheduleTimes[k] > t { scheduleMasks[k] &= ~reverting }
+                }
+                let fresh = (target ^ now) & ~pending
+                if fresh & target != 0 { scheduleTimes.append(t + rise); scheduleMasks.append(fresh & target); scheduleWords.append(target) }
+                if fresh & ~target != 0 { scheduleTimes.append(t + fall); scheduleMasks.append(fresh & ~target); scheduleWords.append(target) }
             }
-            guard eventTimes.count > first else { continue }
-            if g.inertial > 0 && eventTimes.count - first > 1 { filter(from: first, initial: initial, inertial: g.inertial, node: out) }
-            let n = eventTimes.count - first
-            guard n > 0 else { continue }
-            longestWaveform = max(longestWaveform, n)
-            let final = eventWords[first + n - 1]
+            // The scheduled changes in time order (same time: in the order scheduled): a stable
+            // insertion sort in place, linear when they already are (equal rise and fall delays).
+            let scheduled = scheduleTimes.count
+            if scheduled > 1 {
+                for k in 1..<scheduled where scheduleTimes[k] < scheduleTimes[k - 1] {
+                    let (t, m, w) = (scheduleTimes[k], scheduleMasks[k], scheduleWords[k])
+                    var j = k
+                    while j > 0 && scheduleTimes[j - 1] > t {
+                        scheduleTimes[j] = scheduleTimes[j - 1]; scheduleMasks[j] = scheduleMasks[j - 1]; scheduleWords[j] = scheduleWords[j - 1]
+                        j -= 1
+                    }
+                    scheduleTimes[j] = t; scheduleMasks[j] = m; scheduleWords[j] = w
+                }
+            }
+            let first = eventTimes.count
+            var current = initial, last = initial, k = 0
+            while k < scheduled {
+                let time = scheduleTimes[k]
+                while k < scheduled && scheduleTimes[k] == time {
+                    current = (current & ~scheduleMasks[k]) | (scheduleWords[k] & scheduleMasks[k])
+                    k += 1
+                }
+                if current != last { append(out, time, current); last = current }
+            }
+            let length = eventTimes.count - first
+            guard length > 0 else { continue }
+            longestWaveform = max(longestWaveform, length)
+            let final = eventWords[first + length - 1]
             values[Int(out)] = final
             if counting {
                 var total = 0, previous = initial
-                for k in first..<(first + n) { total += ((eventWords[k] ^ previous) & mask).nonzeroBitCount; previous = eventWords[k] }
+                for k in first..<(first + length) { total += ((eventWords[k] ^ previous) & mask).nonzeroBitCount; previous = eventWords[k] }
                 let functional = ((final ^ initial) & mask).nonzeroBitCount
                 functionalToggles[gi] += functional
                 glitchToggles[gi] += total - functional
@@ -169,34 +242,11 @@ public final class TimedSimulator: BitSlicedSimulation {
         settled = values
     }
 
-    /// Inertial filtering of the waveform just appended at `first` (see the type's comment),
-    /// then merging of equal consecutive values.
-    func filter(from first: Int, initial: UInt64, inertial: Int32, node: Int32) {
-        let end = eventTimes.count
-        var previous = initial
-        var write = first
-        for i in first..<end {
-            var stable: UInt64 = ~0
-            var j = i + 1
-            while j < end && eventTimes[j] < eventTimes[i] + inertial { stable &= ~(eventWords[j] ^ eventWords[i]); j += 1 }
-            let f = (eventWords[i] & stable) | (previous & ~stable)
-            if f != previous {
-                eventTimes[write] = eventTimes[i]
-                eventWords[write] = f
-                write += 1
-                previous = f
-            }
-        }
-        eventTimes.removeSubrange(write..<end)
-        eventWords.removeSubrange(write..<end)
-        eventCount[Int(node)] = Int32(write - first)
-        if write == first { stamp[Int(node)] = cycleStamp &- 1 }
-    }
-
     /// Rising clock edge: every flip-flop's Q takes its D, or 0 in the instances of `resetting`.
     public func clock(resetting: UInt64 = 0) {
         let keep = ~resetting
-        let sampled = gates.flipFlops.map { values[Int($0.d)] & keep }
+        // Sample every D first: a flip-flop may feed another's D directly.
+        for (k, f) in gates.flipFlops.enumerated() { sampled[k] = values[Int(f.d)] & keep }
         for (k, f) in gates.flipFlops.enumerated() {
             if countsToggles { flipFlopToggles[k] += ((values[Int(f.q)] ^ sampled[k]) & activeMask).nonzeroBitCount }
             values[Int(f.q)] = sampled[k]

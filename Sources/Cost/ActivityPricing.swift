@@ -6,10 +6,11 @@ import Units
 public enum DelayModel: String, CaseIterable, Sendable, Codable {
     /// Every cell switches at once: functional toggles only (the netlist simulator).
     case zero
-    /// Every arc and clock-to-Q one tick, no filtering: glitches from unequal path depths.
+    /// Every path and clock-to-Q one tick: glitches from unequal path depths.
     case unit
-    /// Per-arc delays from static timing on the Liberty library, quantized to
-    /// `TimedCost.resolutionNs`; pulses shorter than a gate's smallest arc delay are filtered.
+    /// Per-path rise and fall delays from static timing on the Liberty library, quantized to
+    /// `TimedCost.resolutionNs`; a pulse shorter than the path delay that would end it is
+    /// rejected (Verilog's inertial path delays).
     case liberty
 }
 
@@ -39,6 +40,8 @@ public enum Technology: Sendable {
 ///   is one of the gate's inputs;
 /// - the net's switching energy ½·C·V² (C its load, V the library's nom_voltage);
 /// - the passive internal energy (internal_power with no related pin) of every pin it drives.
+/// A primary input's toggle costs the passive energy of the pins it drives (its switching
+/// energy belongs to whatever drives the unit's inputs, outside it).
 /// A flip-flop's output toggle costs its Q pin's internal energy (related to the clock) and the
 /// same net terms; every flip-flop costs, per cycle, its clock pin's rise + fall passive energy
 /// plus C_clk·V² (its clock pin charged and discharged). Leakage: Σ cell_leakage_power.
@@ -47,6 +50,9 @@ public struct LibertyPricing: Sendable {
     public let flipFlopEnergy: [Double]
     public let clockEnergyPerCycle: Double
     public let leakageNanowatts: Double
+    /// Per net: the passive internal energy of the pins it drives, per toggle (what a primary
+    /// input's toggle costs inside the unit; its own switching belongs to its driver outside).
+    public let passiveEnergy: [Double]
 
     public init(_ mapped: MappedNetlist, timing: StaticTiming) {
         let lib = mapped.library
@@ -55,17 +61,19 @@ public struct LibertyPricing: Sendable {
             let at: (TableVariable) -> Double = { $0 == .outputLoad ? load : slew }
             return ((p.rise?.lookUp(at) ?? 0) + (p.fall?.lookUp(at) ?? 0)) / 2
         }
-        // Per net: ½CV² + passive energy of the pins it drives.
-        var netEnergy = timing.load.map { 0.5 * $0 * volts * volts }
+        // Per net: passive energy of the pins it drives; with ½CV², a driven net's energy.
+        var passive = [Double](repeating: 0, count: timing.load.count)
         for inst in mapped.instances {
             let cell = lib.cells[inst.cell]
             for p in inst.pins {
                 guard let pin = cell.pin(p.name), pin.direction == .input else { continue }
                 for power in pin.internalPower where power.relatedPins.isEmpty {
-                    netEnergy[Int(p.node)] += mean(power, load: 0, slew: timing.transition[Int(p.node)])
+                    passive[Int(p.node)] += mean(power, load: 0, slew: timing.transition[Int(p.node)])
                 }
             }
         }
+        let netEnergy = zip(timing.load, passive).map { 0.5 * $0 * volts * volts + $1 }
+        passiveEnergy = passive
         var gateEnergy: [Double] = []
         for (gi, g) in mapped.gates.gates.enumerated() {
             let inst = mapped.instances[Int(g.cell)]
@@ -116,6 +124,8 @@ public struct TimedCost {
     public let flipFlopEnergy: [Double]
     public let clockEnergyPerCycle: Double
     public let leakageNanowatts: Double
+    /// Per net (node): energy per toggle of a primary input driving it (0 under the table).
+    public let inputEnergy: [Double]
     /// The netlist cell of every gate and flip-flop (for per-block figures).
     public let gateCell: [Int32], flipFlopCell: [Int32]
     public let area: AreaReport
@@ -135,6 +145,7 @@ public struct TimedCost {
             }
             flipFlopEnergy = g.flipFlops.map { _ in table.cells[.dff]!.energyPerToggleFemtojoules / 1000 }
             clockEnergyPerCycle = Double(g.flipFlops.count) * table.cells[.dff]!.clockEnergyFemtojoules / 1000
+            inputEnergy = []
             area = CostModel.area(of: netlist, table: table)
             leakageNanowatts = table.leakageNanowattsPerMicron2 * area.total
             gateCell = g.gates.map(\.cell)
@@ -152,16 +163,20 @@ public struct TimedCost {
             case .liberty:
                 func ticks(_ ns: Double) -> Int32 { Int32(max(0, (ns / Self.resolutionNs).rounded())) }
                 for i in g.gates.indices {
-                    let d = sta.gateDelays[i].map(ticks) + [0, 0, 0]
-                    g.gates[i].delays = (d[0], d[1], d[2])
-                    g.gates[i].inertial = sta.gateDelays[i].map(ticks).min() ?? 0
+                    let r = sta.gateRiseDelays[i].map(ticks) + [0, 0, 0], f = sta.gateFallDelays[i].map(ticks) + [0, 0, 0]
+                    g.gates[i].riseDelays = (r[0], r[1], r[2])
+                    g.gates[i].fallDelays = (f[0], f[1], f[2])
                 }
-                for i in g.flipFlops.indices { g.flipFlops[i].clockToQ = ticks(sta.clockToQ[i]) }
+                for i in g.flipFlops.indices {
+                    g.flipFlops[i].clockToQRise = ticks(sta.clockToQ[i].rise)
+                    g.flipFlops[i].clockToQFall = ticks(sta.clockToQ[i].fall)
+                }
             }
             gates = g
             gateEnergy = pricing.gateEnergy
             flipFlopEnergy = pricing.flipFlopEnergy
             clockEnergyPerCycle = pricing.clockEnergyPerCycle
+            inputEnergy = pricing.passiveEnergy
             leakageNanowatts = pricing.leakageNanowatts
             gateCell = g.gates.map { mapped.instances[Int($0.cell)].sourceCell }
             flipFlopCell = g.flipFlops.map { mapped.instances[Int($0.cell)].sourceCell }
@@ -188,6 +203,9 @@ public struct TimedCost {
         for g in gates.gates.indices where sim.functionalToggles[g] + sim.glitchToggles[g] > 0 {
             dynamic[block(gateCell[g]), default: 0] += Double(sim.functionalToggles[g] + sim.glitchToggles[g]) * gateEnergy[g]
             glitch += Double(sim.glitchToggles[g]) * gateEnergy[g]
+        }
+        for (k, node) in sim.inputs.enumerated() where sim.inputToggles[k] > 0 && Int(node) < inputEnergy.count {
+            dynamic["top", default: 0] += Double(sim.inputToggles[k]) * inputEnergy[Int(node)]
         }
         for f in gates.flipFlops.indices where sim.flipFlopToggles[f] > 0 {
             dynamic[block(flipFlopCell[f]), default: 0] += Double(sim.flipFlopToggles[f]) * flipFlopEnergy[f]

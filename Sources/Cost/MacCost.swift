@@ -24,36 +24,75 @@ public struct MacCost: Sendable {
     public var leakagePerMAC: Double { macs == 0 ? 0 : energy.leakage / Double(macs) }
     public var glitchPerMAC: Double { macs == 0 ? 0 : energy.glitch / Double(macs) }
 
+    /// Toggles counted in the run (all simulated instances): those that changed a settled value,
+    /// and glitches (0 under zero delay).
+    public let functionalToggles: Int
+    public let glitchToggles: Int
+    /// The table's or the library's name.
+    public let technologyName: String
+
     /// Simulates the configuration on the data (gate level, toggles on) and prices it with the
     /// 45 nm-style table, zero delay (today's model).
     public static func evaluate(_ configuration: MacConfiguration, codes: [UInt8], activations: [Int8], rows: Int, length: Int,
                                 table: TechnologyTable) throws -> MacCost {
-        try evaluate(configuration, codes: codes, activations: activations, rows: rows, length: length, technology: .table(table), delayModel: .zero)
+        try PricedUnit(configuration, technology: .table(table), delayModel: .zero).price(codes: codes, activations: activations, rows: rows, length: length)
     }
 
-    /// Simulates and prices under any technology and delay model. `periodNs`: the clock leakage
-    /// is charged at (default: the table's period, or the unit's own critical path).
+    /// Simulates and prices under any technology and delay model (one `PricedUnit`, used once).
     public static func evaluate(_ configuration: MacConfiguration, codes: [UInt8], activations: [Int8], rows: Int, length: Int,
                                 technology: Technology, delayModel: DelayModel, periodNs: Double? = nil) throws -> MacCost {
-        let circuit = try MacCircuit(configuration)
-        if case .table(let table) = technology, delayModel == .zero {
-            let run = try MacRunner(configuration).run(codes: codes, activations: activations, rows: rows, length: length, mode: .toggles, circuit: circuit)
+        try PricedUnit(configuration, technology: technology, delayModel: delayModel)
+            .price(codes: codes, activations: activations, rows: rows, length: length, periodNs: periodNs)
+    }
+}
+
+/// A MAC configuration built, mapped to its technology and timed once; `price` simulates data
+/// on it (a report prices each unit on several data sets and needs its critical path first).
+public struct PricedUnit {
+    public let configuration: MacConfiguration
+    public let circuit: MacCircuit
+    public let technology: Technology
+    public let delayModel: DelayModel
+    /// The timed gate netlist, except for the table at zero delay (the netlist simulator's case).
+    let timed: TimedCost?
+
+    public init(_ configuration: MacConfiguration, technology: Technology, delayModel: DelayModel) throws {
+        self.configuration = configuration
+        circuit = try MacCircuit(configuration)
+        self.technology = technology
+        self.delayModel = delayModel
+        if case .table = technology, delayModel == .zero { timed = nil } else {
+            timed = try TimedCost(circuit.netlist, technology: technology, delayModel: delayModel)
+        }
+    }
+
+    /// Static timing (Liberty libraries only).
+    public var timing: StaticTiming? { timed?.timing }
+
+    /// `periodNs`: the clock leakage is charged at (default: the table's period, or the unit's
+    /// own critical path).
+    public func price(codes: [UInt8], activations: [Int8], rows: Int, length: Int, periodNs: Double? = nil) throws -> MacCost {
+        let c = configuration
+        guard let timed else {
+            guard case .table(let table) = technology else { preconditionFailure("only the table runs untimed") }
+            let run = try MacRunner(c).run(codes: codes, activations: activations, rows: rows, length: length, mode: .toggles, circuit: circuit)
             let area = CostModel.area(of: circuit.netlist, table: table)
             let energy = CostModel.energy(of: circuit.netlist, cellToggles: run.cellToggles, internalToggles: run.internalToggles, cycles: run.simulatedUnitCycles, table: table)
-            return MacCost(configuration: configuration, area: area, energy: energy, macs: run.macs, unitCycles: run.simulatedUnitCycles,
-                           cells: circuit.netlist.cellCount, run: run, delayModel: .zero, timing: nil, periodNs: table.clockPeriodNanoseconds)
+            return MacCost(configuration: c, area: area, energy: energy, macs: run.macs, unitCycles: run.simulatedUnitCycles,
+                           cells: circuit.netlist.cellCount, run: run, delayModel: .zero, timing: nil, periodNs: table.clockPeriodNanoseconds,
+                           functionalToggles: run.totalToggles, glitchToggles: 0, technologyName: table.name)
         }
-        let timed = try TimedCost(circuit.netlist, technology: technology, delayModel: delayModel)
         let sim = TimedSimulator(timed.gates)
-        let run = try MacRunner(configuration).run(codes: codes, activations: activations, rows: rows, length: length, on: sim, circuit: circuit)
+        let run = try MacRunner(c).run(codes: codes, activations: activations, rows: rows, length: length, on: sim, circuit: circuit)
         let period: Double
         switch technology {
         case .table(let t): period = periodNs ?? t.clockPeriodNanoseconds
         case .liberty: period = periodNs ?? timed.timing!.criticalPathNs
         }
         let energy = timed.energy(of: sim, netlist: circuit.netlist, cycles: run.simulatedUnitCycles, periodNs: period)
-        return MacCost(configuration: configuration, area: timed.area, energy: energy, macs: run.macs, unitCycles: run.simulatedUnitCycles,
-                       cells: timed.cells, run: run, delayModel: delayModel, timing: timed.timing, periodNs: period)
+        return MacCost(configuration: c, area: timed.area, energy: energy, macs: run.macs, unitCycles: run.simulatedUnitCycles,
+                       cells: timed.cells, run: run, delayModel: delayModel, timing: timed.timing, periodNs: period,
+                       functionalToggles: sim.totalFunctionalToggles, glitchToggles: sim.totalGlitchToggles, technologyName: technology.name)
     }
 }
 

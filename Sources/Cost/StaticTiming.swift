@@ -31,10 +31,12 @@ public struct StaticTiming: Sendable {
     /// Per net: load (pF), and transition (ns) as the mean of rise and fall.
     public let load: [Double]
     public let transition: [Double]
-    /// Per gate of `mapped.gates`, per input slot: the arc delay (ns, mean of rise and fall).
-    public let gateDelays: [[Double]]
-    /// Per flip-flop of `mapped.gates`: clock-to-Q (ns, mean of rise and fall).
-    public let clockToQ: [Double]
+    /// Per gate of `mapped.gates`, per input slot: the delay (ns) of the path from that input
+    /// when the output rises and when it falls (mean over the input's arcs), at the computed
+    /// load and input transition.
+    public let gateRiseDelays: [[Double]], gateFallDelays: [[Double]]
+    /// Per flip-flop of `mapped.gates`: clock-to-Q (ns) of a rising and of a falling output.
+    public let clockToQ: [(rise: Double, fall: Double)]
 
     public init(_ mapped: MappedNetlist, inputTransitionNs: Double = 0.1) {
         self.inputTransitionNs = inputTransitionNs
@@ -62,7 +64,7 @@ public struct StaticTiming: Sendable {
             t?.lookUp { $0 == .outputLoad ? load : slew } ?? 0
         }
         // Flip-flop outputs: the clock arc of their Q pin.
-        var clockToQ: [Double] = []
+        var clockToQ: [(rise: Double, fall: Double)] = []
         for (k, f) in gates.flipFlops.enumerated() {
             let inst = mapped.instances[Int(f.cell)]
             let cell = lib.cells[inst.cell]
@@ -74,23 +76,24 @@ public struct StaticTiming: Sendable {
             slew[q] = (arc?.riseTransition == nil ? inputTransitionNs : lookUp(arc?.riseTransition, load: l, slew: inputTransitionNs),
                        arc?.fallTransition == nil ? inputTransitionNs : lookUp(arc?.fallTransition, load: l, slew: inputTransitionNs))
             from[q] = (-1, -1 - Int32(k))
-            clockToQ.append((rise + fall) / 2)
+            clockToQ.append((rise, fall))
         }
-        var gateDelays: [[Double]] = []
-        gateDelays.reserveCapacity(gates.gates.count)
+        var gateRiseDelays: [[Double]] = [], gateFallDelays: [[Double]] = []
+        gateRiseDelays.reserveCapacity(gates.gates.count)
+        gateFallDelays.reserveCapacity(gates.gates.count)
         for (gi, g) in gates.gates.enumerated() {
             let inst = mapped.instances[Int(g.cell)]
             let cell = lib.cells[inst.cell]
             let outPin = cell.pin(mapped.gatePins[gi])!
             let inputPins = cell.inputs.map(\.name)
             let o = Int(g.output), l = load[o]
-            var delays: [Double] = []
+            var riseDelays: [Double] = [], fallDelays: [Double] = []
             var best = (rise: negInf, fall: negInf), worstSlew = (rise: 0.0, fall: 0.0)
             var bestFrom = (rise: Int32(-1), fall: Int32(-1))
             for (slot, node) in g.inputList.enumerated() {
                 let m = Int(node)
                 let arcs = outPin.timing.filter { $0.type == "combinational" && $0.relatedPins.contains(inputPins[slot]) }
-                var sum = 0.0, count = 0.0
+                var riseSum = 0.0, riseCount = 0.0, fallSum = 0.0, fallCount = 0.0
                 for arc in arcs {
                     // (arrival, transition) of the input edge that causes the output's rise / fall.
                     let riseFrom: [(Double, Double)], fallFrom: [(Double, Double)]
@@ -102,20 +105,22 @@ public struct StaticTiming: Sendable {
                     }
                     for (a, s) in riseFrom {
                         let d = lookUp(arc.cellRise, load: l, slew: s)
-                        sum += d; count += 1
+                        riseSum += d; riseCount += 1
                         if node > Netlist.one && a + d > best.rise { best.rise = a + d; bestFrom.rise = Int32(m) }
                         worstSlew.rise = max(worstSlew.rise, lookUp(arc.riseTransition, load: l, slew: s))
                     }
                     for (a, s) in fallFrom {
                         let d = lookUp(arc.cellFall, load: l, slew: s)
-                        sum += d; count += 1
+                        fallSum += d; fallCount += 1
                         if node > Netlist.one && a + d > best.fall { best.fall = a + d; bestFrom.fall = Int32(m) }
                         worstSlew.fall = max(worstSlew.fall, lookUp(arc.fallTransition, load: l, slew: s))
                     }
                 }
-                delays.append(count > 0 ? sum / count : 0)
+                riseDelays.append(riseCount > 0 ? riseSum / riseCount : 0)
+                fallDelays.append(fallCount > 0 ? fallSum / fallCount : 0)
             }
-            gateDelays.append(delays)
+            gateRiseDelays.append(riseDelays)
+            gateFallDelays.append(fallDelays)
             arrival[o] = best
             slew[o] = (worstSlew.rise > 0 ? worstSlew.rise : inputTransitionNs, worstSlew.fall > 0 ? worstSlew.fall : inputTransitionNs)
             from[o] = (best.rise >= best.fall ? bestFrom.rise : bestFrom.fall, Int32(gi))
@@ -168,7 +173,8 @@ public struct StaticTiming: Sendable {
         criticalPathNs = worst
         self.load = load
         transition = slew.map { ($0.rise + $0.fall) / 2 }
-        self.gateDelays = gateDelays
+        self.gateRiseDelays = gateRiseDelays
+        self.gateFallDelays = gateFallDelays
         self.clockToQ = clockToQ
     }
 }

@@ -93,7 +93,7 @@ public indirect enum BooleanFunction: Sendable, Equatable, CustomStringConvertib
                 let c = chars[at]
                 if c == "*" || c == "&" { at += 1; left = .and(left, try xor()); continue }
                 // Juxtaposition: another operand starts here.
-                if c == "(" || c == "!" || Self.isNameStart(c) { left = .and(left, try xor()); continue }
+                if c == "(" || c == "!" || Self.isNameByte(c) { left = .and(left, try xor()); continue }
                 return left
             }
         }
@@ -125,7 +125,7 @@ public indirect enum BooleanFunction: Sendable, Equatable, CustomStringConvertib
                 guard at < chars.count, chars[at] == ")" else { throw fail("'(' not closed") }
                 at += 1
                 depth -= 1
-            } else if Self.isNameStart(c) {
+            } else if Self.isNameByte(c) {
                 let start = at
                 while at < chars.count && Self.isNameByte(chars[at]) { at += 1 }
                 let name = String(String.UnicodeScalarView(chars[start..<at]))
@@ -141,7 +141,6 @@ public indirect enum BooleanFunction: Sendable, Equatable, CustomStringConvertib
             }
         }
 
-        static func isNameStart(_ c: Unicode.Scalar) -> Bool { isNameByte(c) }
         static func isNameByte(_ c: Unicode.Scalar) -> Bool {
             (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_" || c == "[" || c == "]" || c == "."
         }

@@ -139,25 +139,19 @@ public enum CostReport {
 
     /// Prices `configuration` on `data` (activity-based) and on random operands (per-action).
     public static func row(_ configuration: MacConfiguration, data: ReportData, table: TechnologyTable) throws -> CostRow {
-        try row(configuration, data: data, settings: .table(table))
+        try row(PricedUnit(configuration, technology: .table(table), delayModel: .zero), data: data, settings: .table(table))
     }
 
-    /// The critical path of a configuration (Liberty libraries only).
-    public static func criticalPath(_ configuration: MacConfiguration, settings: CostSettings) throws -> Double? {
-        guard case .liberty(let binding) = settings.technology else { return nil }
-        return StaticTiming(MappedNetlist(try MacCircuit(configuration).netlist, binding: binding)).criticalPathNs
-    }
-
-    public static func row(_ configuration: MacConfiguration, data: ReportData, settings: CostSettings, periodNs: Double? = nil) throws -> CostRow {
-        let (codes, acts) = try data.operands(for: configuration.kind)
+    /// `unit` priced by `settings`, leakage at `periodNs` (default: `settings.clockNs`, else the
+    /// table's period or the unit's own critical path).
+    public static func row(_ unit: PricedUnit, data: ReportData, settings: CostSettings, periodNs: Double? = nil) throws -> CostRow {
+        let c = unit.configuration
+        let (codes, acts) = try data.operands(for: c.kind)
         let period = periodNs ?? settings.clockNs
-        let cost = try MacCost.evaluate(configuration, codes: codes, activations: acts, rows: data.dotProducts, length: data.length,
-                                        technology: settings.technology, delayModel: settings.delayModel, periodNs: period)
+        let cost = try unit.price(codes: codes, activations: acts, rows: data.dotProducts, length: data.length, periodNs: period)
         let randomLength = 256, randomRows = 128
-        let (rc, ra) = ReportData.randomOperands(configuration, count: randomLength * randomRows, seed: 0xACC)
-        let random = try MacCost.evaluate(configuration, codes: rc, activations: ra, rows: randomRows, length: randomLength,
-                                          technology: settings.technology, delayModel: settings.delayModel, periodNs: period)
-        let c = configuration
+        let (rc, ra) = ReportData.randomOperands(c, count: randomLength * randomRows, seed: 0xACC)
+        let random = try unit.price(codes: rc, activations: ra, rows: randomRows, length: randomLength, periodNs: period)
         return CostRow(
             data: data.name, unit: c.kind.description, lanes: c.lanes, pipeline: c.pipelineDepth, accWidth: c.accumulatorWidth,
             overflow: c.overflow.rawValue, multiplier: c.multiplier.rawValue, adder: c.adder.rawValue,
@@ -173,10 +167,10 @@ public enum CostReport {
     /// The three units of one comparison, at one clock: the given one, or the slowest unit's
     /// critical path; with iso-throughput, each faster unit also at its lowered supply.
     static func group(_ configurations: [MacConfiguration], data: ReportData, settings: CostSettings) throws -> [CostRow] {
-        let paths = try configurations.map { try criticalPath($0, settings: settings) }
-        let slowest = paths.compactMap { $0 }.max()
-        let period = settings.clockNs ?? slowest
-        var rows = try configurations.map { try row($0, data: data, settings: settings, periodNs: period) }
+        let units = try configurations.map { try PricedUnit($0, technology: settings.technology, delayModel: settings.delayModel) }
+        let paths = units.map { $0.timing?.criticalPathNs }
+        let period = settings.clockNs ?? paths.compactMap { $0 }.max()
+        var rows = try units.map { try row($0, data: data, settings: settings, periodNs: period) }
         if settings.isoThroughput, let v = settings.voltage, let period {
             for i in rows.indices {
                 let volts = v.supply(forPath: paths[i]!, period: period)

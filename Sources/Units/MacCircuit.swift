@@ -160,9 +160,8 @@ public final class MacCircuit {
 }
 
 extension MacCircuit {
-    /// The netlist as structural Verilog with the ports of `rtl-reference/mac.v` for this
-    /// configuration, in its order: clk, rst, valid, clear, w [LANES·WW], a [LANES·8], acc, valid_out.
-    /// The ports of rtl-reference/mac.v (clk and rst are added by the writers).
+    /// The ports of `rtl-reference/mac.v` in its order after clk and rst (which the writers
+    /// add): valid, clear, w [LANES·WW], a [LANES·8], acc, valid_out.
     public var verilogPorts: [VerilogPort] {
         [VerilogPort(name: "valid", direction: .input, bits: [validIn]),
          VerilogPort(name: "clear", direction: .input, bits: [clear]),
@@ -172,19 +171,10 @@ extension MacCircuit {
          VerilogPort(name: "valid_out", direction: .output, bits: [validOut])]
     }
 
+    /// The netlist as structural Verilog with mac.v's ports and parameters (docs/export.md).
     public func verilog(module: String = "mac") -> String {
         let c = configuration
-        let kindNumber: Int
-        switch c.kind {
-        case .int8: kindNumber = 0
-        case .dint: kindNumber = 1
-        case .fp4: kindNumber = 2
-        case .codeBook: kindNumber = -1
-        }
-        let ports = verilogPorts
-        let parameters = kindNumber < 0 ? [] : [("KIND", kindNumber), ("LANES", c.lanes), ("DEPTH", c.pipelineDepth),
-                                                ("ACC_W", c.accumulatorWidth), ("SATURATE", c.overflow == .saturate ? 1 : 0)]
-        return netlist.verilog(module: module, ports: ports, parameters: parameters,
+        return netlist.verilog(module: module, ports: verilogPorts, parameters: c.verilogParameters ?? [],
                                comment: "\(c.kind) lanes \(c.lanes) pipeline \(c.pipelineDepth) acc-width \(c.accumulatorWidth) \(c.overflow.rawValue) \(c.multiplier.rawValue) \(c.adder.rawValue)")
     }
 }

@@ -42,6 +42,16 @@ public enum MacKind: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension MacConfiguration {
+    /// `rtl-reference/mac.v`'s parameters for this configuration (KIND: the unit's position in
+    /// `MacKind.fixed`, 0 INT8, 1 dINT, 2 FP4); nil for code-book units, which mac.v does not have.
+    public var verilogParameters: [(String, Int)]? {
+        guard let kindNumber = MacKind.fixed.firstIndex(of: kind) else { return nil }
+        return [("KIND", kindNumber), ("LANES", lanes), ("DEPTH", pipelineDepth), ("ACC_W", accumulatorWidth),
+                ("SATURATE", overflow == .saturate ? 1 : 0)]
+    }
+}
+
 /// What the accumulator does when a sum leaves its W-bit two's complement range.
 public enum OverflowRule: String, CaseIterable, Sendable, Codable {
     /// Keep the low W bits (modulo 2^W).

@@ -65,15 +65,10 @@ public struct MacVectors: VectorUnit {
          ("accumulator_width", "\(mac.accumulatorWidth)"), ("overflow", "\"\(mac.overflow.rawValue)\"")]
     }
 
-    public var verilogParameters: [(String, Int)] {
-        [("KIND", Self.kindNumber(mac.kind)), ("LANES", lanes), ("DEPTH", mac.pipelineDepth),
-         ("ACC_W", mac.accumulatorWidth), ("SATURATE", mac.overflow == .saturate ? 1 : 0)]
-    }
+    public var verilogParameters: [(String, Int)] { mac.verilogParameters! }
 
-    /// The manifest's kind name ("fp4" for fp4-mac) and `mac.v`'s parameter KIND (the unit's
-    /// position in `MacKind.fixed`: 0 INT8, 1 dINT, 2 FP4).
+    /// The manifest's kind name ("fp4" for fp4-mac).
     static func kindName(_ k: MacKind) -> String { String(k.description.dropLast("-mac".count)) }
-    static func kindNumber(_ k: MacKind) -> Int { MacKind.fixed.firstIndex(of: k)! }
 
     // MARK: Operand tables
 

@@ -4,6 +4,7 @@ import Foundation
 import Formats
 import TensorIO
 import Units
+import Cost
 
 extension OverflowRule: ExpressibleByArgument {}
 extension MultiplierArchitecture: ExpressibleByArgument {}
@@ -54,6 +55,20 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "fast (word-level model), netlist (gate level), toggles (gate level with toggle counts).") var mode: MacRunner.Mode = .toggles
     @Option(help: "Write a VCD waveform here (gate-level modes).") var vcd: String?
     @Option(help: "Write the results as JSON here.") var json: String?
+    @Option(help: "Price the run with this technology table JSON (energy per MAC in the output).") var tech: String?
+    @Option(help: "Price the run with this Liberty library (.lib/.lib.gz): energy per MAC, critical path.") var liberty: String?
+    @Option(help: "With pricing: zero, unit or liberty (per-arc delays from --liberty); glitches counted apart.") var delayModel: DelayModel?
+    @Option(help: "With pricing: the clock (ns) leakage is charged at (default: the table's, or the unit's critical path).") var clockNs: Double?
+
+    func validate() throws {
+        if tech != nil && liberty != nil { throw ValidationError("give --tech or --liberty, not both") }
+        if delayModel == .liberty && liberty == nil { throw ValidationError("--delay-model liberty needs --liberty FILE (per-arc delays come from the library)") }
+        if let clockNs, !(clockNs > 0 && clockNs.isFinite) { throw ValidationError("--clock-ns must be a positive number of nanoseconds") }
+        if pricing && mode != .toggles { throw ValidationError("--tech, --liberty, --delay-model and --clock-ns price toggles: they need --mode toggles") }
+        if pricing && vcd != nil { throw ValidationError("--vcd shows the zero-delay netlist: drop --tech, --liberty, --delay-model and --clock-ns to write one") }
+    }
+
+    var pricing: Bool { tech != nil || liberty != nil || delayModel != nil || clockNs != nil }
 
     func run() throws {
         let c = try mac.configuration()
@@ -72,11 +87,23 @@ struct SimulateCommand: ParsableCommand {
             throw CLIError.badInput("\(weights): weight code \(codes[bad]) at row \(bad / max(length, 1)), column \(bad % max(length, 1)) is reserved or out of range for \(c.kind)")
         }
         let runner = try badInput { try MacRunner(c) }
-        let circuit = mode == .fast ? nil : try badInput { try MacCircuit(c) }
-        let writer = vcd.flatMap { _ in circuit.map { VCDWriter(signals: $0.netlist.signals, instance: 0) } }
-        let result = try runner.run(codes: codes, activations: acts, rows: rows, length: length, mode: mode, vcd: writer, circuit: circuit) { done, total in
-            if total >= 16 && (done % max(1, total / 10) == 0 || done == total) {
-                FileHandle.standardError.write(Data("simulate: \(done)/\(total) rounds of 64 rows\n".utf8))
+        var cost: MacCost?
+        let result: MacRunner.Result
+        var writer: VCDWriter?
+        if pricing {
+            let technology = try badInput { try Technology.load(tech: tech, liberty: liberty) }
+            cost = try badInput {
+                try PricedUnit(c, technology: technology, delayModel: delayModel ?? .zero)
+                    .price(codes: codes, activations: acts, rows: rows, length: length, periodNs: clockNs)
+            }
+            result = cost!.run
+        } else {
+            let circuit = mode == .fast ? nil : try badInput { try MacCircuit(c) }
+            writer = vcd.flatMap { _ in circuit.map { VCDWriter(signals: $0.netlist.signals, instance: 0) } }
+            result = try runner.run(codes: codes, activations: acts, rows: rows, length: length, mode: mode, vcd: writer, circuit: circuit) { done, total in
+                if total >= 16 && (done % max(1, total / 10) == 0 || done == total) {
+                    FileHandle.standardError.write(Data("simulate: \(done)/\(total) rounds of 64 rows\n".utf8))
+                }
             }
         }
         let reference = runner.reference(codes: codes, activations: acts, rows: rows, length: length)
@@ -90,7 +117,17 @@ struct SimulateCommand: ParsableCommand {
                 "compute_cycles": result.computeCycles, "latency": result.latency, "fill": result.latency, "drain": result.latency,
                 "stalls": 0, "utilization": result.utilization, "macs": result.macs, "mode": mode.rawValue,
             ]
-            if mode == .toggles {
+            if let cost {
+                object["toggles"] = cost.functionalToggles + cost.glitchToggles
+                object["functional_toggles"] = cost.functionalToggles
+                object["glitch_toggles"] = cost.glitchToggles
+                object["energy"] = [
+                    "technology": cost.technologyName, "delay_model": cost.delayModel.rawValue, "liberty": liberty ?? NSNull(),
+                    "area_um2": cost.area.total, "critical_path_ns": cost.timing?.criticalPathNs ?? NSNull(), "clock_ns": cost.periodNs,
+                    "energy_pj_per_mac": cost.energyPerMAC, "dynamic_pj_per_mac": cost.dynamicPerMAC, "glitch_pj_per_mac": cost.glitchPerMAC,
+                    "clock_pj_per_mac": cost.clockPerMAC, "leakage_pj_per_mac": cost.leakagePerMAC, "unit_cycles": cost.unitCycles,
+                ] as [String: Any]
+            } else if mode == .toggles {
                 object["toggles"] = result.totalToggles
                 object["toggles_by_block"] = result.togglesByBlock
             } else {
@@ -107,7 +144,13 @@ struct SimulateCommand: ParsableCommand {
         var out = result.results.enumerated().map { "row \($0.offset): \($0.element)" }.joined(separator: "\n")
         out += "\n\(c.kind), \(c.lanes) lane(s), depth \(c.pipelineDepth), \(c.accumulatorWidth)-bit \(c.overflow) accumulator, \(c.multiplier) multiplier, \(c.adder) adders\n"
         out += "cycles \(result.totalCycles) (compute \(result.computeCycles), latency \(result.latency), stalls 0), utilization \(String(format: "%.3f", result.utilization)), \(result.macs) MACs\n"
-        if mode == .toggles {
+        if let cost {
+            out += "\(cost.delayModel) delay, \(cost.technologyName): toggles \(cost.functionalToggles) functional + \(cost.glitchToggles) glitch; "
+            out += String(format: "%.4f pJ/MAC (dynamic %.4f, of which glitch %.4f; clock %.4f; leakage %.4f), area %.1f µm²",
+                          cost.energyPerMAC, cost.dynamicPerMAC, cost.glitchPerMAC, cost.clockPerMAC, cost.leakagePerMAC, cost.area.total)
+            out += cost.timing.map { String(format: ", critical path %.3f ns", $0.criticalPathNs) } ?? ""
+            out += "\n"
+        } else if mode == .toggles {
             out += "toggles \(result.totalToggles): " + result.togglesByBlock.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
         }
         out += "results agree with plain integer arithmetic"

@@ -16,7 +16,7 @@ import FuzzTargets
     func corpusReplaysWithoutATrap(harness: String) throws {
         setenv("DINTSIM_FUZZ_VECTORS", Self.repository + "/vectors/hadamard-g8-fp16", 1)
         let body = try #require(FuzzTargets.harnesses[harness])
-        let malformed = ["npy": "npy", "codebook": "codebook", "technology": "technology", "tahq": "tahq", "dump": "dump", "safetensors": "safetensors"][harness]
+        let malformed = ["npy": "npy", "codebook": "codebook", "technology": "technology", "tahq": "tahq", "dump": "dump", "safetensors": "safetensors", "liberty": "liberty"][harness]
         let inputs = Self.files(Self.repository + "/Tests/Fixtures/fuzz/" + harness)
             + (malformed.map { Self.files(Self.repository + "/Tests/Fixtures/malformed/" + $0) } ?? [])
         #expect(inputs.count >= 5, "no corpus for \(harness)")

@@ -75,6 +75,23 @@ table("technology/negative-supply.json", t, "supply_volts", "technology: negativ
 t = json.loads(json.dumps(tech)); t.pop("nand2_area_um2")
 table("technology/missing-field.json", t, "nand2_area_um2", "technology: missing field")
 
+# Liberty cell libraries (report --liberty FILE, export --liberty FILE)
+with open(os.path.join(here, "../liberty/tiny.lib")) as f:
+    tiny = f.read()
+def liberty(rel, text_or_bytes, error, name, command="report"):
+    path = "{fixtures}/" + put(rel, text_or_bytes)
+    if command == "report":
+        case(name, ["report", "--rows", "8", "--length", "16", "--liberty", path, "--json", "{out}/r.json"], error)
+    else:
+        case(name, ["export", "--unit", "dint-mac", "--liberty", path, "--output", "{out}/mac.v"], error)
+liberty("liberty/not-a-library.lib", "cell (x) { area : 1; }", "one 'library' group", "liberty: not a library group")
+liberty("liberty/no-time-unit.lib", tiny.replace('time_unit : "1ps";', ""), "'time_unit' is missing", "liberty: no time unit")
+liberty("liberty/missing-semicolon.lib", tiny.replace("nom_voltage : 1.0;", "nom_voltage : 1.0"), "expected ';'", "liberty: missing semicolon")
+liberty("liberty/short-table.lib", tiny.replace('values ("10, 20", "30, 40")', 'values ("10, 20", "30")', 1), "3 values", "liberty: table shorter than its index")
+liberty("liberty/no-flip-flop.lib", tiny.replace('clocked_on : "CK"', 'clocked_on : "!CK"'), "no cell or combination", "liberty: no rising-edge flip-flop", "export")
+liberty("liberty/unclosed.lib", tiny.rstrip().rstrip("}"), "not closed", "liberty: unclosed library group", "export")
+liberty("liberty/truncated.lib.gz", zlib.compress(tiny.encode())[:0] + bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3]) + zlib.compress(tiny.encode())[2:60], "gzip", "liberty: truncated gzip")
+
 # .tahq streams (tahquant decode)
 def tahq_header(log2g=4, b=1, s=1, c=16):
     return b"TAHQ" + struct.pack("<HBBIIIdd", 1, log2g, 0, b, s, c, 0.8, 2.0)
