@@ -157,26 +157,43 @@ extension CostReport {
     }
 
     /// One parameter at a time around the defaults (W 32, D 1, lanes 1, array, ripple, the first
-    /// data set), all three units per point; plus every synthetic distribution and every data set.
+    /// data set, the default clock), all three units per point; plus every synthetic
+    /// distribution, every data set, and the clock at 1, 1.5, 2 and 4 times its default.
     static func sweepPoints(data: [ReportData], settings: CostSettings, shard: (index: Int, count: Int),
                             progress: (String) -> Void) throws -> [ReportDocument.SweepRow] {
-        var points: [(String, String, (inout MacConfiguration) -> Void, ReportData)] = []
+        var points: [(String, String, (inout MacConfiguration) -> Void, ReportData, Double?)] = []
         let base = data[0]
-        for w in [16, 24, 32, 48] { points.append(("acc_width", "\(w)", { $0.accumulatorWidth = w }, base)) }
-        for n in [1, 2, 4, 8, 16, 32] { points.append(("lanes", "\(n)", { $0.lanes = n }, base)) }
-        for d in [1, 2, 3] { points.append(("pipeline", "\(d)", { $0.pipelineDepth = d }, base)) }
-        for m in MultiplierArchitecture.allCases { points.append(("multiplier", m.rawValue, { $0.multiplier = m }, base)) }
-        for a in AdderArchitecture.allCases { points.append(("adder", a.rawValue, { $0.adder = a }, base)) }
-        for o in OverflowRule.allCases { points.append(("overflow", o.rawValue, { $0.overflow = o }, base)) }
-        for dist in Distribution.allCases { points.append(("distribution", dist.rawValue, { _ in }, .synthetic(dist))) }
-        for d in data.dropFirst() { points.append(("data", d.name, { _ in }, d)) }
+        for w in [16, 24, 32, 48] { points.append(("acc_width", "\(w)", { $0.accumulatorWidth = w }, base, nil)) }
+        for n in [1, 2, 4, 8, 16, 32] { points.append(("lanes", "\(n)", { $0.lanes = n }, base, nil)) }
+        for d in [1, 2, 3] { points.append(("pipeline", "\(d)", { $0.pipelineDepth = d }, base, nil)) }
+        for m in MultiplierArchitecture.allCases { points.append(("multiplier", m.rawValue, { $0.multiplier = m }, base, nil)) }
+        for a in AdderArchitecture.allCases { points.append(("adder", a.rawValue, { $0.adder = a }, base, nil)) }
+        for o in OverflowRule.allCases { points.append(("overflow", o.rawValue, { $0.overflow = o }, base, nil)) }
+        for dist in Distribution.allCases { points.append(("distribution", dist.rawValue, { _ in }, .synthetic(dist), nil)) }
+        for d in data.dropFirst() { points.append(("data", d.name, { _ in }, d, nil)) }
+        // The clock leakage is charged at (and, with --iso-throughput, the supply is scaled to):
+        // around the default — the table's period, or the slowest default unit's critical path.
+        let defaultClock: Double
+        switch settings.technology {
+        case .table(let t): defaultClock = t.clockPeriodNanoseconds
+        case .liberty:
+            defaultClock = try [MacKind.int8, .dint, .fp4].compactMap {
+                try PricedUnit(MacConfiguration(kind: $0), technology: settings.technology, delayModel: .zero).timing?.criticalPathNs
+            }.max() ?? 1
+        }
+        for factor in [1.0, 1.5, 2, 4] {
+            let clock = (defaultClock * factor * 100).rounded() / 100
+            points.append(("clock_ns", String(format: "%.2f", clock), { _ in }, base, clock))
+        }
         var out: [ReportDocument.SweepRow] = []
         let slice = (shard.index * points.count / shard.count)..<((shard.index + 1) * points.count / shard.count)
-        for (i, (parameter, value, change, d)) in points.enumerated() where slice.contains(i) {
+        for (i, (parameter, value, change, d, clock)) in points.enumerated() where slice.contains(i) {
             progress("sweep \(i + 1)/\(points.count): \(parameter) = \(value)")
             var a = MacConfiguration(kind: .int8), b = MacConfiguration(kind: .dint), f = MacConfiguration(kind: .fp4)
             change(&a); change(&b); change(&f)
-            let group = try Self.group([a, b, f], data: d, settings: settings)
+            var pointSettings = settings
+            if let clock { pointSettings.clockNs = clock }
+            let group = try Self.group([a, b, f], data: d, settings: pointSettings)
             out.append(.init(parameter: parameter, value: value, int8: group[0], dint: group[1], fp4: group[2]))
         }
         return out

@@ -101,40 +101,4 @@ extension ReportDocument {
         return s
     }
 
-    /// A bar chart: INT8/dINT and INT8/FP4 area and energy ratios per configuration, with the
-    /// paper's figures as dashed reference lines.
-    public var svg: String {
-        let items = comparisons
-        let barHeight = 18.0, groupGap = 26.0, left = 300.0, width = 420.0
-        let maxRatio = max(3.0, (items.flatMap { [$0.area, $0.energy, $0.fp4Area, $0.fp4Energy] } + [ratios.paperArea, ratios.paperPower]).max()! * 1.1)
-        let height = 90 + Double(items.count) * (4 * barHeight + groupGap) + 40
-        func x(_ r: Double) -> Double { left + r / maxRatio * width }
-        func esc(_ t: String) -> String { t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;") }
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + width + 140))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
-        s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        s += "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">INT8 MAC ÷ dINT MAC and ÷ FP4 MAC (higher = cheaper than INT8), \(esc(technology))</text>\n"
-        s += "<rect x=\"10\" y=\"34\" width=\"12\" height=\"12\" fill=\"#4e79a7\"/><text x=\"28\" y=\"45\">dINT area</text>\n"
-        s += "<rect x=\"100\" y=\"34\" width=\"12\" height=\"12\" fill=\"#f28e2b\"/><text x=\"118\" y=\"45\">dINT energy/MAC</text>\n"
-        s += "<rect x=\"230\" y=\"34\" width=\"12\" height=\"12\" fill=\"#59a14f\"/><text x=\"248\" y=\"45\">FP4 area</text>\n"
-        s += "<rect x=\"320\" y=\"34\" width=\"12\" height=\"12\" fill=\"#e15759\"/><text x=\"338\" y=\"45\">FP4 energy/MAC (activity-based)</text>\n"
-        var y = 70.0
-        for item in items {
-            s += "<text x=\"10\" y=\"\(y + barHeight + 4)\">\(esc(item.data)), \(item.lanes) lane\(item.lanes == 1 ? "" : "s")</text>\n"
-            for (value, color) in [(item.area, "#4e79a7"), (item.energy, "#f28e2b"), (item.fp4Area, "#59a14f"), (item.fp4Energy, "#e15759")] {
-                s += "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(f3(x(value) - left))\" height=\"\(barHeight - 2)\" fill=\"\(color)\"/>"
-                s += "<text x=\"\(f3(x(value) + 4))\" y=\"\(y + barHeight - 5)\">\(Self.f(value, 2))×</text>\n"
-                y += barHeight
-            }
-            y += groupGap
-        }
-        for (value, label) in [(1.0, "1× (parity)"), (ratios.paperArea, "paper area \(ratios.paperArea)×"), (ratios.paperPower, "paper power \(ratios.paperPower)×")] {
-            s += "<line x1=\"\(f3(x(value)))\" y1=\"60\" x2=\"\(f3(x(value)))\" y2=\"\(f3(y))\" stroke=\"#555\" stroke-dasharray=\"4 3\"/>"
-            s += "<text x=\"\(f3(x(value) + 3))\" y=\"\(f3(y + 14))\" font-size=\"11\" fill=\"#555\">\(label)</text>\n"
-            y += 14
-        }
-        s += "</svg>\n"
-        return s
-    }
-
-    func f3(_ v: Double) -> String { String(format: "%.1f", v) }
 }

@@ -33,7 +33,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "With --sweep: compute only shard i of n (0-based) of the sweep's points; join the shards' --json files with `dintsim merge`.") var shard = "0/1"
     @Option(help: "Write every row as JSON here (with \"ratios\": {\"area\", \"energy\"}).") var json: String?
     @Option(help: "Write a CSV here.") var csv: String?
-    @Option(help: "Write an SVG bar chart here.") var svg: String?
+    @Option(help: "Write the charts as SVG here (ratios on a value axis, per-block stacked area and energy, the sweep).") var svg: String?
+    @Option(help: "Write one self-contained HTML page here (every table and chart, no external assets).") var html: String?
 
     func validate() throws {
         guard (1...4096).contains(rows), (1...4096).contains(length) else { throw ValidationError("--rows and --length must be in 1...4096") }
@@ -89,6 +90,7 @@ struct ReportCommand: ParsableCommand {
         }
         if let csv { files.append((csv, Array(document.csv.utf8))) }
         if let svg { files.append((svg, Array(document.svg.utf8))) }
+        if let html { files.append((html, Array(document.html.utf8))) }
         try badInput { try Files.writeAllAtomically(files) }
         printOut(document.markdown)
     }

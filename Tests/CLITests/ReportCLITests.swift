@@ -13,12 +13,13 @@ import TensorIO
         let dir = CLITests.scratch()
         func once(_ tag: String) throws -> CLITests.Run {
             try CLITests.run(["report", "--rows", "32", "--length", "64", "--minilm", Self.fixtures,
-                              "--json", dir + "/r\(tag).json", "--csv", dir + "/r\(tag).csv", "--svg", dir + "/r\(tag).svg"])
+                              "--json", dir + "/r\(tag).json", "--csv", dir + "/r\(tag).csv", "--svg", dir + "/r\(tag).svg",
+                              "--html", dir + "/r\(tag).html"])
         }
         let a = try once("a"), b = try once("b")
         #expect(a.status == 0, "\(a.stderr)")
         #expect(a.stdout == b.stdout)
-        for ext in ["json", "csv", "svg"] { #expect(try Files.read(dir + "/ra.\(ext)") == Files.read(dir + "/rb.\(ext)"), "\(ext)") }
+        for ext in ["json", "csv", "svg", "html"] { #expect(try Files.read(dir + "/ra.\(ext)") == Files.read(dir + "/rb.\(ext)"), "\(ext)") }
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/ra.json"))) as! [String: Any]
         let ratios = object["ratios"] as! [String: Any]
         #expect((ratios["area"] as! Double) > 1 && (ratios["energy"] as! Double) > 1)
@@ -28,7 +29,47 @@ import TensorIO
         #expect(a.stdout.contains("MiniLM") && a.stdout.contains("paper") && a.stdout.contains("| pipelined |") && a.stdout.contains("| folded |"))
         #expect((object["decoder"] as! [Any]).count == 2)
         let svg = try String(contentsOfFile: dir + "/ra.svg", encoding: .utf8)
-        #expect(svg.hasPrefix("<svg") && svg.contains("paper area 1.93×"))
+        #expect(svg.hasPrefix("<svg") && svg.contains("viewBox=") && svg.contains("paper area 1.93×") && svg.contains("µm²"))
+        // The paper's marks sit on the dINT area and energy bars only: two per comparison.
+        #expect(svg.components(separatedBy: "stroke=\"#000\"").count - 1 == 2 * (object["comparisons"] as! [Any]).count)
+        let html = try String(contentsOfFile: dir + "/ra.html", encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<svg") && html.contains("<table>") && html.contains("<td>fp4-mac</td>"))
+        #expect(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"), "self-contained")
+    }
+
+    /// `--liberty` prices with a cell library: the JSON keys on every row, the delay
+    /// model, iso-throughput; conflicting options are refused with one line.
+    @Test func reportOnALibertyLibrary() throws {
+        let dir = CLITests.scratch()
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<2 { url.deleteLastPathComponent() }
+        let lib = url.appendingPathComponent("Fixtures/liberty/tiny.lib").path
+        let r = try CLITests.run(["report", "--rows", "16", "--length", "32", "--minilm", dir + "/none", "--liberty", lib,
+                                  "--delay-model", "liberty", "--iso-throughput", "--json", dir + "/r.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as! [String: Any]
+        let rows = object["rows"] as! [[String: Any]]
+        #expect(rows.count == 6)
+        for row in rows {
+            #expect(row["delay_model"] as? String == "liberty" && row["liberty"] as? String == lib)
+            #expect((row["critical_path_ns"] as? Double ?? 0) > 0 && (row["glitch_pj_per_mac"] as? Double ?? -1) >= 0)
+            #expect((row["scaled_supply_v"] as? Double ?? 0) > 0 && (row["scaled_supply_v"] as? Double ?? 9) <= 1.0)
+        }
+        // Within a comparison every unit runs at the slowest unit's critical path.
+        for lanes in [1, 16] {
+            let group = rows.filter { $0["lanes"] as? Int == lanes }
+            let slowest = group.map { $0["critical_path_ns"] as! Double }.max()!
+            #expect(group.allSatisfy { $0["clock_ns"] as! Double == slowest })
+        }
+        #expect(r.stdout.contains("Iso-throughput") && r.stdout.contains("glitch share"))
+        // Conflicts are usage errors (ArgumentParser adds its usage lines after the first).
+        for (bad, says) in [(["--delay-model", "liberty"], "--delay-model liberty needs --liberty"), (["--iso-throughput"], "--iso-throughput needs --liberty"),
+                            (["--liberty", lib, "--tech", lib], "not both")] {
+            let e = try CLITests.run(["report", "--rows", "8", "--length", "16"] + bad)
+            #expect(e.status == 2 && e.stderr.split(separator: "\n").first.map { $0.contains(says) } == true, "\(bad): \(e.stderr)")
+        }
+        let missing = try CLITests.run(["report", "--rows", "8", "--length", "16", "--liberty", dir + "/missing.lib"])
+        #expect(missing.status == 2 && missing.stderr.split(separator: "\n").count == 1 && missing.stderr.contains("qflow-tech-osu018"), "\(missing.stderr)")
     }
 
     @Test func reportOnUserDataAndBadInputs() throws {
