@@ -235,6 +235,7 @@ def main():
     ap.add_argument("--check-energy", type=float, help="fail when a unit's pJ/MAC differs from the flow's by more than this")
     args = ap.parse_args()
     lib = args.liberty
+    args.out = os.path.abspath(args.out)          # the simulations run inside it
     global library
     library = flow_power.Library(lib)
     os.makedirs(args.out, exist_ok=True)

@@ -205,7 +205,7 @@ public struct TimedCost {
             glitch += Double(sim.glitchToggles[g]) * gateEnergy[g]
         }
         for (k, node) in sim.inputs.enumerated() where sim.inputToggles[k] > 0 && Int(node) < inputEnergy.count {
-            dynamic["top", default: 0] += Double(sim.inputToggles[k]) * inputEnergy[Int(node)]
+            dynamic["inputs", default: 0] += Double(sim.inputToggles[k]) * inputEnergy[Int(node)]
         }
         for f in gates.flipFlops.indices where sim.flipFlopToggles[f] > 0 {
             dynamic[block(flipFlopCell[f]), default: 0] += Double(sim.flipFlopToggles[f]) * flipFlopEnergy[f]

@@ -142,3 +142,36 @@ public final class HadamardDatapath {
 
 }
 
+extension HadamardDatapath {
+    /// The datapath as structural Verilog (docs/export.md). Pipelined, with a scale/round
+    /// stage: the ports and parameters of `rtl-reference/hadamard_decoder.v` (clk, rst, in_valid,
+    /// q, flagged, pivot, scale, zero, out_valid, y), so it drops into that module's test bench;
+    /// `in_valid` → `out_valid` is a chain of `latency` flip-flops the exporter adds beside the
+    /// priced netlist (dintsim's datapath carries no valid bit). Folded: its own protocol, a
+    /// `start` input for each tile (held for `cyclesPerTile` cycles), no valid signals.
+    public func verilog(module: String = "hadamard_decoder") -> String {
+        let g = tileSize, log2g = g.trailingZeroBitCount
+        let q = VerilogPort(name: "q", direction: .input, bits: codes.flatMap { $0 })
+        let tile = [q, VerilogPort(name: "flagged", direction: .input, bits: [flagged]), VerilogPort(name: "pivot", direction: .input, bits: pivot),
+                    VerilogPort(name: "scale", direction: .input, bits: scale), VerilogPort(name: "zero", direction: .input, bits: zero)]
+        let y = output == nil ? VerilogPort(name: "w", direction: .output, bits: outputs.flatMap { $0 })
+                              : VerilogPort(name: "y", direction: .output, bits: values.flatMap { $0 })
+        let comment = "TAH-Quant decode datapath, G = \(g), \(architecture.rawValue), output \(output?.rawValue ?? "integers")"
+        if architecture == .folded {
+            return netlist.verilog(module: module, ports: [VerilogPort(name: "start", direction: .input, bits: [start])] + tile + [y], comment: comment)
+        }
+        let format = output.map { ["fp32": 0, "bf16": 1, "fp16": 2][$0.rawValue]! } ?? -1
+        let parameters = output == nil ? [] : [("G", g), ("LOG2G", log2g), ("OUT_FMT", format), ("OUT_W", output == .fp32 ? 32 : 16)]
+        let glue = """
+            // in_valid → out_valid: \(latency) cycles, as the datapath's latency (exporter-made, not priced).
+            reg [\(latency - 1):0] valid_pipe;
+            always @(posedge clk) valid_pipe <= rst ? \(latency)'d0 : {valid_pipe[\(latency - 2):0], in_valid};
+            assign out_valid = valid_pipe[\(latency - 1)];
+
+        """
+        return netlist.verilog(module: module,
+                               ports: [VerilogPort(name: "in_valid", direction: .input, width: 1)] + tile
+                                   + [VerilogPort(name: "out_valid", direction: .output, width: 1), y],
+                               parameters: parameters, comment: comment, glue: glue)
+    }
+}

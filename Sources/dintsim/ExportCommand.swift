@@ -8,14 +8,21 @@ import Liberty
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a MAC / PE netlist as structural Verilog, with the ports of rtl-reference/mac.v (drop-in for its test benches).",
-        discussion: "Options as in `simulate`. The module declares mac.v's parameters with this configuration's values and stops an elaboration that overrides them with others. docs/export.md.")
+        abstract: "Write a MAC / PE or the TAH-Quant decode datapath as structural Verilog, with the ports of its rtl-reference module (drop-in for its test benches).",
+        discussion: """
+        MAC / PE: options as in `simulate`; the module declares mac.v's parameters with this configuration's values and stops an \
+        elaboration that overrides them with others. Decoder: --unit hadamard-decoder with --tile, --out-format and --arch as in \
+        `tahquant`; pipelined has hadamard_decoder.v's ports. docs/export.md.
+        """)
 
     @OptionGroup var mac: MacOptions
     @Option(help: "Output format: verilog.") var format = "verilog"
-    @Option(help: "Module name.") var module = "mac"
+    @Option(help: "Module name (default: mac, or hadamard_decoder for the decoder).") var module = "mac"
     @Option(help: "Write here (default: standard output).") var output: String?
     @Option(help: "Map to this Liberty library's cells as dintsim prices them (instances of library cells; rst left unconnected).") var liberty: String?
+    @Option(help: "hadamard-decoder: tile size G (8, 16, 32, 64, 128).") var tile = 16
+    @Option(help: "hadamard-decoder: output format fp32, bf16 or fp16.") var outFormat: String = "fp32"
+    @Option(help: "hadamard-decoder: pipelined (hadamard_decoder.v's ports) or folded (a start input per tile).") var arch: String = "pipelined"
 
     func validate() throws {
         guard format == "verilog" else { throw ValidationError("--format: only verilog is supported") }
@@ -25,6 +32,15 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        if mac.unit == "hadamard-decoder" {
+            guard [8, 16, 32, 64, 128].contains(tile) else { throw CLIError.badInput("--tile must be 8, 16, 32, 64 or 128") }
+            guard let output = ScaleRoundStage.Output(rawValue: outFormat) else { throw CLIError.badInput("unknown --out-format '\(outFormat)' (fp32, bf16, fp16)") }
+            guard let architecture = HadamardDatapath.Architecture(rawValue: arch) else { throw CLIError.badInput("unknown --arch '\(arch)' (pipelined, folded)") }
+            guard liberty == nil else { throw CLIError.badInput("--liberty maps the MAC / PE units; export the decoder without it") }
+            let module = self.module == "mac" ? "hadamard_decoder" : self.module
+            try write(HadamardDatapath(tileSize: tile, architecture: architecture, output: output).verilog(module: module))
+            return
+        }
         let c = try mac.configuration()
         if case .codeBook = c.kind { throw CLIError.badInput("export writes the fixed units (int8-mac, dint-mac, fp4-mac): rtl-reference/mac.v has no code-book unit") }
         let text: String = try badInput {
@@ -33,6 +49,10 @@ struct ExportCommand: ParsableCommand {
             let mapped = MappedNetlist(circuit.netlist, binding: try CellBinding(LibertyLibrary.load(liberty)))
             return mapped.verilog(module: module, ports: circuit.verilogPorts)
         }
+        try write(text)
+    }
+
+    func write(_ text: String) throws {
         if let output { try badInput { try Files.writeAllAtomically([(output, Array(text.utf8))]) } } else { printOut(text) }
     }
 }
