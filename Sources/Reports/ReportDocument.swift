@@ -87,8 +87,11 @@ public struct ReportDocument: Sendable, Codable {
     public var sweepShard: String = "0/1"
     /// TAH-Quant decode datapaths (G = 64, FP32), when activations were given.
     public var decoder: [DecoderRow] = []
+    /// With a Liberty library: how each netlist cell kind is built from its cells ("MUX2X1 +
+    /// INVX1" for a kind the library has no single cell for).
+    public var binding: [String: String]? = nil
 
-    enum CodingKeys: String, CodingKey { case technology, rows, ratios, comparisons, calibration, sweep, sweepShard = "sweep_shard", decoder }
+    enum CodingKeys: String, CodingKey { case technology, rows, ratios, comparisons, calibration, sweep, sweepShard = "sweep_shard", decoder, binding }
 }
 
 extension CostReport {
@@ -143,6 +146,9 @@ extension CostReport {
                                             paperArea: paperAreaRatio, paperPower: paperPowerRatio),
                               comparisons: comparisons, calibration: calibration, sweep: sweepRows,
                               sweepShard: "\(sweepShard.index)/\(sweepShard.count)")
+        if case .liberty(let b) = settings.technology {
+            document.binding = Dictionary(uniqueKeysWithValues: CellKind.allCases.map { ($0.rawValue, b.describe($0)) })
+        }
         // The decoder rows use the first data set's activations, trimmed to whole G = 64 tiles.
         let d = data[0]
         let channels = d.length / 64 * 64

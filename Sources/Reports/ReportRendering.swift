@@ -1,4 +1,5 @@
 import Foundation
+import Circuits
 
 extension ReportDocument {
     static func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
@@ -28,6 +29,12 @@ extension ReportDocument {
                     s += "| \(c.data) | \(c.lanes) | \(Self.f(c.energy, 2))× | \(c.scaledEnergy.map { Self.f($0, 2) + "×" } ?? "—") | \(Self.f(c.fp4Energy, 2))× | \(c.fp4ScaledEnergy.map { Self.f($0, 2) + "×" } ?? "—") |\n"
                 }
             }
+        }
+        if let binding {
+            s += "\nCells (\(technology)): " + CellKind.allCases.map { k in
+                let cells = binding[k.rawValue] ?? "?"
+                return "\(k.rawValue) \(cells)\(cells.contains("+") ? " (built from several cells: the library has no single one)" : "")"
+            }.joined(separator: ", ") + ".\n"
         }
         s += paperSection
         s += "\n| data | lanes | INT8/dINT area | INT8/dINT energy (activity) | INT8/dINT energy (per-action) | INT8/FP4 area | INT8/FP4 energy (activity) | INT8/FP4 energy (per-action) | paper area | paper power |\n|---|---|---|---|---|---|---|---|---|---|\n"
