@@ -2,7 +2,7 @@ import Circuits
 import Liberty
 import Units
 
-/// How toggles are timed when activity is counted (docs/cost-model.md, "Delay models").
+/// How toggles are timed when activity is counted (docs/liberty.md, "Activity: delay models").
 public enum DelayModel: String, CaseIterable, Sendable, Codable {
     /// Every cell switches at once: functional toggles only (the netlist simulator).
     case zero
