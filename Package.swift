@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Workloads", targets: ["Workloads"]),
         .library(name: "TensorIO", targets: ["TensorIO"]),
         .library(name: "Liberty", targets: ["Liberty"]),
+        .library(name: "Workflows", targets: ["Workflows"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,13 +46,15 @@ let package = Package(
         .target(name: "TAHQuant", dependencies: ["Formats", "Exact"], swiftSettings: speed),
         .target(name: "Units", dependencies: ["Circuits", "Formats", "TAHQuant"]),
         .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads"]),
-        .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats", "Liberty"], resources: [.copy("Resources/nangate45.json")]),
+        .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats", "Liberty", "TensorIO"], resources: [.copy("Resources/nangate45.json")]),
         .target(name: "TensorIO", dependencies: ["Formats"]),
+        // What the commands do, callable from Swift: streamed quantization and measurement.
+        .target(name: "Workflows", dependencies: ["Formats", "Quantization", "TensorIO"]),
         .target(name: "Vectors", dependencies: ["Units", "TAHQuant", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),
         .executableTarget(
             name: "dintsim",
             dependencies: [
-                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant", "Vectors", "Liberty",
+                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant", "Vectors", "Liberty", "Workflows",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // What each libFuzzer harness (Fuzz/, scripts/fuzz.sh) runs; the tests replay its corpus.
@@ -72,5 +75,6 @@ let package = Package(
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "Units", "Formats", "TensorIO", "TAHQuant"]),
         .testTarget(name: "RTLTests", dependencies: ["Units", "Circuits"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "Quantization", "TensorIO", "Formats", "Workloads"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Circuits
 import Foundation
+import TensorIO
 import Liberty
 
 /// How each netlist cell kind is built from a Liberty library's cells (docs/liberty.md).
@@ -168,9 +169,10 @@ public struct CellBinding: Sendable {
 extension LibertyLibrary {
     /// Reads a `.lib` or `.lib.gz` file.
     public static func load(_ path: String) throws -> LibertyLibrary {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LibertyError("\(path): cannot be read (check the path, or install qflow-tech-osu018 for the OSU 0.18 µm library)")
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path) } catch {
+            throw LibertyError("\(ErrorText.describe(error)) (check the path, or install qflow-tech-osu018 for the OSU 0.18 µm library)")
         }
-        return try parse(Array(data), source: path)
+        return try parse(bytes, source: path)
     }
 }

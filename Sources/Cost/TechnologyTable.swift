@@ -1,5 +1,6 @@
 import Circuits
 import Foundation
+import TensorIO
 
 /// Per-cell area and energy figures, loaded from a JSON data file (the 45 nm default ships as a
 /// resource; `--tech FILE` loads another with the same schema, see docs/cost-model.md).
@@ -75,7 +76,8 @@ public struct TechnologyTable: Sendable, Equatable {
     }
 
     public static func load(_ path: String) throws -> TechnologyTable {
-        guard let data = FileManager.default.contents(atPath: path) else { throw LoadError.invalid("\(path): cannot be read") }
-        return try parse(Array(data), source: path)
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path) } catch { throw LoadError.invalid(ErrorText.describe(error)) }
+        return try parse(bytes, source: path)
     }
 }

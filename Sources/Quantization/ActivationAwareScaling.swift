@@ -93,7 +93,9 @@ public struct ActivationAwareScaling: Sendable {
         }
     }
 
-    public func search(weights w: [Float], outputs: Int, inputs: Int, activations x: [Float], tokens: Int) throws -> Result {
+    /// `progress(stage, done, total)` is called after each grid point and each refined channel.
+    public func search(weights w: [Float], outputs: Int, inputs: Int, activations x: [Float], tokens: Int,
+                       progress: ((_ stage: String, _ done: Int, _ total: Int) -> Void)? = nil) throws -> Result {
         guard w.count == outputs * inputs, x.count == tokens * inputs, outputs > 0, inputs > 0, tokens > 0 else {
             throw QuantizationError.shapeMismatch("AQAS needs weights [out × in] and activations [tokens × in] with the same in; got \(w.count) and \(x.count) values for in = \(inputs)")
         }
@@ -120,6 +122,7 @@ public struct ActivationAwareScaling: Sendable {
             let s = try evaluate(p, exponents: e)
             gridErrors.append(s.error / energy)
             if s.error < best.error { best = s; bestStrength = alpha }
+            progress?("grid", gridErrors.count, Self.strengths.count)
         }
         let gridError = best.error
 
@@ -127,8 +130,9 @@ public struct ActivationAwareScaling: Sendable {
         // whose moves change token scales and so need full evaluations, get the budget first.
         var kept = 0
         let order = (0..<inputs).sorted { (xMax[$0], $1) > (xMax[$1], $0) }
-        for _ in 0..<passes {
-            for j in order {
+        for pass in 0..<passes {
+            for (done, j) in order.enumerated() {
+                defer { progress?("refinement pass \(pass + 1)/\(passes)", done + 1, order.count) }
                 for step in [-2, -1, 1, 2] {
                     let e = best.exponents[j] + step
                     guard (-24...24).contains(e) else { continue }

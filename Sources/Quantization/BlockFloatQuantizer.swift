@@ -97,24 +97,49 @@ public struct BlockFloatQuantizer: Sendable {
         guard rows >= 0, columns >= 0, values.count == rows * columns else {
             throw QuantizationError.shapeMismatch("\(values.count) values do not form a \(rows) × \(columns) tensor")
         }
-        if let i = values.firstIndex(where: { !$0.isFinite }) { throw QuantizationError.nonFinite(index: i, value: values[i]) }
-        let perRow = (columns + blockSize - 1) / blockSize
-        var tensorMax: Float = 0
-        for v in values { tensorMax = max(tensorMax, abs(v)) }
-        let s = tensorScale(forMaxMagnitude: tensorMax)
-        var result = BlockQuantizedTensor(scheme: scheme, rows: rows, columns: columns, blockSize: blockSize,
-                                          codes: [UInt8](repeating: 0, count: values.count),
-                                          blockScales: [UInt8](repeating: 0, count: rows * perRow),
-                                          tensorScale: s, statistics: QuantizationStatistics())
+        let s = tensorScale(forMaxMagnitude: try maxMagnitude(values, firstIndex: 0))
+        var statistics = QuantizationStatistics()
+        let (codes, blockScales) = try quantizeRows(values, rows: rows, columns: columns, firstRow: 0, tensorScale: s, statistics: &statistics)
+        return BlockQuantizedTensor(scheme: scheme, rows: rows, columns: columns, blockSize: blockSize, codes: codes,
+                                    blockScales: blockScales, tensorScale: s, statistics: statistics)
+    }
+
+    /// Blocks per row of a tensor with `columns` columns.
+    public func blocksPerRow(columns: Int) -> Int { (columns + blockSize - 1) / blockSize }
+
+    /// max|x| of `values` (NVFP4's first pass over a streamed tensor); a non-finite value throws,
+    /// named by its flat index (`firstIndex` is that of `values[0]`).
+    public func maxMagnitude(_ values: [Float], firstIndex: Int) throws -> Float {
+        var m: Float = 0
+        for (i, v) in values.enumerated() {
+            guard v.isFinite else { throw QuantizationError.nonFinite(index: firstIndex + i, value: v) }
+            m = max(m, abs(v))
+        }
+        return m
+    }
+
+    /// Quantizes rows `firstRow ..< firstRow + rows` given as their own row-major block, with the
+    /// whole tensor's `tensorScale` (`tensorScale(forMaxMagnitude:)`; 1 for MXFP4): the codes and
+    /// block scale codes `quantize` gives for those rows. Block statistics are added to
+    /// `statistics` in block order, so streamed blocks sum exactly as one call.
+    public func quantizeRows(_ values: [Float], rows: Int, columns: Int, firstRow: Int, tensorScale s: Float,
+                             statistics: inout QuantizationStatistics) throws -> (codes: [UInt8], blockScales: [UInt8]) {
+        guard rows >= 0, columns >= 0, values.count == rows * columns else {
+            throw QuantizationError.shapeMismatch("\(values.count) values do not form a \(rows) × \(columns) block")
+        }
+        if let i = values.firstIndex(where: { !$0.isFinite }) { throw QuantizationError.nonFinite(index: firstRow * columns + i, value: values[i]) }
+        let perRow = blocksPerRow(columns: columns)
+        var codes = [UInt8](repeating: 0, count: values.count)
+        var blockScales = [UInt8](repeating: 0, count: rows * perRow)
         let blocks = rows * perRow
-        if blocks == 0 { return result }
+        if blocks == 0 { return (codes, blockScales) }
         // Blocks are independent; statistics are merged in block order so the sums (and the
         // output bytes) do not depend on scheduling.
         var blockStatistics = [QuantizationStatistics](repeating: QuantizationStatistics(), count: blocks)
         let chunks = min(blocks, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
         values.withUnsafeBufferPointer { x in
-            result.codes.withUnsafeMutableBufferPointer { codes in
-                result.blockScales.withUnsafeMutableBufferPointer { scales in
+            codes.withUnsafeMutableBufferPointer { codes in
+                blockScales.withUnsafeMutableBufferPointer { scales in
                     blockStatistics.withUnsafeMutableBufferPointer { stats in
                         // Each block writes only its own codes, scale and statistics slot.
                         let shared = Shared((x: x, codes: codes, scales: scales, stats: stats))
@@ -135,7 +160,7 @@ public struct BlockFloatQuantizer: Sendable {
                 }
             }
         }
-        for st in blockStatistics { result.statistics.merge(st) }
-        return result
+        for st in blockStatistics { statistics.merge(st) }
+        return (codes, blockScales)
     }
 }

@@ -15,17 +15,22 @@ struct ElementQuantizer: Sendable {
     /// written to `codes` at the same indices, and the run's statistics. `sd` must keep the
     /// selector's decisions exact (see `LevelSelector`): a binary32 value, or for the block
     /// formats a product with at most 28 significant bits (E4M3 × FP32, or a power of two).
+    /// `indexBase` is added to a buffer index to give the element's flat index in the whole tensor
+    /// (the stochastic draw's counter); the statistics continue `continuing` element by element,
+    /// so a group quantized in several pieces sums exactly as in one.
     func quantize(_ x: UnsafeBufferPointer<Float>, _ codes: UnsafeMutableBufferPointer<UInt8>,
-                  start: Int, length: Int, scale sd: Double) -> QuantizationStatistics {
+                  start: Int, length: Int, scale sd: Double, indexBase: Int = 0,
+                  continuing: QuantizationStatistics = QuantizationStatistics()) -> QuantizationStatistics {
         let random = CounterRandom(seed: seed)
         let zeroIndex = format.sortedLevels.firstIndex(of: 0)!
         let last = format.sortedLevels.count - 1
-        var stats = QuantizationStatistics()
-        stats.elementCount = length
+        var stats = continuing
+        stats.elementCount += length
         if selector.nearest != nil && nonFinite == .error && sd != 0 {
             // Every input is finite (checked by the caller) and the rule is nearest: the
             // table decision, with the same statistics arithmetic as the general loop below.
-            var nonzero = 0, underflow = 0, clipped = 0, squaredError = 0.0, squaredSignal = 0.0
+            var nonzero = stats.nonzeroCount, underflow = stats.underflowCount, clipped = stats.clipCount
+            var squaredError = stats.sumSquaredError, squaredSignal = stats.sumSquaredSignal
             selector.withNearestTables { table in
                 // clip iff 4x ≥ clipHigh·s or 4x ≤ clipLow·s, as LevelSelector.isClipped.
                 let clipHigh = selector.clipHigh * sd, clipLow = selector.clipLow * sd
@@ -67,7 +72,7 @@ struct ElementQuantizer: Sendable {
                 // A zero scale (an all-zero group, or a block scale that underflowed): level 0.
                 index = zeroIndex
             } else {
-                let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(i)) : 0
+                let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(indexBase + i)) : 0
                 let (j, saturated) = selector.select(xd, scale: sd, draw: draw)
                 index = j
                 if saturated && selector.isClipped(xd, scale: sd) { stats.clipCount += 1 }

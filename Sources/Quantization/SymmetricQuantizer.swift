@@ -19,7 +19,7 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .nonFinite(let i, let v): return "non-finite input \(v) at flat index \(i) (use --allow-nonfinite zero|saturate to accept it)"
+        case .nonFinite(let i, let v): return "non-finite input \(v) at flat index \(i); NaN and ±Inf have no level: replace them in the input"
         case .shapeMismatch(let why): return why
         case .unsuitableFormat(let why): return why
         }
@@ -79,17 +79,53 @@ public struct SymmetricQuantizer: Sendable {
         guard rows >= 0, columns >= 0, values.count == rows * columns else {
             throw QuantizationError.shapeMismatch("\(values.count) values do not form a \(rows) × \(columns) tensor")
         }
-        if nonFinite == .error, let i = values.firstIndex(where: { !$0.isFinite }) {
-            throw QuantizationError.nonFinite(index: i, value: values[i])
+        var statistics = QuantizationStatistics()
+        let tensorScale = granularity == .tensor ? try scale(forMaxMagnitude: maxMagnitude(values, firstIndex: 0)) : nil
+        let (codes, scales) = try quantizeRows(values, rows: rows, columns: columns, firstRow: 0, tensorScale: tensorScale, statistics: &statistics)
+        return QuantizedTensor(rows: rows, columns: columns, codes: codes, scales: tensorScale.map { [$0] } ?? scales,
+                               scaleShape: granularity.scaleShape(rows: rows, columns: columns), statistics: statistics)
+    }
+
+    /// The largest finite magnitude of `values` (the tensor granularity's first pass over a
+    /// streamed tensor); a non-finite value throws unless the policy accepts it. `firstIndex` is
+    /// the flat index of `values[0]`, for the error.
+    public func maxMagnitude(_ values: [Float], firstIndex: Int) throws -> Float {
+        var m: Float = 0
+        for (i, v) in values.enumerated() {
+            if v.isFinite { m = max(m, abs(v)) } else if nonFinite == .error { throw QuantizationError.nonFinite(index: firstIndex + i, value: v) }
         }
-        let shape = granularity.scaleShape(rows: rows, columns: columns)
-        var result = QuantizedTensor(rows: rows, columns: columns, codes: [UInt8](repeating: 0, count: values.count),
-                                     scales: [Float](repeating: 0, count: shape.reduce(1, *)), scaleShape: shape,
-                                     statistics: QuantizationStatistics())
-        // Each group is a contiguous run [start, start + length) of the row-major data.
+        return m
+    }
+
+    /// Quantizes rows `firstRow ..< firstRow + rows` of a tensor with `columns` columns, given as
+    /// their own row-major block: what `quantize` does for those rows, so that a tensor streamed in
+    /// row blocks gives the same codes, scales and statistics as one call (the tensor granularity
+    /// needs the whole tensor's `tensorScale` from a first pass, `maxMagnitude`). Statistics are
+    /// added to `statistics` group by group in order (element by element for the tensor granularity).
+    public func quantizeRows(_ values: [Float], rows: Int, columns: Int, firstRow: Int, tensorScale: Float?,
+                             statistics: inout QuantizationStatistics) throws -> (codes: [UInt8], scales: [Float]) {
+        guard rows >= 0, columns >= 0, values.count == rows * columns else {
+            throw QuantizationError.shapeMismatch("\(values.count) values do not form a \(rows) × \(columns) block")
+        }
+        if nonFinite == .error, let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw QuantizationError.nonFinite(index: firstRow * columns + i, value: values[i])
+        }
+        var codes = [UInt8](repeating: 0, count: values.count)
+        let indexBase = firstRow * columns
+        if case .tensor = granularity {
+            guard let tensorScale else { throw QuantizationError.shapeMismatch("the tensor granularity needs the whole tensor's scale") }
+            values.withUnsafeBufferPointer { x in
+                codes.withUnsafeMutableBufferPointer { c in
+                    statistics = elementQuantizer.quantize(x, c, start: 0, length: values.count, scale: Double(tensorScale),
+                                                           indexBase: indexBase, continuing: statistics)
+                }
+            }
+            return (codes, [])
+        }
+        // Each group is a contiguous run [start, start + length) of the block.
         var groups: [(start: Int, length: Int)] = []
         switch granularity {
-        case .tensor: groups = [(0, values.count)]
+        case .tensor: break
         case .channel: groups = (0..<rows).map { ($0 * columns, columns) }
         case .group(let g):
             for r in 0..<rows {
@@ -97,29 +133,31 @@ public struct SymmetricQuantizer: Sendable {
                 while c < columns { groups.append((r * columns + c, min(g, columns - c))); c += g }
             }
         }
-        if rows == 0 || columns == 0 { return result }
+        var scales = [Float](repeating: 0, count: groups.count)
+        if groups.isEmpty { return (codes, scales) }
         // Groups are independent: quantize them on all cores, then merge the statistics in group
         // order so the floating-point sums (and so the output bytes) do not depend on scheduling.
         var groupStatistics = [QuantizationStatistics](repeating: QuantizationStatistics(), count: groups.count)
         let runs = groups
         let chunks = min(runs.count, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
         values.withUnsafeBufferPointer { x in
-            result.codes.withUnsafeMutableBufferPointer { codes in
-                result.scales.withUnsafeMutableBufferPointer { scales in
+            codes.withUnsafeMutableBufferPointer { codes in
+                scales.withUnsafeMutableBufferPointer { scales in
                     groupStatistics.withUnsafeMutableBufferPointer { stats in
                         // Each group writes only its own codes, scale and statistics slot.
                         let shared = Shared(DisjointWrites(x: x, codes: codes, scales: scales, stats: stats))
                         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                             for g in stride(from: chunk, to: runs.count, by: chunks) {
-                                (shared.value.scales[g], shared.value.stats[g]) = quantizeGroup(shared.value.x, shared.value.codes, start: runs[g].start, length: runs[g].length)
+                                (shared.value.scales[g], shared.value.stats[g]) = quantizeGroup(shared.value.x, shared.value.codes, start: runs[g].start,
+                                                                                                length: runs[g].length, indexBase: indexBase)
                             }
                         }
                     }
                 }
             }
         }
-        for s in groupStatistics { result.statistics.merge(s) }
-        return result
+        for s in groupStatistics { statistics.merge(s) }
+        return (codes, scales)
     }
 
     /// Buffers shared by the parallel group loop; sound because groups touch disjoint elements.
@@ -131,10 +169,10 @@ public struct SymmetricQuantizer: Sendable {
     }
 
     func quantizeGroup(_ x: UnsafeBufferPointer<Float>, _ codes: UnsafeMutableBufferPointer<UInt8>,
-                       start: Int, length: Int) -> (Float, QuantizationStatistics) {
+                       start: Int, length: Int, indexBase: Int) -> (Float, QuantizationStatistics) {
         var maxAbs: Float = 0
         for i in start..<(start + length) where x[i].isFinite { maxAbs = max(maxAbs, abs(x[i])) }
         let s = scale(forMaxMagnitude: maxAbs)
-        return (s, elementQuantizer.quantize(x, codes, start: start, length: length, scale: Double(s)))
+        return (s, elementQuantizer.quantize(x, codes, start: start, length: length, scale: Double(s), indexBase: indexBase))
     }
 }

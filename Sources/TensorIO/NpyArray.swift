@@ -75,9 +75,33 @@ public struct NpyArray: Sendable, Equatable {
     // MARK: typed construction
 
     public init(float32 values: [Float], shape: [Int]) throws {
+        try self.init(dtype: .float32, shape: shape, data: Self.float32Bytes(values))
+    }
+
+    /// Little-endian binary32 bytes of `values` (a float32 array's data).
+    public static func float32Bytes(_ values: [Float]) -> [UInt8] {
         var bytes = [UInt8](); bytes.reserveCapacity(values.count * 4)
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        try self.init(dtype: .float32, shape: shape, data: bytes)
+        return bytes
+    }
+
+    /// Elements of float32 or float16 `data` as binary32 (float16 widened exactly).
+    public static func floatValues(_ data: ArraySlice<UInt8>, dtype: DType) throws -> [Float] {
+        let base = data.startIndex
+        switch dtype {
+        case .float32:
+            return stride(from: 0, to: data.count, by: 4).map { k in
+                let i = base + k
+                return Float(bitPattern: UInt32(data[i]) | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2]) << 16 | UInt32(data[i + 3]) << 24)
+            }
+        case .float16:
+            return stride(from: 0, to: data.count, by: 2).map { k in
+                let i = base + k
+                return Float(Float16(bitPattern: UInt16(data[i]) | UInt16(data[i + 1]) << 8))
+            }
+        default:
+            throw TensorIOError.unsupported("dtype \(dtype.name) where float32 or float16 is required")
+        }
     }
 
     public init(uint8 values: [UInt8], shape: [Int]) throws {
@@ -91,20 +115,7 @@ public struct NpyArray: Sendable, Equatable {
     // MARK: typed access
 
     /// Elements as binary32: float32 as stored; float16 widened exactly. Other dtypes throw.
-    public func floatValues() throws -> [Float] {
-        switch dtype {
-        case .float32:
-            return stride(from: 0, to: data.count, by: 4).map { i in
-                Float(bitPattern: UInt32(data[i]) | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2]) << 16 | UInt32(data[i + 3]) << 24)
-            }
-        case .float16:
-            return stride(from: 0, to: data.count, by: 2).map { i in
-                Float(Float16(bitPattern: UInt16(data[i]) | UInt16(data[i + 1]) << 8))
-            }
-        default:
-            throw TensorIOError.unsupported("dtype \(dtype.name) where float32 or float16 is required")
-        }
-    }
+    public func floatValues() throws -> [Float] { try Self.floatValues(data[...], dtype: dtype) }
 
     public func uint8Values() throws -> [UInt8] {
         guard dtype == .uint8 else { throw TensorIOError.unsupported("dtype \(dtype.name) where uint8 is required") }

@@ -7,7 +7,22 @@
 public enum NpyCodec {
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59] // \x93NUMPY
 
-    public static func decode(_ bytes: [UInt8]) throws -> NpyArray {
+    /// What a `.npy` preamble and header say: dtype, shape and where the data starts.
+    public struct Header: Sendable, Equatable {
+        public let dtype: NpyArray.DType
+        public let shape: [Int]
+        public let dataStart: Int
+        public var count: Int { shape.reduce(1, *) }
+        public var dataBytes: Int { count * dtype.byteWidth }
+    }
+
+    /// Bytes a header can take at most (preamble included): what a streaming reader reads first.
+    public static let maximumHeaderBytes = 12 + (1 << 20)
+
+    /// Parses the preamble and header from the first bytes of a file (all of it, or at least
+    /// `maximumHeaderBytes`); `total` is the file's size, to check the data length.
+    public static func header(_ bytes: ArraySlice<UInt8>, total: Int) throws -> Header {
+        let bytes = Array(bytes)
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
             throw TensorIOError.malformed("not a .npy file (magic string missing)")
         }
@@ -27,7 +42,7 @@ public enum NpyCodec {
         }
         guard minor == 0 else { throw TensorIOError.unsupported(".npy format version \(major).\(minor)") }
         guard headerLength <= 1 << 20, headerStart + headerLength <= bytes.count else {
-            throw TensorIOError.malformed("header length \(headerLength) runs past the end of the file (\(bytes.count) bytes)")
+            throw TensorIOError.malformed("header length \(headerLength) runs past the end of the file (\(total) bytes)")
         }
         let headerBytes = bytes[headerStart..<(headerStart + headerLength)]
         guard headerBytes.allSatisfy({ $0 < 0x80 }) else {
@@ -43,13 +58,18 @@ public enum NpyCodec {
         }
         let dataStart = headerStart + headerLength
         let needed = count * dtype.byteWidth
-        let available = bytes.count - dataStart
+        let available = total - dataStart
         guard available == needed else {
             throw TensorIOError.malformed(available < needed
                 ? "truncated data: shape \(shape) of \(dtype.name) needs \(needed) bytes, file has \(available)"
                 : "\(available - needed) bytes of trailing data after shape \(shape) of \(dtype.name)")
         }
-        return try NpyArray(dtype: dtype, shape: shape, data: Array(bytes[dataStart...]))
+        return Header(dtype: dtype, shape: shape, dataStart: dataStart)
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> NpyArray {
+        let h = try header(bytes[...], total: bytes.count)
+        return try NpyArray(dtype: h.dtype, shape: h.shape, data: Array(bytes[h.dataStart...]))
     }
 
     /// Parses `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }` and its spacing variants.
@@ -134,8 +154,13 @@ public enum NpyCodec {
     /// Serialises as format version 1.0 (2.0 if the header needs it), header padded so the data
     /// starts on a 64-byte boundary, as NumPy does.
     public static func encode(_ array: NpyArray) -> [UInt8] {
-        let shapeText = array.shape.count == 1 ? "(\(array.shape[0]),)" : "(" + array.shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '\(array.dtype.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
+        encodeHeader(dtype: array.dtype, shape: array.shape) + array.data
+    }
+
+    /// The preamble and header `encode` writes before the data (for files written in pieces).
+    public static func encodeHeader(dtype: NpyArray.DType, shape: [Int]) -> [UInt8] {
+        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(dtype.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
         let v1 = 10 + header.utf8.count + 1 <= 65535 + 10
         let preamble = v1 ? 10 : 12
         let total = preamble + header.utf8.count + 1
@@ -144,7 +169,6 @@ public enum NpyCodec {
         let n = header.utf8.count
         out += v1 ? [UInt8(n & 0xFF), UInt8(n >> 8)] : [UInt8(n & 0xFF), UInt8((n >> 8) & 0xFF), UInt8((n >> 16) & 0xFF), UInt8(n >> 24)]
         out += Array(header.utf8)
-        out += array.data
         return out
     }
 }

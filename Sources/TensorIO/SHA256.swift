@@ -19,21 +19,38 @@ public struct SHA256: Sendable {
     public init() { block.reserveCapacity(64) }
 
     public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-        length &+= UInt64(bytes.count)
-        for b in bytes {
-            block.append(b)
-            if block.count == 64 { compress(); block.removeAll(keepingCapacity: true) }
+        let done: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
+        if done == nil { update(Array(bytes)) }
+    }
+
+    /// Whole 64-byte blocks are compressed straight from the buffer; only a partial block is copied.
+    public mutating func update(_ raw: UnsafeRawBufferPointer) {
+        length &+= UInt64(raw.count)
+        var i = 0
+        if !block.isEmpty {
+            let take = min(64 - block.count, raw.count)
+            block.append(contentsOf: raw[0..<take])
+            i = take
+            if block.count == 64 {
+                block.withUnsafeBytes { compress($0) }
+                block.removeAll(keepingCapacity: true)
+            }
         }
+        while raw.count - i >= 64 {
+            compress(UnsafeRawBufferPointer(rebasing: raw[i..<(i + 64)]))
+            i += 64
+        }
+        if i < raw.count { block.append(contentsOf: raw[i...]) }
     }
 
     /// The digest as 64 lowercase hex digits (the hasher is consumed).
     public mutating func finalizeHex() -> String {
         let bitLength = length &* 8
         block.append(0x80)
-        if block.count > 56 { while block.count < 64 { block.append(0) }; compress(); block.removeAll(keepingCapacity: true) }
+        if block.count > 56 { while block.count < 64 { block.append(0) }; block.withUnsafeBytes { compress($0) }; block.removeAll(keepingCapacity: true) }
         while block.count < 56 { block.append(0) }
         for i in (0..<8).reversed() { block.append(UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))) }
-        compress()
+        block.withUnsafeBytes { compress($0) }
         let digits = Array("0123456789abcdef")
         var out = ""
         for word in state { for shift in stride(from: 28, through: 0, by: -4) { out.append(digits[Int((word >> UInt32(shift)) & 15)]) } }
@@ -44,8 +61,14 @@ public struct SHA256: Sendable {
         var h = SHA256(); h.update(bytes); return h.finalizeHex()
     }
 
-    private mutating func compress() {
-        var w = [UInt32](repeating: 0, count: 64)
+    /// One 64-byte block; the message schedule lives on the stack (no allocation per block).
+    private mutating func compress(_ block: UnsafeRawBufferPointer) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            compress(block, w)
+        }
+    }
+
+    private mutating func compress(_ block: UnsafeRawBufferPointer, _ w: UnsafeMutableBufferPointer<UInt32>) {
         for i in 0..<16 {
             w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
         }

@@ -245,6 +245,8 @@ public struct MacVectors: VectorUnit {
         }
     }
 
+    public var outputLatency: Int { mac.pipelineDepth - 1 }
+
     /// Lines of a case: reset, the transactions, D − 1 idle cycles.
     func cycles(_ index: Int, _ category: String, _ t: [Transaction]) -> VectorCase {
         let layout = self.layout

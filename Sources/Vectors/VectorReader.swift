@@ -59,7 +59,7 @@ public struct VectorManifest {
                 throw VectorError.malformed("\(path): unknown unit '\(unitName)'")
             }
         } catch let e as VectorError { throw e } catch {
-            throw VectorError.malformed("\(path): bad configuration (\(error))")
+            throw VectorError.malformed("\(path): bad configuration (\(ErrorText.describe(error)))")
         }
         level = try field("level", Int.self)
         guard let s = m["seed"] as? NSNumber, s.int64Value >= 0 || s.uint64Value > 0 else { throw VectorError.malformed("\(path): field 'seed' missing") }
@@ -74,7 +74,7 @@ public struct VectorManifest {
             guard !name.contains("/") else { throw VectorError.malformed("\(path): file name '\(name)' leaves the directory") }
             files[name] = sum
         }
-        for required in [VectorFiles.hex, VectorFiles.jsonl] where files[required] == nil { throw VectorError.malformed("\(path): files lacks \(required)") }
+        for required in [VectorFiles.hex] where files[required] == nil { throw VectorError.malformed("\(path): files lacks \(required)") }
         self.files = files
         categoryLines = ((m["categories"] as? [String: Any]) ?? [:]).compactMapValues { ($0 as? [String: Any])?["lines"] as? Int }
         categoryCases = ((m["categories"] as? [String: Any]) ?? [:]).compactMapValues { ($0 as? [String: Any])?["cases"] as? Int }
@@ -87,36 +87,40 @@ public struct VectorManifest {
 /// Reads a text file line by line without holding it whole (vector files can be large).
 final class LineReader {
     let path: String
-    private let handle: FileHandle
+    private let reader: FileReader
     private var buffer = [UInt8]()
     private var position = 0
     private var eof = false
     private(set) var lineNumber = 0
 
     init(path: String) throws {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw VectorError.malformed("\(path): cannot be read") }
-        self.path = path; handle = h
+        do { reader = try FileReader(path: path) } catch let e as TensorIOError { throw VectorError.malformed(e.description) }
+        self.path = path
     }
-    deinit { try? handle.close() }
 
-    /// The next line without its newline, or nil at the end.
-    func next() throws -> Substring? {
+    /// The next line's bytes without its newline (nor a final carriage return), or nil at the end.
+    func nextBytes() throws -> ArraySlice<UInt8>? {
         while true {
             if let nl = buffer[position...].firstIndex(of: 10) {
-                let line = String(decoding: buffer[position..<nl], as: UTF8.self)
+                var line = buffer[position..<nl]
                 position = nl + 1
                 lineNumber += 1
-                return Substring(line.hasSuffix("\r") ? String(line.dropLast()) : line)
+                if line.last == 13 { line = line.dropLast() }
+                return line
             }
             if eof {
                 guard position < buffer.count else { return nil }
-                let line = String(decoding: buffer[position...], as: UTF8.self)
+                let line = buffer[position...]
                 position = buffer.count; lineNumber += 1
-                return Substring(line)
+                return line
             }
             buffer.removeFirst(position); position = 0
-            let chunk = (try? handle.read(upToCount: 1 << 20)) ?? nil
-            if let chunk, !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { eof = true }
+            if let chunk = try reader.next() { buffer.append(contentsOf: chunk) } else { eof = true }
         }
+    }
+
+    /// The next line without its newline, or nil at the end.
+    func next() throws -> Substring? {
+        try nextBytes().map { Substring(String(decoding: $0, as: UTF8.self)) }
     }
 }

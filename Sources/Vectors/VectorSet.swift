@@ -36,25 +36,98 @@ public struct GenerationSummary: Sendable {
     public let lines: Int
     public let categories: [(String, Int)]
     public let seconds: Double
+    /// A dead writer's lock that was cleared (its pid and how many temporaries it left).
+    public var clearedStaleLock: (pid: Int32, temporaries: Int)? = nil
+}
+
+/// What a generation run will write, estimated before it starts (`VectorGenerator.estimate`).
+public struct SizeEstimate: Sendable {
+    public let cases: Int
+    public let lines: Int
+    public let hexBytes: Int
+    public let jsonlBytes: Int
+    public var bytes: Int { hexBytes + jsonlBytes }
 }
 
 /// Streams a vector set to disk: constant memory in the number of cases (one case at a time),
-/// every file written under a temporary name and renamed only when all are complete.
+/// every file written under a temporary name and renamed only when all are complete, the
+/// directory locked (`DirectoryLock`) for the whole run.
 public enum VectorGenerator {
+    /// The hex line and JSON-lines twin of one vector line, appended to the buffers.
+    static func format(_ v: [UInt64], layout: VectorLayout, index: Int, step: Int, category: String, hex: inout [UInt8], json: inout [UInt8]?) {
+        layout.appendHex(v, 0..<v.count, to: &hex)
+        hex.append(10)
+        guard json != nil else { return }
+        json!.append(contentsOf: "{\"case\":\(index),\"step\":\(step)".utf8)
+        if step == 0 { json!.append(contentsOf: ",\"category\":\"\(category)\"".utf8) }
+        var i = 0
+        for f in layout.fields {
+            json!.append(contentsOf: ",\"\(f.name)\":".utf8)
+            if f.count == 1 { json!.append(contentsOf: String(v[i]).utf8) } else {
+                json!.append(contentsOf: ("[" + v[i..<(i + f.count)].map(String.init).joined(separator: ",") + "]").utf8)
+            }
+            i += f.count
+        }
+        json!.append(contentsOf: "}\n".utf8)
+    }
+
+    /// Estimates the bytes a run writes from up to `samples` cases spread evenly over the shard
+    /// (inputs only: outputs take the same number of hex digits whatever their value, and the
+    /// JSON twin's decimal outputs are counted at the inputs' average width).
+    public static func estimate(_ unit: VectorUnit, level: Int, seed: UInt64, count: Int, shard: Shard = .whole, jsonl: Bool = true, samples: Int = 64) -> SizeEstimate {
+        let total = unit.caseCount(level: max(1, min(level, 2)), count: max(0, count))
+        let range = shard.range(of: total)
+        guard !range.isEmpty else { return SizeEstimate(cases: 0, lines: 0, hexBytes: 0, jsonlBytes: 0) }
+        let picks = Swift.min(samples, range.count)
+        var lines = 0, hexBytes = 0, jsonBytes = 0
+        var hex = [UInt8](), json: [UInt8]? = jsonl ? [] : nil
+        for k in 0..<picks {
+            let index = range.lowerBound + k * range.count / picks
+            let c = unit.makeCase(index, seed: seed)
+            for (step, v) in c.lines.enumerated() {
+                hex.removeAll(keepingCapacity: true); json?.removeAll(keepingCapacity: true)
+                format(v, layout: unit.layout, index: index, step: step, category: c.category, hex: &hex, json: &json)
+                hexBytes += hex.count; jsonBytes += json?.count ?? 0; lines += 1
+            }
+        }
+        let scale = Double(range.count) / Double(picks)
+        return SizeEstimate(cases: range.count, lines: Int(Double(lines) * scale), hexBytes: Int(Double(hexBytes) * scale), jsonlBytes: Int(Double(jsonBytes) * scale))
+    }
+
+    /// Refuses a set estimated at more than 1.25 × the free space of the file system that will
+    /// hold `directory` (its nearest existing ancestor): the estimate is from sampled cases.
+    public static func checkSpace(_ estimate: SizeEstimate, directory: String) throws {
+        var probe = directory
+        while !Files.exists(probe), FilePaths.split(probe).directory != probe { probe = FilePaths.split(probe).directory }
+        if let free = freeBytes(probe), Double(estimate.bytes) > 1.25 * Double(free) {
+            throw VectorError.invalid("\(directory): the set needs about \(byteText(estimate.bytes)) and the file system has \(byteText(free)) free; make free space, lower --count, use --shard or --no-jsonl")
+        }
+    }
+
+    /// Free bytes for an unprivileged writer on the file system holding `directory`, nil when unknown.
+    public static func freeBytes(_ directory: String) -> Int? {
+        var s = statvfs()
+        guard FilePaths.withCString(directory, { statvfs($0, &s) }) == 0 else { return nil }
+        return Int(s.f_bavail) &* Int(s.f_frsize)
+    }
+
     public static func generate(_ unit: VectorUnit, level: Int, seed: UInt64, count: Int, shard: Shard = .whole,
-                                directory: String, progress: ((Int, Int) -> Void)? = nil) throws -> GenerationSummary {
+                                directory: String, jsonl writeJSON: Bool = true, progress: ((Int, Int) -> Void)? = nil) throws -> GenerationSummary {
         guard level == 1 || level == 2 else { throw VectorError.invalid("level \(level) is not 1 or 2") }
         guard count >= 0 else { throw VectorError.invalid("count \(count) is negative") }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Files.createDirectory(directory)
+        let lock = try DirectoryLock(directory: directory)
+        defer { lock.release() }
         let start = Date()
         let layout = unit.layout
         let total = unit.caseCount(level: level, count: count)
         let range = shard.range(of: total)
-        let hex = try AtomicFileWriter(path: directory + "/" + VectorFiles.hex)
-        let jsonl = try AtomicFileWriter(path: directory + "/" + VectorFiles.jsonl)
+        try checkSpace(estimate(unit, level: level, seed: seed, count: count, shard: shard, jsonl: writeJSON), directory: directory)
+        let hex = try OutputFile(path: directory + "/" + VectorFiles.hex, checksum: true)
+        let jsonl = writeJSON ? try OutputFile(path: directory + "/" + VectorFiles.jsonl, checksum: true) : nil
         var categoryLines = [String: Int](), categoryCases = [String: Int](), flagCounts = [Int](repeating: 0, count: unit.flagNames.count)
         var lines = 0
-        var hexBuffer = [UInt8](), jsonBuffer = [UInt8]()
+        var hexBuffer = [UInt8](), jsonBuffer: [UInt8]? = writeJSON ? [] : nil
         for index in range {
             var c = unit.makeCase(index, seed: seed)
             let fast = unit.fastOutputs(c)
@@ -67,23 +140,10 @@ public enum VectorGenerator {
             categoryCases[c.category, default: 0] += 1
             categoryLines[c.category, default: 0] += c.lines.count
             for (step, v) in c.lines.enumerated() {
-                hexBuffer.removeAll(keepingCapacity: true)
-                layout.appendHex(v, 0..<v.count, to: &hexBuffer)
-                hexBuffer.append(10)
+                hexBuffer.removeAll(keepingCapacity: true); jsonBuffer?.removeAll(keepingCapacity: true)
+                format(v, layout: layout, index: index, step: step, category: c.category, hex: &hexBuffer, json: &jsonBuffer)
                 try hex.write(hexBuffer)
-                jsonBuffer.removeAll(keepingCapacity: true)
-                jsonBuffer.append(contentsOf: "{\"case\":\(index),\"step\":\(step)".utf8)
-                if step == 0 { jsonBuffer.append(contentsOf: ",\"category\":\"\(c.category)\"".utf8) }
-                var i = 0
-                for f in layout.fields {
-                    jsonBuffer.append(contentsOf: ",\"\(f.name)\":".utf8)
-                    if f.count == 1 { jsonBuffer.append(contentsOf: String(v[i]).utf8) } else {
-                        jsonBuffer.append(contentsOf: ("[" + v[i..<(i + f.count)].map(String.init).joined(separator: ",") + "]").utf8)
-                    }
-                    i += f.count
-                }
-                jsonBuffer.append(contentsOf: "}\n".utf8)
-                try jsonl.write(jsonBuffer)
+                if let jsonBuffer { try jsonl!.write(jsonBuffer) }
                 let flags = v[v.count - 1]
                 for b in flagCounts.indices where flags >> UInt64(b) & 1 == 1 { flagCounts[b] += 1 }
                 lines += 1
@@ -91,16 +151,41 @@ public enum VectorGenerator {
             progress?(index - range.lowerBound + 1, range.count)
         }
         let verilog = verilogLayout(unit, lines: lines)
-        let vh = try AtomicFileWriter(path: directory + "/" + VectorFiles.verilogLayout)
+        let vh = try OutputFile(path: directory + "/" + VectorFiles.verilogLayout, checksum: true)
         try vh.write(verilog)
         // Commit the data files, then the manifest that names their checksums.
-        let hexSum = try hex.commit(), jsonSum = try jsonl.commit(), vhSum = try vh.commit()
+        var sums = [(VectorFiles.hex, try committed(hex))]
+        if let jsonl { sums.append((VectorFiles.jsonl, try committed(jsonl))) }
+        sums.append((VectorFiles.verilogLayout, try committed(vh)))
+        if !writeJSON { try removeStale(directory + "/" + VectorFiles.jsonl) }
         let manifest = manifestText(unit, level: level, seed: seed, count: count, shard: shard, totalCases: total, cases: range.count, lines: lines,
-                                    categoryCases: categoryCases, categoryLines: categoryLines, flagCounts: flagCounts,
-                                    sums: [(VectorFiles.hex, hexSum), (VectorFiles.jsonl, jsonSum), (VectorFiles.verilogLayout, vhSum)])
+                                    categoryCases: categoryCases, categoryLines: categoryLines, flagCounts: flagCounts, sums: sums)
         try Files.writeAtomically(Array(manifest.utf8), to: directory + "/" + VectorFiles.manifest)
-        return GenerationSummary(cases: range.count, lines: lines, categories: categoryLines.sorted { $0.key < $1.key },
-                                 seconds: Date().timeIntervalSince(start))
+        var summary = GenerationSummary(cases: range.count, lines: lines, categories: categoryLines.sorted { $0.key < $1.key },
+                                        seconds: Date().timeIntervalSince(start))
+        summary.clearedStaleLock = lock.clearedStalePid.map { ($0, lock.removedTemporaries) }
+        return summary
+    }
+
+    /// Commits a checksummed writer and returns its SHA-256.
+    static func committed(_ w: OutputFile) throws -> String {
+        try w.commit()
+        return w.sha256!
+    }
+
+    /// A JSON twin left by an earlier run would not match the new set: removed when --no-jsonl.
+    static func removeStale(_ path: String) throws {
+        if FilePaths.withCString(path, { unlink($0) }) != 0 && errno != ENOENT {
+            throw VectorError.invalid("\(path): cannot remove the previous JSON twin (\(Files.reason(errno)))")
+        }
+    }
+
+    /// "1.3 GB", "420 MB", "12 kB" (decimal units).
+    public static func byteText(_ n: Int) -> String {
+        let x = Double(n)
+        if x >= 1e9 { return String(format: "%.1f GB", x / 1e9) }
+        if x >= 1e6 { return String(format: "%.0f MB", x / 1e6) }
+        return String(format: "%.0f kB", x / 1e3)
     }
 
     /// Joins the shard directories of one set (same unit, configuration, level, seed, count;
@@ -121,23 +206,24 @@ public enum VectorGenerator {
         guard manifests.map(\.manifest.shard.index) == Array(0..<n), manifests.allSatisfy({ $0.manifest.shard.count == n }) else {
             throw VectorError.invalid("merge: need shards 0/\(n) … \(n - 1)/\(n) once each, got \(manifests.map(\.manifest.shard.description).joined(separator: ", "))")
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let hex = try AtomicFileWriter(path: directory + "/" + VectorFiles.hex)
-        let jsonl = try AtomicFileWriter(path: directory + "/" + VectorFiles.jsonl)
+        let withJSON = manifests.allSatisfy { $0.manifest.files[VectorFiles.jsonl] != nil }
+        try Files.createDirectory(directory)
+        let lock = try DirectoryLock(directory: directory)
+        defer { lock.release() }
+        let hex = try OutputFile(path: directory + "/" + VectorFiles.hex, checksum: true)
+        let jsonl = withJSON ? try OutputFile(path: directory + "/" + VectorFiles.jsonl, checksum: true) : nil
         var lines = 0, cases = 0
         var categoryCases = [String: Int](), categoryLines = [String: Int]()
         var flagCounts = [Int](repeating: 0, count: first.unit.flagNames.count)
         for (d, m) in manifests {
-            for (name, writer) in [(VectorFiles.hex, hex), (VectorFiles.jsonl, jsonl)] {
+            for (name, writer) in [(VectorFiles.hex, hex)] + (jsonl.map { [(VectorFiles.jsonl, $0)] } ?? []) {
                 // Streamed in 1 MiB chunks: sets can be larger than memory. A bad checksum aborts
                 // the merge before anything is committed.
-                guard let handle = FileHandle(forReadingAtPath: d + "/" + name) else { throw VectorError.malformed("merge: \(d)/\(name) cannot be read") }
-                defer { try? handle.close() }
+                let reader = try FileReader(path: d + "/" + name)
                 var sum = SHA256()
-                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                    let bytes = [UInt8](chunk)
-                    sum.update(bytes)
-                    try writer.write(bytes)
+                while let chunk = try reader.next() {
+                    sum.update(chunk)
+                    try writer.write(chunk)
                 }
                 guard sum.finalizeHex() == m.files[name] else { throw VectorError.malformed("merge: \(d)/\(name) does not match its manifest's checksum") }
             }
@@ -147,14 +233,18 @@ public enum VectorGenerator {
             for (b, name) in first.unit.flagNames.enumerated() { flagCounts[b] += m.flagCounts[name] ?? 0 }
         }
         guard cases == first.totalCases else { throw VectorError.malformed("merge: the shards hold \(cases) cases, the set has \(first.totalCases)") }
-        let vh = try AtomicFileWriter(path: directory + "/" + VectorFiles.verilogLayout)
+        let vh = try OutputFile(path: directory + "/" + VectorFiles.verilogLayout, checksum: true)
         try vh.write(verilogLayout(first.unit, lines: lines))
-        let hexSum = try hex.commit(), jsonSum = try jsonl.commit(), vhSum = try vh.commit()
+        var sums = [(VectorFiles.hex, try committed(hex))]
+        if let jsonl { sums.append((VectorFiles.jsonl, try committed(jsonl))) } else { try removeStale(directory + "/" + VectorFiles.jsonl) }
+        sums.append((VectorFiles.verilogLayout, try committed(vh)))
         let manifest = manifestText(first.unit, level: first.level, seed: first.seed, count: first.count, shard: .whole, totalCases: cases,
                                     cases: cases, lines: lines, categoryCases: categoryCases, categoryLines: categoryLines, flagCounts: flagCounts,
-                                    sums: [(VectorFiles.hex, hexSum), (VectorFiles.jsonl, jsonSum), (VectorFiles.verilogLayout, vhSum)])
+                                    sums: sums)
         try Files.writeAtomically(Array(manifest.utf8), to: directory + "/" + VectorFiles.manifest)
-        return GenerationSummary(cases: cases, lines: lines, categories: categoryLines.sorted { $0.key < $1.key }, seconds: Date().timeIntervalSince(start))
+        var summary = GenerationSummary(cases: cases, lines: lines, categories: categoryLines.sorted { $0.key < $1.key }, seconds: Date().timeIntervalSince(start))
+        summary.clearedStaleLock = lock.clearedStalePid.map { ($0, lock.removedTemporaries) }
+        return summary
     }
 
     static func json(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }

@@ -32,9 +32,13 @@ public protocol VectorUnit: Sendable {
     func fastOutputs(_ c: VectorCase) -> [[UInt64]]
     /// Outputs and flags by the independent exact reference.
     func exact(_ c: VectorCase) -> (outputs: [[UInt64]], flags: [UInt64])
+    /// Lines between a transaction and the line its output appears on (D − 1 for a MAC of
+    /// pipeline depth D; 0 when every line carries its own result).
+    var outputLatency: Int { get }
 }
 
 extension VectorUnit {
+    public var outputLatency: Int { 0 }
     /// Cases of a set: level 1 alone, or level 1 then `count` random ones.
     public func caseCount(level: Int, count: Int) -> Int { levelOneCaseCount + (level >= 2 ? count : 0) }
 

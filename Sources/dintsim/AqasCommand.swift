@@ -33,7 +33,7 @@ struct AqasCommand: ParsableCommand {
         guard xn == n else { throw CLIError.badInput("weights have \(n) input channels, activations \(xn): X·Wᵀ needs them equal") }
         let format = try resolveFormat(weightFormat)
         let aqas = ActivationAwareScaling(weightFormat: format, passes: passes)
-        let r = try badInput { try aqas.search(weights: w, outputs: o, inputs: n, activations: x, tokens: t) }
+        let r = try badInput { try aqas.search(weights: w, outputs: o, inputs: n, activations: x, tokens: t, progress: stageProgress("aqas", unit: "channels")) }
         var files: [(path: String, bytes: [UInt8])] = []
         if let exponentsOut {
             let bytes = r.exponents.flatMap { e in (0..<4).map { UInt8(truncatingIfNeeded: Int32(e) >> Int32(8 * $0)) } }
@@ -55,4 +55,8 @@ struct AqasCommand: ParsableCommand {
             Error reduction against max-scaling: \(String(format: "%.2f", r.baselineError / r.refinedError))× (\(String(format: "%.2f", r.reductionDecibels)) dB).
             """)
     }
+}
+
+extension AqasCommand: DeclaresFiles {
+    var files: FileUse { FileUse(inputs: [weights, activations, codeBookPath(weightFormat)], outputs: [exponentsOut, json]) }
 }

@@ -60,7 +60,7 @@ struct BenchCommand: ParsableCommand {
         /// Times `body` (which returns the work it did, in `unit`s) once to warm up and `runs`
         /// times more; the peak RSS is this item's alone.
         func measure(_ name: String, unit: String, _ body: () throws -> Int) rethrows {
-            FileHandle.standardError.write(Data("bench: \(name)\n".utf8))
+            printProgress("bench: \(name)")
             resetPeakResident()
             var rates: [Double] = []
             for run in 0...runs {
@@ -82,7 +82,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if let replay { return try runReplay(replay) }
         let figures = Figures(runs: runs)
-        if let dump { try badInput { try FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true) } }
+        if let dump { try badInput { try Files.createDirectory(dump) } }
         if !quantizersOnly { memcpyBandwidth(figures) }
         try quantizers(figures)
         try tahQuant(figures)
@@ -123,7 +123,7 @@ struct BenchCommand: ParsableCommand {
             let shape = try badInput { try a.matrixShape() }
             (matrix, rows, columns, origin) = (try badInput { try a.floatValues() }, shape.rows, shape.columns, (weights as NSString).lastPathComponent)
         } else {
-            FileHandle.standardError.write(Data("bench: sampling a \(size)×\(size) float32 Laplace matrix\n".utf8))
+            printProgress("bench: sampling a \(size)×\(size) float32 Laplace matrix")
             (matrix, rows, columns, origin) = (Distribution.laplace.sample(rows: size, columns: size, seed: 1), size, size, "laplace")
         }
         var cases: [(String, LevelFormat, Granularity, RoundingRule)] = [("dint4 per-channel", .dint4, .channel, .toNearestOrEven)]
@@ -180,7 +180,7 @@ struct BenchCommand: ParsableCommand {
         // is. Drawing 8.4 M samples costs more than encoding them, so the stream cycles through a
         // pool of two drawn sequences; drawing is outside the timed region.
         let tokens = 2048, channels = 4096
-        FileHandle.standardError.write(Data("bench: sampling 2 × [\(tokens), \(channels)] outlier-channel activations\n".utf8))
+        printProgress("bench: sampling 2 × [\(tokens), \(channels)] outlier-channel activations")
         let pool = (0..<2).map { Distribution.outlierChannels.sample(rows: tokens, columns: channels, seed: 10 + UInt64($0)) }
         func stream(_ b: Int, _ body: (TahQuantTensor) -> Void) throws -> Int {
             for k in 0..<b {
@@ -304,4 +304,8 @@ func resetPeakResident() {
         h.write(Data("5".utf8))
         try? h.close()
     }
+}
+
+extension BenchCommand: DeclaresFiles {
+    var files: FileUse { FileUse(inputs: [weights, activations], outputs: [json], inputDirectories: [replay], outputDirectories: [dump]) }
 }

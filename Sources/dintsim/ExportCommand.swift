@@ -56,3 +56,7 @@ struct ExportCommand: ParsableCommand {
         if let output { try badInput { try Files.writeAllAtomically([(output, Array(text.utf8))]) } } else { printOut(text) }
     }
 }
+
+extension ExportCommand: DeclaresFiles {
+    var files: FileUse { FileUse(inputs: [liberty, mac.codebook.flatMap(codeBookPath)], outputs: [output]) }
+}

@@ -2,6 +2,8 @@ import ArgumentParser
 import Formats
 import Quantization
 import TensorIO
+import Workflows
+import Foundation
 
 /// `--format NAME` resolves a preset name, or `codebook:PATH` a user code book JSON file.
 func resolveFormat(_ name: String) throws -> LevelFormat {
@@ -51,9 +53,47 @@ func readMatrix(_ path: String, tensor: String?) throws -> (values: [Float], row
     return try readMatrix(try badInput { try SafetensorsFile.load(path) }, tensor: tensor)
 }
 
+/// A 2-D tensor to stream: a `.npy` read in row blocks, or a checkpoint's tensor (loaded whole).
+func rowSource(_ path: String, tensor: String?) throws -> RowSource {
+    guard path.hasSuffix(".safetensors") else {
+        if tensor != nil { throw CLIError.badInput("--tensor applies to a .safetensors input, not \(path)") }
+        return try badInput { try NpyMatrixReader(path: path) }
+    }
+    let (values, rows, columns) = try readMatrix(path, tensor: tensor)
+    return InMemoryMatrix(values, rows: rows, columns: columns)
+}
+
+/// Progress on stderr for row-block work: a line per second at most, none for runs under a second.
+func rowProgress(_ label: String) -> StreamingQuantization.Progress {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var last = start
+    return { pass, done, total in
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - last >= 1_000_000_000 || (done == total && now - start >= 1_000_000_000) else { return }
+        last = now
+        printProgress("\(label): \(pass) \(done)/\(total) rows")
+    }
+}
+
+/// Progress on stderr for staged work (`stage done/total unit`): a line per second at most.
+func stageProgress(_ label: String, unit: String) -> (String, Int, Int) -> Void {
+    var last = DispatchTime.now().uptimeNanoseconds
+    return { stage, done, total in
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - last >= 1_000_000_000 else { return }
+        last = now
+        printProgress("\(label): \(stage) \(done)/\(total) \(stage == "grid" ? "points" : unit)")
+    }
+}
+
 /// Formats a statistics row for the Markdown tables.
 func percent(_ x: Double) -> String { String(format: "%.3f %%", 100 * x) }
 func decibels(_ x: Double) -> String { x.isFinite ? String(format: "%.2f dB", x) : "∞" }
 func scientific(_ x: Double) -> String { String(format: "%.4e", x) }
 
 import Foundation
+
+/// The file a `codebook:PATH` format name reads, if any.
+func codeBookPath(_ format: String) -> String? {
+    format.hasPrefix("codebook:") ? String(format.dropFirst("codebook:".count)) : nil
+}

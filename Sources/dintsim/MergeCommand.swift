@@ -25,9 +25,9 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: shards[0], isDirectory: &isDirectory), isDirectory.boolValue {
+        if Files.isDirectory(shards[0]) {
             let summary = try badInput { try VectorGenerator.merge(shards: shards, into: out) }
+            announceStaleLock(summary, out)
             printOut("merged \(shards.count) vector shards into \(out): \(summary.cases) cases, \(summary.lines) lines")
             return
         }
@@ -50,7 +50,7 @@ struct MergeCommand: ParsableCommand {
         for (path, bytes) in zip(shards, texts) {
             rows += try badInput {
                 do { return try JSONDecoder().decode([UnderflowCommand.Row].self, from: Data(bytes)) } catch {
-                    throw CLIError.badInput("\(path): not an underflow --json file (\(error))")
+                    throw CLIError.badInput("\(path): not an underflow --json file (\(ErrorText.describe(error)))")
                 }
             }
         }
@@ -70,7 +70,7 @@ struct MergeCommand: ParsableCommand {
         let parts = try zip(shards, texts).map { (path, bytes) in
             try badInput {
                 do { return try JSONDecoder().decode(ReportDocument.self, from: Data(bytes)) } catch {
-                    throw CLIError.badInput("\(path): not a report --json file (\(error))")
+                    throw CLIError.badInput("\(path): not a report --json file (\(ErrorText.describe(error)))")
                 }
             }
         }
@@ -78,5 +78,13 @@ struct MergeCommand: ParsableCommand {
         let bytes = try jsonFileBytes(merged)
         try badInput { try Files.writeAtomically(bytes, to: out) }
         printOut(merged.markdown)
+    }
+}
+
+extension MergeCommand: DeclaresFiles {
+    var files: FileUse {
+        shards.first.map(Files.isDirectory) == true
+            ? FileUse(inputDirectories: shards, outputDirectories: [out])
+            : FileUse(inputs: shards, outputs: [out])
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Formats
 import Quantization
 import TensorIO
+import Workflows
 
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,27 +47,50 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let scheme = BlockFloatScheme(rawValue: format) { return try runBlock(scheme) }
-        let granularity = granularity!
-        let fmt = try resolveFormat(format)
-        let (values, rows, columns) = try readMatrix(input, tensor: tensor)
-        let quantizer = try badInput {
-            try SymmetricQuantizer(format: fmt, granularity: granularity, rounding: rounding, seed: seed, nonFinite: allowNonfinite ?? .error)
+        let source = try rowSource(input, tensor: tensor)
+        let codes = try badInput { try OutputFile(path: codesOut) }, scales = try badInput { try OutputFile(path: scalesOut) }
+        let progress = rowProgress("quantize")
+        let line: String, statsBytes: [UInt8]?
+        if let scheme = BlockFloatScheme(rawValue: format) {
+            let quantizer = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding) }
+            let r = try withNonFiniteHint { try StreamingQuantization.quantize(source, with: quantizer, codes: codes, scales: scales, progress: progress) }
+            let bits = "0x" + String(r.tensorScale.bitPattern, radix: 16)
+            statsBytes = try statsJson.map { _ in
+                try jsonFileBytes(BlockStatistics(format: scheme.rawValue, blockSize: r.blockSize, tensorScale: r.tensorScale, tensorScaleBits: bits, statistics: r.statistics))
+            }
+            line = """
+                quantized \(r.rows) × \(r.columns) to \(scheme.rawValue), blocks of \(r.blockSize), \(rounding): \(r.blockScaleCount) \(scheme.scaleFormat.name) block scale(s), tensor scale \(r.tensorScale) (\(bits))
+                \(Self.summary(r.statistics))
+                """
+        } else {
+            let granularity = granularity!
+            let fmt = try resolveFormat(format)
+            let quantizer = try badInput {
+                try SymmetricQuantizer(format: fmt, granularity: granularity, rounding: rounding, seed: seed, nonFinite: allowNonfinite ?? .error)
+            }
+            let r = try withNonFiniteHint { try StreamingQuantization.quantize(source, with: quantizer, codes: codes, scales: scales, progress: progress) }
+            statsBytes = try statsJson.map { _ in try jsonFileBytes(r.statistics) }
+            line = """
+                quantized \(r.rows) × \(r.columns) to \(fmt.name), \(granularity), \(rounding): \(r.scaleCount) scale(s)
+                \(Self.summary(r.statistics))
+                """
         }
-        let result = try badInput { try quantizer.quantize(values, rows: rows, columns: columns) }
-        var files: [(String, [UInt8])] = try badInput { [
-            (codesOut, NpyCodec.encode(try NpyArray(uint8: result.codes, shape: [rows, columns]))),
-            (scalesOut, NpyCodec.encode(try NpyArray(float32: result.scales, shape: result.scaleShape))),
-        ] }
-        let stats = result.statistics
-        if let statsJson {
-            files.append((statsJson, try jsonFileBytes(stats)))
+        var writers = [codes, scales]
+        if let statsJson, let statsBytes {
+            let w = try badInput { try OutputFile(path: statsJson) }
+            try badInput { try w.write(statsBytes) }
+            writers.append(w)
         }
-        try badInput { try Files.writeAllAtomically(files.map { (path: $0.0, bytes: $0.1) }) }
-        printOut("""
-            quantized \(rows) × \(columns) to \(fmt.name), \(granularity), \(rounding): \(result.scales.count) scale(s)
-            \(Self.summary(stats))
-            """)
+        // Everything is written and synced before the first rename.
+        try badInput { for w in writers { try w.finish() }; for w in writers { try w.commit() } }
+        printOut(line)
+    }
+
+    /// quantize's own option for the non-finite refusal.
+    func withNonFiniteHint<T>(_ body: () throws -> T) throws -> T {
+        do { return try badInput(body) } catch let e as CLIError where e.message.hasPrefix("non-finite input") {
+            throw CLIError.badInput(e.message + ", or accept them with --allow-nonfinite zero|saturate")
+        }
     }
 
     /// The statistics line both forms print.
@@ -83,26 +107,8 @@ struct QuantizeCommand: ParsableCommand {
         let statistics: QuantizationStatistics
         enum CodingKeys: String, CodingKey { case format, blockSize = "block_size", tensorScale = "tensor_scale", tensorScaleBits = "tensor_scale_bits", statistics }
     }
+}
 
-    func runBlock(_ scheme: BlockFloatScheme) throws {
-        let (values, rows, columns) = try readMatrix(input, tensor: tensor)
-        let quantizer = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding) }
-        let result = try badInput { try quantizer.quantize(values, rows: rows, columns: columns) }
-        var files: [(String, [UInt8])] = try badInput { [
-            (codesOut, NpyCodec.encode(try NpyArray(uint8: result.codes, shape: [rows, columns]))),
-            (scalesOut, NpyCodec.encode(try NpyArray(uint8: result.blockScales, shape: [rows, result.blocksPerRow]))),
-        ] }
-        let stats = result.statistics
-        let bits = "0x" + String(result.tensorScale.bitPattern, radix: 16)
-        if let statsJson {
-            let document = BlockStatistics(format: scheme.rawValue, blockSize: result.blockSize, tensorScale: result.tensorScale,
-                                           tensorScaleBits: bits, statistics: stats)
-            files.append((statsJson, try jsonFileBytes(document)))
-        }
-        try badInput { try Files.writeAllAtomically(files.map { (path: $0.0, bytes: $0.1) }) }
-        printOut("""
-            quantized \(rows) × \(columns) to \(scheme.rawValue), blocks of \(result.blockSize), \(rounding): \(result.blockScales.count) \(scheme.scaleFormat.name) block scale(s), tensor scale \(result.tensorScale) (\(bits))
-            \(Self.summary(stats))
-            """)
-    }
+extension QuantizeCommand: DeclaresFiles {
+    var files: FileUse { FileUse(inputs: [input, codeBookPath(format)], outputs: [codesOut, scalesOut, statsJson]) }
 }

@@ -71,17 +71,17 @@ struct ReportCommand: ParsableCommand {
         } else {
             data.append(.synthetic(.laplace, rows: rows, length: length, seed: seed))
             let w = minilm + "/minilm-l1-key-weight.npy", a = minilm + "/minilm-l2-ffn-input-acts.npy"
-            if FileManager.default.fileExists(atPath: w) && FileManager.default.fileExists(atPath: a) {
+            if Files.exists(w) && Files.exists(a) {
                 let (wv, wr, wc) = try readMatrix(w), (av, ar, ac) = try readMatrix(a)
                 if wc == ac { data.append(ReportData(name: "MiniLM L1 key W × L2 acts", weights: wv, weightRows: wr, activations: av, activationRows: ar, length: wc, dotProducts: 512)) }
             } else {
-                FileHandle.standardError.write(Data("report: \(minilm) not found; synthetic data only\n".utf8))
+                printProgress("report: \(minilm) not found; synthetic data only")
             }
         }
         let document = try badInput {
             let part = try Shard(parsing: shard)
             return try CostReport.build(data: data, settings: settings, sweep: sweep, sweepShard: (part.index, part.count)) {
-                FileHandle.standardError.write(Data("report: \($0)\n".utf8))
+                printProgress("report: \($0)")
             }
         }
         var files: [(path: String, bytes: [UInt8])] = []
@@ -97,3 +97,7 @@ struct ReportCommand: ParsableCommand {
 }
 
 extension DelayModel: ExpressibleByArgument {}
+
+extension ReportCommand: DeclaresFiles {
+    var files: FileUse { FileUse(inputs: [weights, activations, checkpoint, tech, liberty], outputs: [json, csv, svg, html]) }
+}

@@ -14,7 +14,7 @@ extension MacRunner.Mode: ExpressibleByArgument {}
 /// Options shared by the commands that build a MAC unit.
 struct MacOptions: ParsableArguments {
     @Option(help: "int8-mac, dint-mac, fp4-mac or codebook-mac.") var unit: String = "dint-mac"
-    @Option(help: "Code book for codebook-mac: a preset name or codebook:FILE.json (default dint4).") var codebook: String = "dint4"
+    @Option(help: "Code book for codebook-mac: a preset name or codebook:FILE.json (default dint4).") var codebook: String?
     @Option(help: "Lanes of the dot-product PE (1 = a plain MAC).") var lanes = 1
     @Option(help: "Pipeline depth 1–3.") var pipeline = 1
     @Option(help: "Accumulator width in bits.") var accWidth = 32
@@ -23,11 +23,14 @@ struct MacOptions: ParsableArguments {
     @Option(help: "Adder tree and accumulator adder: ripple or kogge-stone.") var adder: AdderArchitecture = .ripple
 
     func configuration() throws -> MacConfiguration {
+        if codebook != nil && unit != "codebook-mac" {
+            throw CLIError.badInput("--codebook applies to --unit codebook-mac, not \(unit); drop it")
+        }
         let kind: MacKind
         if let fixed = MacKind(unitName: unit) {
             kind = fixed
         } else if unit == "codebook-mac" {
-            kind = .codeBook(try resolveFormat(codebook))
+            kind = .codeBook(try resolveFormat(codebook ?? "dint4"))
         } else {
             throw CLIError.badInput("unknown unit '\(unit)' (known: int8-mac, dint-mac, fp4-mac, codebook-mac)")
         }
@@ -102,7 +105,7 @@ struct SimulateCommand: ParsableCommand {
             writer = vcd.flatMap { _ in circuit.map { VCDWriter(signals: $0.netlist.signals, instance: 0) } }
             result = try runner.run(codes: codes, activations: acts, rows: rows, length: length, mode: mode, vcd: writer, circuit: circuit) { done, total in
                 if total >= 16 && (done % max(1, total / 10) == 0 || done == total) {
-                    FileHandle.standardError.write(Data("simulate: \(done)/\(total) rounds of 64 rows\n".utf8))
+                    printProgress("simulate: \(done)/\(total) rounds of 64 rows")
                 }
             }
         }
@@ -156,4 +159,8 @@ struct SimulateCommand: ParsableCommand {
         out += "results agree with plain integer arithmetic"
         printOut(out)
     }
+}
+
+extension SimulateCommand: DeclaresFiles {
+    var files: FileUse { FileUse(inputs: [weights, activations, tech, liberty, mac.codebook.flatMap(codeBookPath)], outputs: [json, vcd]) }
 }

@@ -96,3 +96,11 @@ struct TahQuantCommand: ParsableCommand {
         }
     }
 }
+
+extension TahQuantCommand.Encode: DeclaresFiles {
+    var files: FileUse { FileUse(inputs: [input], outputs: [output]) }
+}
+
+extension TahQuantCommand.Decode: DeclaresFiles {
+    var files: FileUse { FileUse(inputs: [input], outputs: [output, vcd]) }
+}

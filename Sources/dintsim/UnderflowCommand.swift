@@ -5,6 +5,7 @@ import Quantization
 import TensorIO
 import Vectors
 import Workloads
+import Workflows
 
 struct UnderflowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,8 +27,8 @@ struct UnderflowCommand: ParsableCommand {
     @Option(help: "With a .safetensors --input: a regular expression; every 2-D F32/F16/BF16 tensor whose name matches.") var tensors: String?
     @Option(help: "Synthetic distribution: \(Distribution.allCases.map(\.rawValue).joined(separator: ", ")) (default: all).")
     var distribution: Distribution?
-    @Option(help: "Rows of the synthetic tensor.") var rows = 256
-    @Option(help: "Columns of the synthetic tensor.") var columns = 1024
+    @Option(help: "Rows of the synthetic tensor (default 256).") var rows: Int?
+    @Option(help: "Columns of the synthetic tensor (default 1024).") var columns: Int?
     @Option(help: "Seed of the synthetic data and of stochastic rounding.") var seed: UInt64 = 0
     @Option(help: "tensor, channel or group:G.") var granularity: Granularity = .channel
     @Option(help: "Rounding rule.") var rounding: RoundingRule = .toNearestOrEven
@@ -36,8 +37,12 @@ struct UnderflowCommand: ParsableCommand {
     @Option(help: "Measure only shard i of n (0-based) of the data sets, e.g. 0/4.") var shard = "0/1"
 
     func validate() throws {
-        guard (1...1 << 14).contains(rows), (1...1 << 16).contains(columns) else {
+        guard (1...1 << 14).contains(rows ?? 256), (1...1 << 16).contains(columns ?? 1024) else {
             throw ValidationError("--rows must be in 1...16384 and --columns in 1...65536")
+        }
+        if input != nil {
+            if distribution != nil { throw ValidationError("--distribution chooses synthetic data; with --input your tensor is measured: drop one") }
+            if rows != nil || columns != nil { throw ValidationError("--rows and --columns size synthetic data; with --input the tensor's shape is used: drop them") }
         }
         if (tensor != nil || tensors != nil) && !(input?.hasSuffix(".safetensors") ?? false) {
             throw ValidationError("--tensor and --tensors need a .safetensors --input")
@@ -73,8 +78,8 @@ struct UnderflowCommand: ParsableCommand {
             return .level(try resolveFormat(String(name)))
         }
         let part = try badInput { try Shard(parsing: shard) }
-        // Data sets are loaded lazily: a shard reads only its own tensors.
-        var datasets: [(name: String, load: () throws -> ([Float], Int, Int))] = []
+        // Data sets are opened lazily: a shard reads only its own tensors; a .npy is streamed.
+        var datasets: [(name: String, load: () throws -> RowSource)] = []
         if let input {
             if input.hasSuffix(".safetensors") {
                 let checkpoint = try badInput { try SafetensorsFile.load(input) }
@@ -83,22 +88,44 @@ struct UnderflowCommand: ParsableCommand {
                 else if let tensor { names = [tensor] }
                 else { throw CLIError.badInput("a .safetensors --input needs --tensor NAME or --tensors REGEX") }
                 guard !names.isEmpty else { throw CLIError.badInput("no 2-D float tensor in \(input) matches '\(tensors ?? "")'") }
-                for name in names { datasets.append((name, { try readMatrix(checkpoint, tensor: name) })) }
+                for name in names {
+                    datasets.append((name, { let (v, r, c) = try readMatrix(checkpoint, tensor: name); return InMemoryMatrix(v, rows: r, columns: c) }))
+                }
             } else {
-                datasets.append((URL(fileURLWithPath: input).lastPathComponent, { try readMatrix(input) }))
+                datasets.append((FilePaths.split(input).name, { try badInput { try NpyMatrixReader(path: input) } }))
             }
         } else {
             for d in distribution.map({ [$0] }) ?? Distribution.allCases {
-                let (r, c, s) = (rows, columns, seed)
-                datasets.append(("\(d.rawValue) \(r)×\(c) seed \(s)", { (d.sample(rows: r, columns: c, seed: s), r, c) }))
+                let (r, c, s) = (rows ?? 256, columns ?? 1024, seed)
+                datasets.append(("\(d.rawValue) \(r)×\(c) seed \(s)", { InMemoryMatrix(d.sample(rows: r, columns: c, seed: s), rows: r, columns: c) }))
+            }
+        }
+        let measured: [StreamingQuantization.Measured] = try fmts.map { choice in
+            switch choice {
+            case .level(let f): return .level(try badInput { try SymmetricQuantizer(format: f, granularity: granularity, rounding: rounding, seed: seed) })
+            case .block(let scheme): return .block(try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding) })
             }
         }
         let total = datasets.count * fmts.count
         var rowsOut: [Row] = []
+        let progress = rowProgress("underflow")
         for d in part.range(of: datasets.count) {
-            let (values, r, c) = try datasets[d].load()
-            for (f, choice) in fmts.enumerated() {
-                rowsOut.append(try measure(choice, values, r, c, name: datasets[d].name, row: d * fmts.count + f, total: total))
+            let source = try datasets[d].load()
+            let results = try badInput { try StreamingQuantization.measure(source, measured, progress: progress) }
+            let elements = Double(max(1, source.rows * source.columns))
+            for (f, (choice, r)) in zip(fmts, results).enumerated() {
+                let row = d * fmts.count + f
+                switch choice {
+                case .level(let format):
+                    rowsOut.append(Row(row: row, rowsTotal: total, data: datasets[d].name, format: format.name, granularity: "\(granularity) fp32",
+                                       bitsPerElement: Double(format.bitWidth) + 32 * Double(r.scaleCount) / elements, statistics: r.statistics))
+                case .block(let scheme):
+                    let blockSize = (try? BlockFloatQuantizer(scheme: scheme, rounding: rounding).blockSize) ?? 0
+                    rowsOut.append(Row(row: row, rowsTotal: total, data: datasets[d].name, format: scheme.rawValue,
+                                       granularity: "block:\(blockSize) \(scheme.scaleFormat.name)",
+                                       bitsPerElement: 4 + (Double(scheme.scaleFormat.bitWidth * r.scaleCount) + (scheme == .nvfp4 ? 32 : 0)) / elements,
+                                       statistics: r.statistics))
+                }
             }
         }
         if let json {
@@ -106,23 +133,6 @@ struct UnderflowCommand: ParsableCommand {
             try badInput { try Files.writeAtomically(bytes, to: json) }
         }
         printOut(Self.markdown(rowsOut, rounding: rounding))
-    }
-
-    func measure(_ choice: Choice, _ values: [Float], _ r: Int, _ c: Int, name: String, row: Int, total: Int) throws -> Row {
-        switch choice {
-        case .level(let f):
-            let q = try badInput { try SymmetricQuantizer(format: f, granularity: granularity, rounding: rounding, seed: seed) }
-            let result = try badInput { try q.quantize(values, rows: r, columns: c) }
-            let bits = Double(f.bitWidth) + 32 * Double(result.scales.count) / Double(max(1, r * c))
-            return Row(row: row, rowsTotal: total, data: name, format: f.name, granularity: "\(granularity) fp32", bitsPerElement: bits,
-                       statistics: result.statistics)
-        case .block(let scheme):
-            let q = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding) }
-            let result = try badInput { try q.quantize(values, rows: r, columns: c) }
-            let bits = 4 + (Double(scheme.scaleFormat.bitWidth * result.blockScales.count) + (scheme == .nvfp4 ? 32 : 0)) / Double(max(1, r * c))
-            return Row(row: row, rowsTotal: total, data: name, format: scheme.rawValue, granularity: "block:\(q.blockSize) \(scheme.scaleFormat.name)",
-                       bitsPerElement: bits, statistics: result.statistics)
-        }
     }
 
     static func markdown(_ rows: [Row], rounding: RoundingRule) -> String {
@@ -137,3 +147,7 @@ struct UnderflowCommand: ParsableCommand {
 }
 
 extension Distribution: ExpressibleByArgument {}
+
+extension UnderflowCommand: DeclaresFiles {
+    var files: FileUse { FileUse(inputs: [input] + formats.split(separator: ",").map { codeBookPath(String($0)) }, outputs: [json]) }
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Formats
 import Units
+import TensorIO
 import Vectors
 
 struct VectorsCommand: ParsableCommand {
@@ -17,7 +18,7 @@ func progressPrinter(_ label: String) -> (Int, Int) -> Void {
         let now = Date()
         if now.timeIntervalSince(last) >= 1 || done == total && total >= 1000 {
             last = now
-            FileHandle.standardError.write(Data("\(label): \(done)/\(total) cases\n".utf8))
+            printProgress("\(label): \(done)/\(total) cases")
         }
     }
 }
@@ -27,37 +28,57 @@ struct VectorsGenerate: ParsableCommand {
         commandName: "generate",
         abstract: "Write a vector set: vectors.hex, vectors.jsonl, layout.vh, MANIFEST.json.",
         discussion: """
-        Level 1: exhaustive where the space is small plus boundary cases; level 2 adds --count weighted random and \
-        LLM-like cases. Cases are numbered; --shard i/n writes cases [i·C/n, (i+1)·C/n), so shard files \
-        concatenated in order are byte-identical to a single run. Memory does not grow with --count.
+        Level 1: exhaustive where the space is small plus boundary cases (a fixed list: --count is refused); level 2 \
+        adds --count weighted random and LLM-like cases. Cases are numbered; --shard i/n writes cases [i·C/n, (i+1)·C/n), \
+        so shard files concatenated in order are byte-identical to a single run. Memory does not grow with --count. \
+        The directory is locked while it is written (a second writer is refused); a set estimated above 1 GB is \
+        announced on stderr first, and one larger than the free space is refused. Options of another unit are refused.
         """)
 
     @Option(help: "int8-mac, dint-mac, fp4-mac, quantizer or hadamard-decoder.") var unit: String
     @Option(help: "Coverage level 1 or 2.") var level = 1
     @Option(help: "Seed of the random cases.") var seed: UInt64 = 1
-    @Option(help: "Random cases added at level 2.") var count = 10000
+    @Option(help: "Random cases added at level 2 (default 10000; refused at level 1).") var count: Int?
     @Option(help: "Output directory.") var out: String
     @Option(help: "Write shard i of n (0-based), e.g. 0/4.") var shard: String = "0/1"
-    @Option(help: "MAC lanes (a dot-product PE when > 1).") var lanes = 1
-    @Option(help: "MAC pipeline depth 1–3.") var pipeline = 1
-    @Option(help: "MAC accumulator width.") var accWidth = 32
-    @Option(help: "MAC overflow: wrap or saturate.") var overflow: OverflowRule = .wrap
-    @Option(help: "Quantizer level format (preset name).") var format = "dint4"
-    @Option(help: "Quantizer rounding rule.") var rounding: RoundingRule = .toNearestOrEven
-    @Option(help: "Decoder tile size G.") var tileSize = 16
-    @Option(help: "Decoder output format: fp32, bf16 or fp16.") var output = "fp32"
+    @Flag(help: "Skip the JSON-lines twin (vectors.jsonl); verify and check work from the hex file alone.") var noJsonl = false
+    @Option(help: "MAC lanes (a dot-product PE when > 1; default 1).") var lanes: Int?
+    @Option(help: "MAC pipeline depth 1–3 (default 1).") var pipeline: Int?
+    @Option(help: "MAC accumulator width (default 32).") var accWidth: Int?
+    @Option(help: "MAC overflow: wrap or saturate (default wrap).") var overflow: OverflowRule?
+    @Option(help: "Quantizer level format (preset name; default dint4).") var format: String?
+    @Option(help: "Quantizer rounding rule (default toNearestOrEven).") var rounding: RoundingRule?
+    @Option(help: "Decoder tile size G (default 16).") var tileSize: Int?
+    @Option(help: "Decoder output format: fp32, bf16 or fp16 (default fp32).") var output: String?
+
+    /// Bytes above which the run announces its size first.
+    static let announceBytes = 1_000_000_000
+
+    func validate() throws {
+        guard level == 1 || level == 2 else { throw ValidationError("--level must be 1 or 2") }
+        if level == 1 && count != nil { throw ValidationError("--count adds random cases at level 2; level 1 is a fixed list: drop --count or add --level 2") }
+        if let count, count < 0 { throw ValidationError("--count must be 0 or more") }
+        let macOptions = [("--lanes", lanes != nil), ("--pipeline", pipeline != nil), ("--acc-width", accWidth != nil), ("--overflow", overflow != nil)]
+        let quantizerOptions = [("--format", format != nil), ("--rounding", rounding != nil)]
+        let decoderOptions = [("--tile-size", tileSize != nil), ("--output", output != nil)]
+        let isMac = MacKind(unitName: unit) != nil
+        for (group, applies) in [(macOptions, isMac), (quantizerOptions, unit == "quantizer"), (decoderOptions, unit == "hadamard-decoder")] where !applies {
+            if let given = group.first(where: \.1) { throw ValidationError("\(given.0) does not apply to --unit \(unit); drop it") }
+        }
+    }
 
     func makeUnit() throws -> VectorUnit {
         try badInput {
             switch unit {
             case let name where MacKind(unitName: name) != nil:
-                return try MacVectors(MacConfiguration(kind: MacKind(unitName: name)!, lanes: lanes, pipelineDepth: pipeline,
-                                                       accumulatorWidth: accWidth, overflow: overflow))
+                return try MacVectors(MacConfiguration(kind: MacKind(unitName: name)!, lanes: lanes ?? 1, pipelineDepth: pipeline ?? 1,
+                                                       accumulatorWidth: accWidth ?? 32, overflow: overflow ?? .wrap))
             case "quantizer":
-                return QuantizerVectors(format: try LevelFormat.preset(named: format), rule: rounding)
+                return QuantizerVectors(format: try LevelFormat.preset(named: format ?? "dint4"), rule: rounding ?? .toNearestOrEven)
             case "hadamard-decoder":
-                guard let f = BinaryFloatFormat.all.first(where: { $0.name == output }) else { throw CLIError.badInput("unknown --output '\(output)' (fp32, bf16, fp16)") }
-                return try DecoderVectors(tileSize: tileSize, output: f)
+                let name = output ?? "fp32"
+                guard let f = BinaryFloatFormat.all.first(where: { $0.name == name }) else { throw CLIError.badInput("unknown --output '\(name)' (fp32, bf16, fp16)") }
+                return try DecoderVectors(tileSize: tileSize ?? 16, output: f)
             default:
                 throw CLIError.badInput("unknown --unit '\(unit)' (int8-mac, dint-mac, fp4-mac, quantizer, hadamard-decoder)")
             }
@@ -67,12 +88,33 @@ struct VectorsGenerate: ParsableCommand {
     func run() throws {
         let u = try makeUnit()
         let s = try badInput { try Shard(parsing: shard) }
-        let summary = try badInput {
-            try VectorGenerator.generate(u, level: level, seed: seed, count: count, shard: s, directory: out, progress: progressPrinter("vectors"))
+        let count = self.count ?? 10000
+        let estimate = VectorGenerator.estimate(u, level: level, seed: seed, count: count, shard: s, jsonl: !noJsonl)
+        try badInput { try VectorGenerator.checkSpace(estimate, directory: out) }
+        if estimate.bytes > Self.announceBytes {
+            printProgress("vectors: about \(VectorGenerator.byteText(estimate.bytes)) will be written to \(out) (\(estimate.lines) lines; hex \(VectorGenerator.byteText(estimate.hexBytes))" + (noJsonl ? ")" : ", JSON twin \(VectorGenerator.byteText(estimate.jsonlBytes)); --no-jsonl skips the twin)"))
         }
+        let summary = try badInput {
+            try VectorGenerator.generate(u, level: level, seed: seed, count: count, shard: s, directory: out, jsonl: !noJsonl, progress: progressPrinter("vectors"))
+        }
+        announceStaleLock(summary, out)
         printOut("\(u.unitName): \(summary.cases) cases, \(summary.lines) lines in \(out) (\(String(format: "%.0f", Double(summary.lines) / max(summary.seconds, 1e-9))) lines/s)")
         for n in u.notes { printOut("note: \(n)") }
     }
+}
+
+/// A note on stderr when a dead writer's lock was taken over.
+func announceStaleLock(_ summary: GenerationSummary, _ directory: String) {
+    guard let stale = summary.clearedStaleLock else { return }
+    printProgress("vectors: cleared a stale lock of pid \(stale.pid) in \(directory) (that run is gone) and \(stale.temporaries) temporary file\(stale.temporaries == 1 ? "" : "s") it left")
+}
+
+/// `--junit F` / `--json F` of `vectors verify` and `check`.
+func writeCheckReports(_ report: CheckReport, suite: String, junit: String?, json: String?) throws {
+    var files: [(path: String, bytes: [UInt8])] = []
+    if let junit { files.append((junit, Array(report.junit(suite: suite).utf8))) }
+    if let json { files.append((json, try jsonFileBytes(report))) }
+    try badInput { try Files.writeAllAtomically(files) }
 }
 
 struct VectorsVerify: ParsableCommand {
@@ -82,9 +124,12 @@ struct VectorsVerify: ParsableCommand {
         discussion: "Exit 0 when everything agrees, 1 on any disagreement, 2 on a malformed set.")
     @Argument(help: "The vector directory.") var directory: String
     @Option(help: "Mismatches to print.") var maxErrors = 20
+    @Option(help: "Also write a JUnit XML report here (one test case per case category).") var junit: String?
+    @Option(help: "Also write the report as JSON here (counts per category, the first --max-errors failures).") var json: String?
 
     func run() throws {
         let r = try badInput { try VectorVerifier.verify(directory: directory, errorLimit: maxErrors) }
+        try writeCheckReports(r, suite: "dintsim vectors verify \(directory)", junit: junit, json: json)
         for m in r.messages { printOut(m) }
         printOut(r.summary + " (cases)")
         if r.failed > 0 { throw CLIError(message: "\(directory): verification failed", exitCode: 1) }
@@ -115,16 +160,34 @@ struct CheckCommand: ParsableCommand {
         discussion: """
         The dump has one line per vector line: the output fields as '_'-joined hex, as in the vector file \
         (blank lines and lines starting with // or # are skipped). Each mismatch prints \
-        'cycle N: inputs => observed expected: expected (bits differ: …)'. Exit 0 all pass, 1 any mismatch, 2 malformed input.
+        'cycle N (case C CATEGORY, step S) [from the transaction of cycle M]: inputs => observed expected: expected \
+        (bits differ: …) flags: …', where the inputs and flags are those of the transaction that produced the output \
+        (a pipelined MAC's result appears D − 1 cycles later); x/z digits are mismatches. \
+        Exit 0 all pass, 1 any mismatch, 2 malformed input.
         """)
     @Option(help: "The vector directory.") var vectors: String
-    @Option(help: "The DUT's dump file.") var dump: String
+    @Option(help: "The DUT's dump: a regular file, or - for standard input.") var dump: String
     @Option(help: "Mismatches to print.") var maxErrors = 20
+    @Option(help: "Also write a JUnit XML report here (one test case per case category).") var junit: String?
+    @Option(help: "Also write the report as JSON here (counts per category, the first --max-errors mismatches with their fields).") var json: String?
 
     func run() throws {
         let r = try badInput { try DumpChecker.check(directory: vectors, dump: dump, errorLimit: maxErrors) }
+        try writeCheckReports(r, suite: "dintsim check \(dump)", junit: junit, json: json)
         for m in r.messages { printOut(m) }
         printOut(r.summary)
-        if r.failed > 0 { throw CLIError(message: "\(dump): \(r.failed) mismatches", exitCode: 1) }
+        if r.failed > 0 { throw CLIError(message: "\(dump): \(r.failed) mismatch\(r.failed == 1 ? "" : "es")", exitCode: 1) }
     }
+}
+
+extension VectorsGenerate: DeclaresFiles {
+    var files: FileUse { FileUse(outputDirectories: [out]) }
+}
+
+extension VectorsVerify: DeclaresFiles {
+    var files: FileUse { FileUse(outputs: [junit, json], inputDirectories: [directory]) }
+}
+
+extension CheckCommand: DeclaresFiles {
+    var files: FileUse { FileUse(inputs: [dump], outputs: [junit, json], inputDirectories: [vectors]) }
 }

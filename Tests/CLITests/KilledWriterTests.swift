@@ -45,9 +45,15 @@ import Testing
         #expect(after.map(\.0) == before.map(\.0))
         #expect(after.map(\.1) == before.map(\.1), "a file changed under a killed writer")
         #expect(try CLITests.run(["vectors", "verify", dir]).status == 0)
-        // What is left besides the set: hidden temporaries of the killed process only.
+        // What is left besides the set: hidden temporaries and the lock of the killed process only.
         let hidden = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }
-        #expect(hidden.allSatisfy { $0.contains(".tmp-\(pid)-") }, "\(hidden)")
+        #expect(hidden.allSatisfy { $0.contains(".tmp-\(pid)-") || $0 == ".dintsim.lock" }, "\(hidden)")
+        #expect(hidden.contains(".dintsim.lock"))
+        // The next writer clears the stale lock and the dead writer's temporaries.
+        let next = try CLITests.run(["vectors", "generate", "--unit", "dint-mac", "--level", "1", "--out", dir])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stderr.contains("cleared a stale lock of pid \(pid)"), "\(next.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }.isEmpty)
     }
 
     @Test func aKilledFirstWriterLeavesNoSet() throws {

@@ -87,7 +87,7 @@ import TensorIO
             (["report", "--weights", dir + "/w.npy", "--activations", dir + "/a39.npy"], "columns"),
             (["report", "--weights", dir + "/w.npy"], "go together"),
             (["report", "--tech", dir + "/tech.json"], "cells"),
-            (["report", "--tech", dir + "/none.json"], "cannot be read"),
+            (["report", "--tech", dir + "/none.json"], "none.json: no such file"),
             (["report", "--rows", "0"], "rows"),
         ] {
             let r = try CLITests.run(args)

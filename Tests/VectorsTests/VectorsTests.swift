@@ -114,7 +114,8 @@ import Units
         try Files.writeAtomically(Array((dump.joined(separator: "\n") + "\n").utf8), to: dir + "/bad.dump")
         let bad = try DumpChecker.check(directory: dir, dump: dir + "/bad.dump")
         #expect(bad.failed == 1 && bad.passed == lines.count - 1)
-        #expect(bad.messages.first?.hasPrefix("cycle 5: q0=") == true)
+        #expect(bad.messages.first?.hasPrefix("cycle 5 (case 5 ") == true && bad.messages.first?.contains(", step 0): q0=") == true, "\(bad.messages)")
+        #expect(bad.failures.first?.cycle == 5 && bad.failures.first?.transactionCycle == 5 && bad.failures.first?.bitsDiffer?["y3"] == "0")
         #expect(bad.messages.first?.contains("(bits differ: y3[0])") == true)
         #expect(bad.summary == "\(lines.count - 1) passed, 1 failed")
         // A short dump counts the missing lines as failures; a garbled one is refused.

@@ -29,8 +29,11 @@ def npy(descr="<f4", shape=(2, 2), data=None, fortran=False, magic=b"\x93NUMPY",
     return magic + bytes(version) + struct.pack("<H", len(h)) + h.encode() + data
 
 
-def case(name, args, error, exit=2):
-    cases.append({"name": name, "args": args, "exit": exit, "error": error})
+def case(name, args, error, exit=2, **environment):
+    """environment (docs/testing.md, "Hostile inputs"): setup (actions run in {out} first), env,
+    changes (paths under {out} allowed to change), stdout (text it must contain), absent (text
+    stderr must not contain), kinds (path -> kind after the run), root (needs root)."""
+    cases.append({"name": name, "args": args, "exit": exit, "error": error, **environment})
 
 
 def quantize(f):
@@ -161,6 +164,112 @@ st_case("safetensors: --tensors matches nothing", "safetensors/good.safetensors"
         safetensors({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}, f32x4), "no 2-D float tensor",
         args=lambda p: ["underflow", "--input", p, "--tensors", "^bias$"])
 
+
+# ---- The environment around the parsers (issue 17): devices, FIFOs, links, same-file outputs,
+# concurrent writers, signals, non-UTF-8 names, x/z dumps, pipelined mismatches, hints, conflicts.
+# {out} is a fresh directory; "setup" prepares it; everything in it not named in "changes" must be
+# unchanged afterwards (kind, size, contents, link target). {xff} / {xfe} are the bytes 0xFF / 0xFE.
+put("env/w.npy", npy(shape=(4, 8), data=struct.pack("<32f", *[(i - 15) / 7 for i in range(32)])))
+W = "{fixtures}/env/w.npy"
+def q(inp="{out}/w.npy", codes="{out}/c.npy", scales="{out}/s.npy", extra=()):
+    return ["quantize", "--format", "dint4", "--granularity", "channel", "--input", inp, "--codes-out", codes, "--scales-out", scales, *extra]
+copy_w = {"op": "copy", "from": W, "to": "w.npy"}
+old_c = {"op": "write", "path": "c.npy", "text": "previous codes"}
+# outputs that are devices, FIFOs, links
+case("output: /dev/full is written through and its error reported", q(codes="/dev/full"), "no space left on device", setup=[copy_w])
+case("output: a character device made with mknod stays a device", q(codes="{out}/null"), "", exit=0,
+     setup=[copy_w, {"op": "mknod-null", "path": "null"}], changes=["s.npy"], kinds={"null": "character"}, root=True)
+case("output: a FIFO is written through, not replaced", q(codes="{out}/fifo"), "", exit=0,
+     setup=[copy_w, {"op": "mkfifo", "path": "fifo"}, {"op": "drain", "path": "fifo"}], changes=["s.npy"], kinds={"fifo": "fifo"})
+case("output: - writes the codes to standard output and the summary to stderr", q(codes="-"), "", exit=0,
+     setup=[copy_w], changes=["s.npy"], stdout="NUMPY")
+case("output: a symbolic link is followed, its target replaced, the link kept", q(codes="{out}/link"), "", exit=0,
+     setup=[copy_w, old_c, {"op": "symlink", "target": "c.npy", "path": "link"}], changes=["c.npy", "s.npy"], kinds={"link": "symlink", "c.npy": "regular"})
+case("output: a dangling link gets its target created", q(codes="{out}/link"), "", exit=0,
+     setup=[copy_w, {"op": "symlink", "target": "new.npy", "path": "link"}], changes=["new.npy", "s.npy"], kinds={"link": "symlink", "new.npy": "regular"})
+case("output: a directory is refused", q(codes="{out}/d"), "is a directory", setup=[copy_w, {"op": "mkdir", "path": "d"}])
+case("output: a missing directory is refused before any work", q(codes="{out}/no/c.npy"), "does not exist", setup=[copy_w])
+# outputs that are the same file as an input or another output
+case("same file: --codes-out is --input", q(codes="{out}/w.npy"), "same file as the input", setup=[copy_w])
+case("same file: --codes-out is --input through a link", q(codes="{out}/alias"), "same file as the input",
+     setup=[copy_w, {"op": "symlink", "target": "w.npy", "path": "alias"}])
+case("same file: --codes-out is a hard link of --input", q(codes="{out}/hard"), "same file as the input",
+     setup=[copy_w, {"op": "hardlink", "target": "w.npy", "path": "hard"}])
+case("same file: --codes-out equals --scales-out (spelled differently)", q(codes="{out}/x.npy", scales="{out}/./x.npy"), "same file as the output", setup=[copy_w])
+case("same file: tahquant encode --output is --input",
+     ["tahquant", "encode", "--input", "{out}/w.npy", "--output", "{out}/w.npy", "--tile", "8"], "same file as the input", setup=[copy_w])
+case("same file: tahquant decode --output is --input",
+     ["tahquant", "decode", "--input", "{out}/t.tahq", "--output", "{out}/t.tahq"], "same file as the input",
+     setup=[{"op": "write", "path": "t.tahq", "text": "stream"}])
+case("same file: merge --out is one of the shards",
+     ["merge", "--out", "{out}/a.json", "{out}/a.json", "{out}/b.json"], "same file as the input",
+     setup=[{"op": "write", "path": "a.json", "text": "[]"}, {"op": "write", "path": "b.json", "text": "[]"}])
+case("same file: check --json is the --dump",
+     ["check", "--vectors", "{repository}/vectors/dint-mac", "--dump", "{out}/d.dump", "--json", "{out}/d.dump"], "same file as the input",
+     setup=[{"op": "write", "path": "d.dump", "text": "0000_0\n"}])
+# concurrent writers
+gen = ["vectors", "generate", "--unit", "quantizer", "--out", "{out}/set"]
+case("lock: a directory another run is writing is refused", gen, "is being written by another dintsim run (pid",
+     setup=[{"op": "mkdir", "path": "set"}, {"op": "lock", "dir": "set", "holder": "live"}])
+case("lock: a stale lock from a dead process is cleared", gen, "cleared a stale lock of pid 999999", exit=0,
+     setup=[{"op": "mkdir", "path": "set"}, {"op": "write", "path": "set/.dintsim.lock", "text": "999999\n"}],
+     changes=["set/.dintsim.lock", "set/vectors.hex", "set/vectors.jsonl", "set/layout.vh", "set/MANIFEST.json"], kinds={"set/.dintsim.lock": "absent"})
+# signals
+case("signal: SIGINT during quantize removes the temporaries, keeps the old output", q(extra=()), "interrupted by SIGINT", exit=130,
+     setup=[copy_w, old_c], env={"DINTSIM_FAULT_SIGNAL": "INT@1"})
+case("signal: SIGTERM during vectors generate after 64 KiB", gen + ["--level", "2", "--count", "4000"], "interrupted by SIGTERM", exit=143,
+     setup=[{"op": "mkdir", "path": "set"}], env={"DINTSIM_FAULT_SIGNAL": "TERM@65536"})
+case("signal: SIGHUP while underflow writes its JSON", ["underflow", "--rows", "8", "--columns", "64", "--json", "{out}/r.json"], "interrupted by SIGHUP", exit=129,
+     env={"DINTSIM_FAULT_SIGNAL": "HUP@1"})
+# sizes
+case("size: a set larger than the free space is refused before writing", gen + ["--level", "2", "--count", "1000000000000"],
+     "free space", changes=["set"], kinds={"set/vectors.hex": "absent"})
+case("size: --no-jsonl writes no JSON twin", gen + ["--no-jsonl"], "", exit=0,
+     changes=["set", "set/vectors.hex", "set/layout.vh", "set/MANIFEST.json"], kinds={"set/vectors.jsonl": "absent"})
+# non-UTF-8 names
+case("bytes: a non-UTF-8 input and output name work", q(inp="{out}/w{xff}.npy", codes="{out}/c{xfe}.npy"), "", exit=0,
+     setup=[{"op": "copy", "from": W, "to": "w{xff}.npy"}], changes=["c{xfe}.npy", "s.npy"], kinds={"c{xfe}.npy": "regular"})
+case("bytes: a missing non-UTF-8 input is named with its byte", q(inp="{out}/missing{xff}.npy"), "missing\\xFF.npy: no such file")
+# check: x/z digits, pipelined mismatches, non-regular dumps
+with open(os.path.join(here, "../../../vectors/dint-pe4/MANIFEST.json")) as f:
+    pe4 = json.load(f)
+with open(os.path.join(here, "../../../vectors/dint-pe4/vectors.hex")) as f:
+    pe4_lines = f.read().split("\n")[:-1]
+def outputs_of(line):
+    parts, i, out = line.split("_"), 0, []
+    for fld in pe4["fields"]:
+        for _ in range(fld["count"]):
+            if fld["role"] == "output":
+                out.append(parts[i])
+            i += 1
+    return out
+pe4_dump = [outputs_of(l) for l in pe4_lines]
+xz = [list(o) for o in pe4_dump]
+xz[2000][0] = "x" * len(xz[2000][0])
+xz[3000][1] = "z"
+put("dump/pe4-xz.dump", "".join("_".join(o) + "\n" for o in xz))
+flip = [list(o) for o in pe4_dump]
+flip[1000][0] = "%0*x" % (len(flip[1000][0]), int(flip[1000][0], 16) ^ 0b1011)
+put("dump/pe4-flip.dump", "".join("_".join(o) + "\n" for o in flip))
+PE4 = "{repository}/vectors/dint-pe4"
+case("check: x/z digits are mismatches on their cycle", ["check", "--vectors", PE4, "--dump", "{fixtures}/dump/pe4-xz.dump"], "2 mismatches", exit=1,
+     stdout="cycle 2000 (case")
+case("check: a pipelined mismatch names the transaction, case and category", ["check", "--vectors", PE4, "--dump", "{fixtures}/dump/pe4-flip.dump"], "1 mismatch", exit=1,
+     stdout="from the transaction of cycle 998")
+case("check: a directory as --dump is refused", ["check", "--vectors", PE4, "--dump", "{out}/d"], "is a directory", setup=[{"op": "mkdir", "path": "d"}])
+case("check: a FIFO as --dump is refused", ["check", "--vectors", PE4, "--dump", "{out}/fifo"], "is a FIFO", setup=[{"op": "mkfifo", "path": "fifo"}])
+# messages: no Foundation text, hints that exist, conflicts refused, one-line usage errors
+case("message: vectors generate --out onto a file", gen[:-1] + ["{out}/f"], "exists and is a regular file", setup=[{"op": "write", "path": "f", "text": "x"}], absent="NSCocoaErrorDomain")
+case("message: merge of a file that is not an underflow --json", ["merge", "--out", "{out}/m.json", "{out}/a.json"], "field 'row' is missing",
+     setup=[{"op": "write", "path": "a.json", "text": "[{}]"}], absent="DecodingError")
+put("env/nan.npy", npy(shape=(2, 2), data=struct.pack("<4f", 1, float("nan"), 2, 3)))
+case("hint: underflow names no option it lacks", ["underflow", "--input", "{fixtures}/env/nan.npy"], "replace them in the input", absent="--allow-nonfinite")
+case("hint: quantize names its own --allow-nonfinite", q(inp="{fixtures}/env/nan.npy"), "--allow-nonfinite zero|saturate")
+case("conflict: a code book on an INT8 unit", ["simulate", "--unit", "int8-mac", "--codebook", "dint4", "--weights", "{fixtures}/npy/acts-2x4.npy", "--activations", "{fixtures}/npy/acts-2x4.npy"], "--codebook applies to --unit codebook-mac")
+case("conflict: --lanes on a quantizer set", gen + ["--lanes", "4"], "--lanes does not apply to --unit quantizer")
+case("conflict: --input with --distribution", ["underflow", "--input", W, "--distribution", "laplace"], "--distribution chooses synthetic data")
+case("conflict: --count at level 1", gen + ["--count", "5"], "level 1 is a fixed list")
+case("usage: a missing option is one line naming where to read more", ["quantize", "--format", "dint4"], "see dintsim quantize --help")
 with open(os.path.join(here, "cases.json"), "w") as f:
     json.dump(cases, f, indent=1, ensure_ascii=False)
     f.write("\n")
