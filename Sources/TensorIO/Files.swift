@@ -118,8 +118,7 @@ public enum Files {
     /// of the run (device and inode compared, so links and `./` spellings are caught), an output
     /// that is a directory, block device or socket, and an output whose directory does not exist.
     /// Character devices (`/dev/null`, a terminal) may be named by several outputs.
-    /// `outputDirectories` are directories the run writes into: each must not be an input
-    /// directory or hold an input file directly.
+    /// `outputDirectories` are directories the run writes into: none may be an input directory.
     public static func checkDistinct(inputs: [String], outputs: [String], inputDirectories: [String] = [], outputDirectories: [String] = []) throws {
         var seen = [Identity: String]()
         for path in inputs {
@@ -128,10 +127,6 @@ public enum Files {
         var directoryInputs = [Identity: String]()
         for path in inputDirectories {
             if let s = try FileStatus.of(path) { directoryInputs[Identity(device: s.device, inode: s.inode, name: nil)] = path }
-        }
-        for path in inputs where path != "-" {
-            let dir = FilePaths.split(path).directory
-            if let s = try FileStatus.of(dir) { directoryInputs[Identity(device: s.device, inode: s.inode, name: nil)] = directoryInputs[Identity(device: s.device, inode: s.inode, name: nil)] ?? dir }
         }
         var outputsSeen = [Identity: String]()
         for path in outputs {

@@ -41,6 +41,20 @@ public enum StreamingQuantization {
         return m
     }
 
+    /// Reads the row blocks in order, writes the code and scale bytes `quantize` makes of each, and
+    /// returns the statistics summed in block order.
+    static func eachBlock(_ source: RowSource, codes: OutputFile, scales: OutputFile, blockBytes: Int, progress: Progress?,
+                          _ quantize: ([Float], Range<Int>, inout QuantizationStatistics) throws -> ([UInt8], [UInt8])) throws -> QuantizationStatistics {
+        var statistics = QuantizationStatistics()
+        for block in source.blocks(bytes: blockBytes) {
+            let (c, s) = try quantize(try source.values(rows: block), block, &statistics)
+            try codes.write(c)
+            try scales.write(s)
+            progress?("quantize", block.upperBound, source.rows)
+        }
+        return statistics
+    }
+
     /// Writes the uint8 codes `.npy` and the float32 scales `.npy` (shape `scaleShape`) of a
     /// level-format quantization to the two writers (not committed: the caller commits them
     /// together with anything else the run writes).
@@ -53,14 +67,10 @@ public enum StreamingQuantization {
         let scaleShape = quantizer.granularity.scaleShape(rows: rows, columns: columns)
         try codes.write(NpyCodec.encodeHeader(dtype: .uint8, shape: [rows, columns]))
         try scales.write(NpyCodec.encodeHeader(dtype: .float32, shape: scaleShape))
-        var statistics = QuantizationStatistics()
-        for block in source.blocks(bytes: blockBytes) {
-            let x = try source.values(rows: block)
+        let statistics = try eachBlock(source, codes: codes, scales: scales, blockBytes: blockBytes, progress: progress) { x, block, statistics in
             let (c, s) = try quantizer.quantizeRows(x, rows: block.count, columns: columns, firstRow: block.lowerBound,
                                                     tensorScale: tensorScale, statistics: &statistics)
-            try codes.write(c)
-            try scales.write(NpyArray.float32Bytes(s))
-            progress?("quantize", block.upperBound, rows)
+            return (c, NpyArray.float32Bytes(s))
         }
         if let tensorScale { try scales.write(NpyArray.float32Bytes([tensorScale])) }
         return LevelSummary(rows: rows, columns: columns, scaleShape: scaleShape, statistics: statistics)
@@ -77,14 +87,8 @@ public enum StreamingQuantization {
         let perRow = quantizer.blocksPerRow(columns: columns)
         try codes.write(NpyCodec.encodeHeader(dtype: .uint8, shape: [rows, columns]))
         try scales.write(NpyCodec.encodeHeader(dtype: .uint8, shape: [rows, perRow]))
-        var statistics = QuantizationStatistics()
-        for block in source.blocks(bytes: blockBytes) {
-            let x = try source.values(rows: block)
-            let (c, s) = try quantizer.quantizeRows(x, rows: block.count, columns: columns, firstRow: block.lowerBound,
-                                                    tensorScale: tensorScale, statistics: &statistics)
-            try codes.write(c)
-            try scales.write(s)
-            progress?("quantize", block.upperBound, rows)
+        let statistics = try eachBlock(source, codes: codes, scales: scales, blockBytes: blockBytes, progress: progress) { x, block, statistics in
+            try quantizer.quantizeRows(x, rows: block.count, columns: columns, firstRow: block.lowerBound, tensorScale: tensorScale, statistics: &statistics)
         }
         return BlockSummary(rows: rows, columns: columns, blocksPerRow: perRow, blockSize: quantizer.blockSize,
                             tensorScale: tensorScale, statistics: statistics)

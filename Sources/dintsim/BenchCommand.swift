@@ -307,5 +307,7 @@ func resetPeakResident() {
 }
 
 extension BenchCommand: DeclaresFiles {
-    var files: FileUse { FileUse(inputs: [weights, activations], outputs: [json], inputDirectories: [replay], outputDirectories: [dump]) }
+    var files: FileUse {
+        FileUse(inputs: [weights, activations] + (replay.map(vectorSetFiles) ?? []), outputs: [json], inputDirectories: [replay], outputDirectories: [dump])
+    }
 }

@@ -84,7 +84,7 @@ struct MergeCommand: ParsableCommand {
 extension MergeCommand: DeclaresFiles {
     var files: FileUse {
         shards.first.map(Files.isDirectory) == true
-            ? FileUse(inputDirectories: shards, outputDirectories: [out])
+            ? FileUse(inputs: shards.flatMap(vectorSetFiles), inputDirectories: shards, outputDirectories: [out])
             : FileUse(inputs: shards, outputs: [out])
     }
 }

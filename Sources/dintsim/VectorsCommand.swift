@@ -184,10 +184,15 @@ extension VectorsGenerate: DeclaresFiles {
     var files: FileUse { FileUse(outputDirectories: [out]) }
 }
 
+/// The files of a vector directory a run reads (so that no report is written over one of them).
+func vectorSetFiles(_ directory: String) -> [String?] {
+    [VectorFiles.manifest, VectorFiles.hex, VectorFiles.jsonl, VectorFiles.verilogLayout].map { directory + "/" + $0 }
+}
+
 extension VectorsVerify: DeclaresFiles {
-    var files: FileUse { FileUse(outputs: [junit, json], inputDirectories: [directory]) }
+    var files: FileUse { FileUse(inputs: vectorSetFiles(directory), outputs: [junit, json], inputDirectories: [directory]) }
 }
 
 extension CheckCommand: DeclaresFiles {
-    var files: FileUse { FileUse(inputs: [dump], outputs: [junit, json], inputDirectories: [vectors]) }
+    var files: FileUse { FileUse(inputs: [dump] + vectorSetFiles(vectors), outputs: [junit, json], inputDirectories: [vectors]) }
 }
