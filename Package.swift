@@ -28,6 +28,16 @@ let package = Package(
         .library(name: "TensorIO", targets: ["TensorIO"]),
         .library(name: "Liberty", targets: ["Liberty"]),
         .library(name: "Workflows", targets: ["Workflows"]),
+        .library(name: "Circuits", targets: ["Circuits"]),
+        .library(name: "Units", targets: ["Units"]),
+        .library(name: "TAHQuant", targets: ["TAHQuant"]),
+        .library(name: "Cost", targets: ["Cost"]),
+        .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Vectors", targets: ["Vectors"]),
+        .library(name: "PropertyChecking", targets: ["PropertyChecking"]),
+        // The golden model's C ABI (include/dintsim.h): SwiftPM names the file liblibdintsim.so;
+        // scripts/build-lib.sh installs it as build/lib/libdintsim.so (soname libdintsim.so).
+        .library(name: "libdintsim", type: .dynamic, targets: ["GoldenModelC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +58,9 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads"]),
         .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats", "Liberty", "TensorIO"], resources: [.copy("Resources/nangate45.json")]),
         .target(name: "TensorIO", dependencies: ["Formats"]),
+        // The C ABI over the golden model (docs/c-api.md).
+        .target(name: "GoldenModelC", dependencies: ["Units", "Quantization", "Formats", "TAHQuant", "Exact"],
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libdintsim.so"])]),
         // What the commands do, callable from Swift: streamed quantization and measurement.
         .target(name: "Workflows", dependencies: ["Formats", "Quantization", "TensorIO"]),
         .target(name: "Vectors", dependencies: ["Units", "TAHQuant", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),

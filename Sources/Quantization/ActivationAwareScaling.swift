@@ -26,12 +26,12 @@ public struct ActivationAwareScaling: Sendable {
     /// Built once: every trial of the refinement uses them (nil: the format cannot be
     /// max-scaled symmetrically; `search` reports that).
     let weightQuantizer: SymmetricQuantizer?
-    let activationQuantizer = try! SymmetricQuantizer(format: .int8Symmetric, granularity: .channel)
+    let activationQuantizer = OperandQuantization.activations
 
     public init(weightFormat: LevelFormat = .dint4, passes: Int = 2) {
         self.weightFormat = weightFormat
         self.passes = passes
-        weightQuantizer = try? SymmetricQuantizer(format: weightFormat, granularity: .channel)
+        weightQuantizer = try? OperandQuantization.weights(weightFormat)
     }
 
     public struct Result: Sendable, Codable {

@@ -15,6 +15,8 @@ public struct LevelSelector: Sendable {
     @usableFromInline let clipHigh: Double, clipLow: Double
     /// Nearest rules only: the decision by quotient (see `selectNearest`).
     @usableFromInline let nearest: NearestTable?
+    /// The smallest non-zero |level| in half-steps (the `smallest-level` flag).
+    public let smallestNonzeroMagnitude: Int
 
     public init(format: LevelFormat, rule: RoundingRule) {
         self.format = format
@@ -25,6 +27,7 @@ public struct LevelSelector: Sendable {
         let n = l.count
         clipHigh = Double(2 * l[n - 1] + (l[n - 1] - l[n - 2]))
         clipLow = Double(2 * l[0] - (l[1] - l[0]))
+        smallestNonzeroMagnitude = l.filter { $0 != 0 }.map(abs).min() ?? 0
         tieUp = (0..<max(0, l.count - 1)).map { j in
             rule == .toNearestOrAway || rule == .toNearestOrEven
                 ? LevelFormat.tieWinner(l[j], l[j + 1], rule: rule) == l[j + 1] : false

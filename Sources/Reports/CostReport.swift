@@ -33,15 +33,14 @@ public struct ReportData: Sendable {
     func operands(for kind: MacKind) throws -> (codes: [UInt8], activations: [Int8]) {
         // Per output channel for every unit, so the format is the only difference (INT8 weights
         // symmetric, as quantizers produce them).
-        let weightFormat = kind == .int8 ? LevelFormat.int8Symmetric : kind.weightFormat
-        let w = try SymmetricQuantizer(format: weightFormat, granularity: .channel).quantize(weights, rows: weightRows, columns: length).codes
-        let a = try SymmetricQuantizer(format: .int8Symmetric, granularity: .channel).quantize(activations, rows: activationRows, columns: length).codes
+        let (w, a) = try OperandQuantization.operands(weights: weights, weightRows: weightRows, activations: activations, activationRows: activationRows,
+                                                      length: length, weightFormat: kind.operandWeightFormat)
         var codes = [UInt8](), acts = [Int8]()
         codes.reserveCapacity(dotProducts * length); acts.reserveCapacity(dotProducts * length)
         for r in 0..<dotProducts {
             let wr = (r % weightRows) * length, ar = (r % activationRows) * length
             codes += w[wr..<(wr + length)]
-            acts += a[ar..<(ar + length)].map { Int8(bitPattern: $0) }
+            acts += a[ar..<(ar + length)]
         }
         return (codes, acts)
     }

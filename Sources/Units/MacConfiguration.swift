@@ -31,6 +31,10 @@ public enum MacKind: Sendable, Hashable, CustomStringConvertible {
         self = k
     }
 
+    /// The format float weights are quantized to for this unit (`OperandQuantization`): INT8
+    /// units take symmetric INT8 (−127…127, as quantizers produce them), the others their own.
+    public var operandWeightFormat: LevelFormat { self == .int8 ? .int8Symmetric : weightFormat }
+
     /// The weight format of the unit (INT8: the full two's complement range).
     public var weightFormat: LevelFormat {
         switch self {

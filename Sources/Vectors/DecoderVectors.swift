@@ -106,19 +106,8 @@ public struct DecoderVectors: VectorUnit {
         var outputs = [[UInt64]](), flags = [UInt64]()
         for v in c.lines {
             let x = tileInputs(v)
-            let values = TahQuantExactDecoder.tile(codes: x.q.map(Int.init), flagged: x.flagged, pivot: x.pivot, scale: x.scale, zero: x.zero)
-            var f: UInt64 = 0
-            let bits = values.map { value -> UInt64 in
-                let b = Oracle.encode(value, as: output)
-                if Oracle.value(ofBits: b, format: output) != value { f |= 1 }
-                let magnitude = b & ~output.signMask
-                if magnitude != 0 && magnitude & output.exponentMask == 0 { f |= 2 }
-                if output.isInfinite(b) { f |= 4 }
-                if magnitude == 0 { f |= 8 }
-                return UInt64(b)
-            }
-            if x.flagged && tileSize.trailingZeroBitCount % 2 == 1 { f |= 16 }
-            outputs.append(bits); flags.append(f)
+            let (bits, f) = DecoderTile(tileSize: tileSize, output: output, codes: x.q, flagged: x.flagged, pivot: x.pivot, scale: x.scale, zero: x.zero).exact()
+            outputs.append(bits.map(UInt64.init)); flags.append(UInt64(f))
         }
         return (outputs, flags)
     }

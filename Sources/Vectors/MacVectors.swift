@@ -212,8 +212,11 @@ public struct MacVectors: VectorUnit {
             let n = length * lanes
             let ws = Distribution.studentT.sample(rows: 1, columns: n, seed: r.next())
             let xs = Distribution.outlierChannels.sample(rows: 1, columns: n, seed: r.next())
-            wPool = quantizeRow(ws, format: format ?? .int8Symmetric)
-            aPool = quantizeRow(xs, format: .int8Symmetric)
+            // One row of n: the operand rule, with the whole case as one channel / token.
+            let (codes, acts) = try! OperandQuantization.operands(weights: ws, weightRows: 1, activations: xs, activationRows: 1, length: n,
+                                                                  weightFormat: mac.kind.operandWeightFormat)
+            wPool = codes.map(UInt64.init)
+            aPool = acts.map { UInt64(UInt8(bitPattern: $0)) }
         }
         var t = [Transaction]()
         for k in 0..<length {
@@ -234,16 +237,7 @@ public struct MacVectors: VectorUnit {
         return cycles(index, kind, t)
     }
 
-    func quantizeRow(_ x: [Float], format: LevelFormat) -> [UInt64] {
-        let m = x.reduce(Float(0)) { max($0, abs($1)) }
-        let scale = Double(Float(Double(m) / (Double(format.maxHalfSteps) / 2)))
-        let s = LevelSelector(format: format, rule: .toNearestOrEven)
-        return x.map { v in
-            guard scale > 0 else { return UInt64(format.zeroCode) }
-            let code = s.code(atIndex: s.select(Double(v), scale: scale).index)
-            return UInt64(code)
-        }
-    }
+
 
     public var outputLatency: Int { mac.pipelineDepth - 1 }
 

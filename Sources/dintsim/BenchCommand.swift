@@ -223,10 +223,12 @@ struct BenchCommand: ParsableCommand {
         let rows = 4096, length = 256
         let macWeights = Distribution.laplace.sample(rows: rows, columns: length, seed: 2)
         let macActs = Distribution.gaussian.sample(rows: rows, columns: length, seed: 3)
-        let actCodes = try badInput { try SymmetricQuantizer(format: .int8Symmetric, granularity: .channel).quantize(macActs, rows: rows, columns: length) }
-            .codes.map { Int8(bitPattern: $0) }
-        for (unitName, kind, format) in [("int8-mac", MacKind.int8, LevelFormat.int8Symmetric), ("dint-mac", .dint, .dint4), ("fp4-mac", .fp4, .fp4)] {
-            let codes = try badInput { try SymmetricQuantizer(format: format, granularity: .channel).quantize(macWeights, rows: rows, columns: length) }.codes
+        for kind in MacKind.fixed {
+            let unitName = kind.description
+            let (codes, actCodes) = try badInput {
+                try OperandQuantization.operands(weights: macWeights, weightRows: rows, activations: macActs, activationRows: rows, length: length,
+                                                 weightFormat: kind.operandWeightFormat)
+            }
             for lanes in [1, 16] {
                 let runner = try badInput { try MacRunner(MacConfiguration(kind: kind, lanes: lanes)) }
                 for mode in MacRunner.Mode.allCases {

@@ -14,6 +14,7 @@ struct Dintsim: ParsableCommand {
         (docs/cli.md, "Outputs"): files are replaced atomically, links followed, FIFOs and devices written through, \
         and an output that is the same file as an input is refused before any work.
         """,
+        version: DintsimVersion.string,
         subcommands: [ReportCommand.self, FormatsCommand.self, QuantizeCommand.self, UnderflowCommand.self, SimulateCommand.self, TahQuantCommand.self, VectorsCommand.self, CheckCommand.self, BenchCommand.self, MergeCommand.self, AqasCommand.self, ExportCommand.self])
 
     /// Parses (paths as bytes: `FilePaths.arguments`), checks the files a command declares, runs,

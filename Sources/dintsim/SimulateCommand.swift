@@ -54,7 +54,7 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var mac: MacOptions
     @Option(help: "Weights: 2-D uint8 .npy of raw codes (int8-mac: int8 values or their uint8 bit patterns).") var weights: String
-    @Option(help: "Activations: 2-D int8 .npy, same shape.") var activations: String
+    @Option(help: "Activations: 2-D int8 .npy, or the uint8 codes of quantize --format int8-sym (bit patterns), same shape.") var activations: String
     @Option(help: "fast (word-level model), netlist (gate level), toggles (gate level with toggle counts).") var mode: MacRunner.Mode = .toggles
     @Option(help: "Write a VCD waveform here (gate-level modes).") var vcd: String?
     @Option(help: "Write the results as JSON here.") var json: String?
@@ -84,7 +84,9 @@ struct SimulateCommand: ParsableCommand {
             }
             let codes: [UInt8]
             if c.kind == .int8 && w.dtype == .int8 { codes = try w.int8Values().map { UInt8(bitPattern: $0) } } else { codes = try w.uint8Values() }
-            return (codes, try a.int8Values(), r, k)
+            // Activations: int8 values, or the uint8 bit patterns `quantize --format int8-sym` writes.
+            let acts = a.dtype == .uint8 ? try a.uint8Values().map { Int8(bitPattern: $0) } : try a.int8Values()
+            return (codes, acts, r, k)
         }
         if let bad = codes.firstIndex(where: { !c.isValidCode($0) }) {
             throw CLIError.badInput("\(weights): weight code \(codes[bad]) at row \(bad / max(length, 1)), column \(bad % max(length, 1)) is reserved or out of range for \(c.kind)")

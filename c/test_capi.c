@@ -1,0 +1,162 @@
+/* Replays every committed vector set (vectors/) through the C ABI and checks every output and
+ * flag bit; checks that bad arguments return errors (never crash); prints calls per second.
+ * Built and run by scripts/test-c-api.sh, under AddressSanitizer in CI.
+ *   test_capi VECTOR_DIR...        exit 0 when everything agrees */
+#define _POSIX_C_SOURCE 200809L
+#include "dintsim.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int failures = 0;
+#define CHECK(cond, ...) do { if (!(cond)) { failures++; if (failures <= 20) { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } } while (0)
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+
+static char *slurp(const char *dir, const char *name) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) { fprintf(stderr, "%s: cannot be read\n", path); exit(2); }
+    fseek(f, 0, SEEK_END); long n = ftell(f); fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    if (fread(b, 1, (size_t)n, f) != (size_t)n) { fprintf(stderr, "%s: short read\n", path); exit(2); }
+    b[n] = 0; fclose(f);
+    return b;
+}
+
+/* localparam NAME = value; from layout.vh, -1 when absent. */
+static long param(const char *vh, const char *name) {
+    char key[128];
+    snprintf(key, sizeof key, "localparam %s = ", name);
+    const char *p = strstr(vh, key);
+    return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/* The '_'-separated hex fields of one line into v (returns the count). */
+static int fields(char *line, unsigned long long *v, int max) {
+    int n = 0;
+    for (char *tok = strtok(line, "_"); tok && n < max; tok = strtok(NULL, "_")) v[n++] = strtoull(tok, NULL, 16);
+    return n;
+}
+
+static void replay(const char *dir) {
+    char *vh = slurp(dir, "layout.vh"), *manifest = slurp(dir, "MANIFEST.json"), *hex = slurp(dir, "vectors.hex");
+    long kind = param(vh, "KIND"), codeW = param(vh, "CODE_W"), g = param(vh, "G");
+    unsigned long long v[512];
+    long lines = 0, calls = 0;
+    double start = now();
+    char *save = NULL;
+    if (kind >= 0) {
+        static const char *units[] = { "int8-mac", "dint-mac", "fp4-mac" };
+        int lanes = (int)param(vh, "LANES");
+        dintsim_mac *mac = dintsim_mac_create(units[kind], lanes, (int)param(vh, "DEPTH"), (int)param(vh, "ACC_W"), (int)param(vh, "SATURATE"));
+        CHECK(mac != NULL, "%s: create failed: %s", dir, dintsim_last_error());
+        long accW = param(vh, "ACC_W");
+        unsigned long long mask = (1ull << accW) - 1;
+        for (char *line = strtok_r(hex, "\n", &save); line; line = strtok_r(NULL, "\n", &save), lines++) {
+            int n = fields(line, v, 512);
+            CHECK(n == 3 + 2 * lanes + 3, "%s line %ld: %d fields", dir, lines, n);
+            if (v[0]) { dintsim_mac_reset(mac); continue; }
+            uint8_t w[256]; int8_t a[256];
+            for (int i = 0; i < lanes; i++) { w[i] = (uint8_t)v[3 + i]; a[i] = (int8_t)(uint8_t)v[3 + lanes + i]; }
+            int64_t acc = 0; int32_t validOut = 0;
+            int32_t rc = dintsim_mac_step(mac, w, a, (int32_t)v[1], (int32_t)v[2], &acc, &validOut);
+            calls++;
+            CHECK(rc == DINTSIM_OK, "%s line %ld: step returned %d: %s", dir, lines, rc, dintsim_last_error());
+            CHECK(((unsigned long long)acc & mask) == v[3 + 2 * lanes] && (unsigned long long)validOut == v[4 + 2 * lanes],
+                  "%s line %ld: acc %llx valid_out %d, expected %llx %llu", dir, lines, (unsigned long long)acc & mask, validOut, v[3 + 2 * lanes], v[4 + 2 * lanes]);
+        }
+        dintsim_mac_destroy(mac);
+    } else if (codeW >= 0) {
+        static const char *rules[] = { "toNearestOrEven", "toNearestOrAway", "towardZero", "down", "up", "stochastic" };
+        char format[32] = {0}, rule[32] = {0};
+        const char *f = strstr(manifest, "\"configuration\": {\"format\": \"");
+        if (f) sscanf(f + strlen("\"configuration\": {\"format\": \""), "%31[^\"]\", \"rounding\": \"%31[^\"]", format, rule);
+        int rounding = -1;
+        for (int i = 0; i < 6; i++) if (!strcmp(rule, rules[i])) rounding = i;
+        CHECK(rounding >= 0 && format[0], "%s: cannot read format/rounding from the manifest", dir);
+        for (char *line = strtok_r(hex, "\n", &save); line; line = strtok_r(NULL, "\n", &save), lines++) {
+            fields(line, v, 512);
+            uint32_t xb = (uint32_t)v[0], sb = (uint32_t)v[1];
+            float x, s; memcpy(&x, &xb, 4); memcpy(&s, &sb, 4);
+            uint8_t code = 0; uint32_t flags = 0;
+            int32_t rc = dintsim_quantize_level_draw(format, x, s, rounding, (uint32_t)v[2], &code, &flags);
+            uint8_t code2 = 0xFF; uint32_t flags2 = 0xFF;
+            int32_t rc2 = dintsim_quantize_level_draw_bits(format, xb, sb, rounding, (uint32_t)v[2], &code2, &flags2);
+            CHECK(rc2 == rc && code2 == code && flags2 == flags, "%s line %ld: the bits entry point differs", dir, lines);
+            calls++;
+            CHECK(rc == DINTSIM_OK && code == v[3] && flags == v[4], "%s line %ld: code %x flags %x (rc %d), expected %llx %llx",
+                  dir, lines, code, flags, rc, v[3], v[4]);
+        }
+    } else if (g > 0) {
+        static const char *outputs[] = { "fp32", "bf16", "fp16" };
+        const char *out = outputs[param(vh, "OUT_FMT")];
+        for (char *line = strtok_r(hex, "\n", &save); line; line = strtok_r(NULL, "\n", &save), lines++) {
+            int n = fields(line, v, 512);
+            CHECK(n == 2 * g + 5, "%s line %ld: %d fields", dir, lines, n);
+            uint8_t q[128]; uint32_t y[128], flags = 0;
+            for (int i = 0; i < g; i++) q[i] = (uint8_t)v[i];
+            int32_t rc = dintsim_decode_tile((int32_t)g, out, q, (int32_t)v[g], (int32_t)v[g + 1], (uint16_t)v[g + 2], (uint16_t)v[g + 3], y, &flags);
+            calls++;
+            int same = rc == DINTSIM_OK && flags == v[2 * g + 4];
+            for (int i = 0; i < g; i++) same = same && y[i] == v[g + 4 + i];
+            CHECK(same, "%s line %ld: tile differs (rc %d, flags %x expected %llx)", dir, lines, rc, flags, v[2 * g + 4]);
+        }
+    }
+    double seconds = now() - start;
+    printf("%s: %ld lines, %ld calls, %.3g calls/s\n", dir, lines, calls, calls / (seconds > 0 ? seconds : 1e-9));
+    free(vh); free(manifest); free(hex);
+}
+
+/* Bad arguments: an error code and a message, never a crash. */
+static void badArguments(void) {
+    uint8_t w[4] = {1, 2, 3, 4}, code; int8_t a[4] = {1, 2, 3, 4}; int64_t acc; int32_t vo; uint32_t flags, y[16];
+    CHECK(dintsim_mac_create(NULL, 1, 1, 32, 0) == NULL && strstr(dintsim_last_error(), "NULL"), "NULL unit accepted");
+    CHECK(dintsim_mac_create("int9-mac", 1, 1, 32, 0) == NULL && strstr(dintsim_last_error(), "int9-mac"), "unknown unit accepted");
+    CHECK(dintsim_mac_create("dint-mac", 0, 1, 32, 0) == NULL && strstr(dintsim_last_error(), "lanes"), "zero lanes accepted");
+    CHECK(dintsim_mac_create("dint-mac", 1, 4, 32, 0) == NULL, "depth 4 accepted");
+    CHECK(dintsim_mac_create("dint-mac", 1, 1, 80, 0) == NULL && strstr(dintsim_last_error(), "80"), "80-bit accumulator accepted");
+    CHECK(dintsim_mac_create("dint-mac", 1, 1, 32, 7) == NULL, "saturate 7 accepted");
+    CHECK(dintsim_mac_step(NULL, w, a, 1, 0, &acc, &vo) == DINTSIM_ERR_NULL, "NULL mac accepted");
+    dintsim_mac *mac = dintsim_mac_create("dint-mac", 4, 2, 24, 1);
+    CHECK(mac && dintsim_mac_lanes(mac) == 4, "create failed: %s", dintsim_last_error());
+    CHECK(dintsim_mac_step(mac, NULL, a, 1, 0, &acc, &vo) == DINTSIM_ERR_NULL, "NULL weights accepted");
+    uint8_t reserved[4] = {1, 8, 3, 4}, wide[4] = {1, 2, 17, 4};
+    CHECK(dintsim_mac_step(mac, reserved, a, 1, 0, &acc, &vo) == DINTSIM_OK, "reserved code 1000 refused: %s", dintsim_last_error());
+    CHECK(dintsim_mac_step(mac, wide, a, 1, 0, &acc, &vo) == DINTSIM_ERR_CODE && strstr(dintsim_last_error(), "lane 2"), "5-bit code accepted");
+    CHECK(dintsim_mac_step(mac, w, a, 1, 0, NULL, NULL) == DINTSIM_OK, "NULL outputs refused");
+    dintsim_mac_reset(NULL); dintsim_mac_destroy(NULL);
+    dintsim_mac_destroy(mac);
+    CHECK(dintsim_quantize_level(NULL, 1, 1, 0, 0, 0, &code, &flags) == DINTSIM_ERR_NULL, "NULL format accepted");
+    CHECK(dintsim_quantize_level("dint5", 1, 1, 0, 0, 0, &code, &flags) == DINTSIM_ERR_ARGUMENT, "unknown format accepted");
+    CHECK(dintsim_quantize_level("dint4", 1, 0, 0, 0, 0, &code, &flags) == DINTSIM_ERR_ARGUMENT, "zero scale accepted");
+    CHECK(dintsim_quantize_level("dint4", 1, 1, 9, 0, 0, &code, &flags) == DINTSIM_ERR_ARGUMENT, "rounding 9 accepted");
+    CHECK(dintsim_quantize_level("dint4", 1, 1, 0, 0, 0, NULL, &flags) == DINTSIM_ERR_NULL, "NULL code accepted");
+    uint8_t code2 = 0xFF;
+    CHECK(dintsim_quantize_level("dint4", 1.5f, 1, 0, 0, 0, &code, NULL) == DINTSIM_OK, "NULL flags refused");
+    CHECK(dintsim_quantize_level_draw("dint4", 1.5f, 1, 0, 0, &code2, &flags) == DINTSIM_OK && code2 == code, "the two level entry points differ");
+    CHECK(dintsim_quantize_level_draw("dint4", 1.5f, 1, 5, 0x10000, &code2, &flags) == DINTSIM_ERR_ARGUMENT, "a 17-bit draw accepted");
+    uint8_t q[16] = {0};
+    CHECK(dintsim_decode_tile(12, "fp32", q, 0, 0, 0x3c00, 0, y, &flags) == DINTSIM_ERR_ARGUMENT, "G 12 accepted");
+    CHECK(dintsim_decode_tile(16, "fp8", q, 0, 0, 0x3c00, 0, y, &flags) == DINTSIM_ERR_ARGUMENT, "fp8 accepted");
+    CHECK(dintsim_decode_tile(16, "fp32", q, 0, 16, 0x3c00, 0, y, &flags) == DINTSIM_ERR_ARGUMENT, "pivot 16 accepted");
+    CHECK(dintsim_decode_tile(16, "fp32", NULL, 0, 0, 0x3c00, 0, y, &flags) == DINTSIM_ERR_NULL, "NULL codes accepted");
+    q[3] = 16;
+    CHECK(dintsim_decode_tile(16, "fp32", q, 0, 0, 0x3c00, 0, y, &flags) == DINTSIM_ERR_CODE, "code 16 accepted");
+    float x[6] = {0.5f, -1, 2, 0, 3, -0.25f}, scales[3]; uint8_t codes[6]; int64_t count, stats[4];
+    CHECK(dintsim_quantize_tensor("int4", "channel", 0, 0, x, 2, 3, codes, scales, 1, &count, stats) == DINTSIM_ERR_ARGUMENT, "small scales buffer accepted");
+    CHECK(dintsim_quantize_tensor("int4", "group:0", 0, 0, x, 2, 3, codes, scales, 3, &count, stats) == DINTSIM_ERR_ARGUMENT, "group:0 accepted");
+    CHECK(dintsim_quantize_tensor("int4", "channel", 0, 0, x, 2, 3, codes, scales, 3, &count, stats) == DINTSIM_OK && count == 2 && stats[0] == 6,
+          "tensor quantize failed: %s", dintsim_last_error());
+    CHECK(!strcmp(dintsim_version(), DINTSIM_EXPECTED_VERSION), "version %s", dintsim_version());
+}
+
+int main(int argc, char **argv) {
+    badArguments();
+    for (int i = 1; i < argc; i++) replay(argv[i]);
+    if (failures) { fprintf(stderr, "%d failures\n", failures); return 1; }
+    printf("C API: every vector line and every bad-argument check agree\n");
+    return 0;
+}

@@ -1,0 +1,114 @@
+/* dintsim golden model: the C ABI of libdintsim (docs/c-api.md).
+ *
+ * Bit-exact to the vector sets (docs/vectors.md): a MAC / PE stepped one clock at a time, the
+ * level quantizer's decision for one element, the Hadamard decoder on one tile. Fixed-width types
+ * only; no global state (each dintsim_mac is independent; the last error message is per thread);
+ * every call that can fail returns DINTSIM_OK (0) or an error code and leaves a one-line message in
+ * dintsim_last_error(). Bad arguments (NULL pointers, unknown names, out-of-range widths) return an
+ * error and never crash. Thread safety: distinct objects may be used from distinct threads; one
+ * object must not be used from two threads at once.
+ *
+ * Link: cc -Iinclude prog.c -Lbuild/lib -ldintsim (scripts/build-lib.sh builds build/lib). */
+#ifndef DINTSIM_H
+#define DINTSIM_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Return codes. */
+#define DINTSIM_OK               0
+#define DINTSIM_ERR_NULL         1  /* a required pointer was NULL */
+#define DINTSIM_ERR_ARGUMENT     2  /* an unknown name or an out-of-range number */
+#define DINTSIM_ERR_CODE         3  /* a reserved or too-wide weight / tile code; nothing was done */
+
+/* Rounding rules of dintsim_quantize_level. */
+#define DINTSIM_ROUND_NEAREST_EVEN 0
+#define DINTSIM_ROUND_NEAREST_AWAY 1
+#define DINTSIM_ROUND_TOWARD_ZERO  2
+#define DINTSIM_ROUND_DOWN         3
+#define DINTSIM_ROUND_UP           4
+#define DINTSIM_ROUND_STOCHASTIC   5  /* the draw: seed and the element's flat index, as in quantize */
+
+/* Flags of dintsim_quantize_level (the quantizer vectors' flags). */
+#define DINTSIM_Q_INEXACT          (1u << 0)
+#define DINTSIM_Q_TIE              (1u << 1)
+#define DINTSIM_Q_UNDERFLOW        (1u << 2)  /* x != 0 became level 0 */
+#define DINTSIM_Q_SATURATED        (1u << 3)
+#define DINTSIM_Q_CLIPPED          (1u << 4)
+#define DINTSIM_Q_SMALLEST_LEVEL   (1u << 5)
+
+/* Flags of dintsim_decode_tile (the decoder vectors' flags). */
+#define DINTSIM_D_INEXACT          (1u << 0)
+#define DINTSIM_D_SUBNORMAL        (1u << 1)
+#define DINTSIM_D_INFINITE         (1u << 2)
+#define DINTSIM_D_ZERO             (1u << 3)
+#define DINTSIM_D_TIMES_R          (1u << 4)
+
+/* "0.5.0": the same string as `dintsim --version` and Python's dintsim.__version__. */
+const char *dintsim_version(void);
+/* The calling thread's last error message ("" if none); valid until its next failing call. */
+const char *dintsim_last_error(void);
+
+typedef struct dintsim_mac dintsim_mac;
+
+/* unit: "int8-mac" | "dint-mac" | "fp4-mac"; lanes 1..256; pipeline_depth 1..3;
+ * acc_width from the unit's adder-tree width to 62; saturate: 0 wrap, 1 saturate.
+ * NULL on bad arguments (see dintsim_last_error). */
+dintsim_mac *dintsim_mac_create(const char *unit, int32_t lanes, int32_t pipeline_depth,
+                                int32_t acc_width, int32_t saturate);
+/* One clock cycle, exactly as one line of a vector file: inputs presented on the line
+ * (weight_codes[lanes], activations[lanes]), outputs are the registers after the edge; acc is
+ * sign-extended to 64 bits. 0 = ok; DINTSIM_ERR_CODE for a code wider than the unit's weight
+ * (8 bits INT8, 4 otherwise; the cycle is not taken). A reserved code (dINT 1000) is valid input
+ * and multiplies as 0, as in the hardware and the vector sets. acc and valid_out may be NULL. */
+int32_t dintsim_mac_step(dintsim_mac *mac, const uint8_t *weight_codes,
+                         const int8_t *activations, int32_t valid, int32_t clear,
+                         int64_t *acc, int32_t *valid_out);
+/* A line with rst = 1: the pipeline and the accumulator cleared (acc 0, valid_out 0). */
+void dintsim_mac_reset(dintsim_mac *mac);
+void dintsim_mac_destroy(dintsim_mac *mac);
+/* The lanes the object was created with (negative on a NULL mac). */
+int32_t dintsim_mac_lanes(const dintsim_mac *mac);
+
+/* format: a level-format preset ("dint4", "int4", "int4-sym", "fp4", "int8-sym", "int8", "uint4",
+ * "uint3"); x finite, scale finite and > 0 (binary32 values); rounding DINTSIM_ROUND_*;
+ * writes the code's bit pattern and the DINTSIM_Q_* flags (flags may be NULL). */
+int32_t dintsim_quantize_level(const char *format, float x, float scale, int32_t rounding,
+                               uint64_t seed, uint64_t index, uint8_t *code, uint32_t *flags);
+
+/* As dintsim_quantize_level with the 16-bit stochastic draw given directly (the quantizer vectors'
+ * `draw` field: what an RTL quantizer receives); ignored by the deterministic rules. */
+int32_t dintsim_quantize_level_draw(const char *format, float x, float scale, int32_t rounding,
+                                    uint32_t draw, uint8_t *code, uint32_t *flags);
+
+/* The two above with x and scale as binary32 bit patterns (what an RTL testbench holds; the DPI-C
+ * package uses these, since simulators may pass shortreal as a double). */
+int32_t dintsim_quantize_level_bits(const char *format, uint32_t x_bits, uint32_t scale_bits, int32_t rounding,
+                                    uint64_t seed, uint64_t index, uint8_t *code, uint32_t *flags);
+int32_t dintsim_quantize_level_draw_bits(const char *format, uint32_t x_bits, uint32_t scale_bits, int32_t rounding,
+                                         uint32_t draw, uint8_t *code, uint32_t *flags);
+
+/* One TAH-Quant tile through the decode spec: tile_size G in {8, 16, 32, 64, 128}; output
+ * "fp32" | "bf16" | "fp16"; codes[G] 4-bit codes; pivot in 0..G-1; scale and zero FP16 bit
+ * patterns; writes G output bit patterns (low bits for bf16 / fp16) and, when flags is not NULL,
+ * the DINTSIM_D_* flags (computed by the exact decoder: slower). */
+int32_t dintsim_decode_tile(int32_t tile_size, const char *output, const uint8_t *codes,
+                            int32_t flagged, int32_t pivot, uint16_t scale, uint16_t zero,
+                            uint32_t *out_bits, uint32_t *flags);
+
+/* A whole tensor, as `dintsim quantize` (level formats): rows x columns row-major binary32 in x;
+ * granularity "tensor" | "channel" | "group:G"; writes rows*columns codes and the scales
+ * (1, rows, or rows*ceil(columns/G) of them; scales_capacity must hold them; *scale_count gets
+ * the number); *stats (may be NULL) gets [elements, nonzero, underflow, clipped] counts. */
+int32_t dintsim_quantize_tensor(const char *format, const char *granularity, int32_t rounding,
+                                uint64_t seed, const float *x, int64_t rows, int64_t columns,
+                                uint8_t *codes, float *scales, int64_t scales_capacity,
+                                int64_t *scale_count, int64_t *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,111 @@
+"""The Python golden model against every committed vector set, the CLI, and bad input.
+
+Run: pytest python/tests (after pip install ./python, or with DINTSIM_LIBRARY set)."""
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dintsim
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+VECTORS = REPOSITORY / "vectors"
+
+
+def sets(unit):
+    return [d for d in sorted(VECTORS.iterdir()) if (d / "MANIFEST.json").exists() and json.loads((d / "MANIFEST.json").read_text())["unit"] == unit]
+
+
+def lines(d):
+    return [[int(f, 16) for f in line.split("_")] for line in (d / "vectors.hex").read_text().split()]
+
+
+def test_version_is_the_one_source():
+    text = (REPOSITORY / "Sources/Formats/Version.swift").read_text()
+    assert dintsim.__version__ == re.search(r'static let string = "([^"]+)"', text).group(1)
+
+
+@pytest.mark.parametrize("d", [d for u in ("int8-mac", "dint-mac", "fp4-mac") for d in sets(u)], ids=lambda d: d.name)
+def test_mac_sets_line_by_line(d):
+    m = json.loads((d / "MANIFEST.json").read_text())
+    c = m["configuration"]
+    lanes, width = c["lanes"], c["accumulator_width"]
+    mac = dintsim.Mac(m["unit"], lanes, c["pipeline_depth"], width, c["overflow"] == "saturate")
+    mask = (1 << width) - 1
+    for k, v in enumerate(lines(d)):
+        if v[0]:
+            mac.reset()
+            continue
+        w, a = v[3:3 + lanes], [x - 256 if x > 127 else x for x in v[3 + lanes:3 + 2 * lanes]]
+        acc, valid_out = mac.step(w, a, v[1], v[2])
+        assert (acc & mask, valid_out) == (v[3 + 2 * lanes], v[4 + 2 * lanes]), f"{d.name} line {k}"
+
+
+@pytest.mark.parametrize("d", sets("quantizer"), ids=lambda d: d.name)
+def test_quantizer_sets_with_flags(d):
+    c = json.loads((d / "MANIFEST.json").read_text())["configuration"]
+    for k, (x, s, draw, code, flags) in enumerate(lines(d)):
+        xf, sf = np.uint32(x).view(np.float32), np.uint32(s).view(np.float32)
+        assert dintsim.quantize_level_draw(c["format"], float(xf), float(sf), c["rounding"], draw) == (code, flags), f"{d.name} line {k}"
+
+
+@pytest.mark.parametrize("d", sets("hadamard-decoder"), ids=lambda d: d.name)
+def test_decoder_sets_with_flags(d):
+    c = json.loads((d / "MANIFEST.json").read_text())["configuration"]
+    g = c["tile_size"]
+    for k, v in enumerate(lines(d)):
+        out, flags = dintsim.decode_tile(v[:g], v[g], v[g + 1], v[g + 2], v[g + 3], c["output"], with_flags=True)
+        assert list(out) == v[g + 4:2 * g + 4] and flags == v[2 * g + 4], f"{d.name} line {k}"
+
+
+def cli():
+    binary = REPOSITORY / ".build/debug/dintsim"
+    if not binary.exists():
+        subprocess.run(["swift", "build", "--product", "dintsim"], cwd=REPOSITORY, check=True)
+    return binary
+
+
+@pytest.mark.parametrize("granularity,rounding", [("channel", "toNearestOrEven"), ("tensor", "towardZero"), ("group:16", "stochastic")])
+def test_quantize_equals_the_cli(tmp_path, granularity, rounding):
+    x = np.random.default_rng(5).laplace(size=(12, 40)).astype(np.float32)
+    x[3, 4] = 0
+    np.save(tmp_path / "x.npy", x)
+    subprocess.run([str(cli()), "quantize", "--format", "dint4", "--granularity", granularity, "--rounding", rounding, "--seed", "9",
+                    "--input", str(tmp_path / "x.npy"), "--codes-out", str(tmp_path / "c.npy"), "--scales-out", str(tmp_path / "s.npy")],
+                   check=True, stdout=subprocess.DEVNULL)
+    codes, scales, stats = dintsim.quantize(x, "dint4", granularity, rounding, seed=9)
+    assert np.array_equal(codes, np.load(tmp_path / "c.npy"))
+    assert np.array_equal(scales.ravel().view(np.uint32), np.load(tmp_path / "s.npy").ravel().view(np.uint32))
+    assert stats["elements"] == 480 and stats["nonzero"] == 479
+
+
+def test_stochastic_draw_is_seed_and_flat_index():
+    """quantize_level with (seed, index) decides element `index` of a stochastic quantize."""
+    x = np.random.default_rng(1).normal(size=(1, 64)).astype(np.float32)
+    codes, scales, _ = dintsim.quantize(x, "dint4", "tensor", "stochastic", seed=42)
+    for i in range(64):
+        assert dintsim.quantize_level("dint4", float(x[0, i]), float(scales[0]), "stochastic", seed=42, index=i)[0] == codes[0, i]
+
+
+def test_bad_input_raises_with_the_message():
+    with pytest.raises(dintsim.DintsimError, match="int9-mac"):
+        dintsim.Mac("int9-mac")
+    with pytest.raises(dintsim.DintsimError, match="accumulator width 80"):
+        dintsim.Mac("dint-mac", acc_width=80)
+    mac = dintsim.Mac("dint-mac", lanes=2)
+    with pytest.raises(dintsim.DintsimError, match="wider than 4 bits"):
+        mac.step([17, 1], [1, 1])
+    assert mac.step([8, 1], [5, 1]) == (2, 1)  # the reserved code multiplies as 0
+    with pytest.raises(dintsim.DintsimError, match="needs 2"):
+        mac.step([1], [1])
+    with pytest.raises(dintsim.DintsimError, match="dint5"):
+        dintsim.quantize_level("dint5", 1.0, 1.0)
+    with pytest.raises(dintsim.DintsimError, match="scale"):
+        dintsim.quantize_level("dint4", 1.0, 0.0)
+    with pytest.raises(dintsim.DintsimError, match="tile size 12"):
+        dintsim.decode_tile([0] * 12, False, 0, 0x3C00, 0)
+    with pytest.raises(dintsim.DintsimError, match="granularity"):
+        dintsim.quantize(np.ones((2, 2), np.float32), "int4", "rows")
