@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "Circuits", targets: ["Circuits"]),
         .library(name: "Units", targets: ["Units"]),
         .library(name: "TAHQuant", targets: ["TAHQuant"]),
+        .library(name: "TAHQuantExact", targets: ["TAHQuantExact"]),
         .library(name: "Cost", targets: ["Cost"]),
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Vectors", targets: ["Vectors"]),
@@ -53,41 +54,45 @@ let package = Package(
         .target(name: "Quantization", dependencies: ["Formats"], swiftSettings: speed),
         .target(name: "Workloads", dependencies: ["Formats"]),
         .target(name: "Circuits", swiftSettings: kernel),
-        .target(name: "TAHQuant", dependencies: ["Formats", "Exact"], swiftSettings: speed),
+        .target(name: "TAHQuant", dependencies: ["Formats"], swiftSettings: speed),
+        // The decode spec in GMP rationals (the exact decoder, the decoder tile's flags): apart, so
+        // that Units, Cost and Reports do not link GMP through TAHQuant.
+        .target(name: "TAHQuantExact", dependencies: ["TAHQuant", "Exact", "Formats"]),
         .target(name: "Units", dependencies: ["Circuits", "Formats", "TAHQuant"]),
-        .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads"]),
+        .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads", "TAHQuant"]),
         .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats", "Liberty", "TensorIO"], resources: [.copy("Resources/nangate45.json")]),
         .target(name: "TensorIO", dependencies: ["Formats"]),
         // The C ABI over the golden model (docs/c-api.md).
-        .target(name: "GoldenModelC", dependencies: ["Units", "Quantization", "Formats", "TAHQuant", "Exact"],
+        .target(name: "GoldenModelC", dependencies: ["Units", "Quantization", "Formats", "TAHQuant", "TAHQuantExact"],
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libdintsim.so"])]),
         // What the commands do, callable from Swift: streamed quantization and measurement.
         .target(name: "Workflows", dependencies: ["Formats", "Quantization", "TensorIO"]),
-        .target(name: "Vectors", dependencies: ["Units", "TAHQuant", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),
+        .target(name: "Vectors", dependencies: ["Units", "Circuits", "TAHQuant", "TAHQuantExact", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),
         .executableTarget(
             name: "dintsim",
             dependencies: [
-                "Formats", "Exact", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant", "Vectors", "Liberty", "Workflows",
+                "Formats", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant", "Vectors", "Liberty", "Workflows",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // What each libFuzzer harness (Fuzz/, scripts/fuzz.sh) runs; the tests replay its corpus.
         .target(name: "FuzzTargets", dependencies: ["Formats", "TensorIO", "Cost", "Vectors", "TAHQuant", "Liberty", "Circuits", "Units"]),
         // Deterministic, seeded property checking with shrinking, shared by the test targets.
         .target(name: "PropertyChecking", dependencies: ["Formats"]),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats", "Exact", "PropertyChecking"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "Exact", "Quantization", "PropertyChecking"]),
         .testTarget(name: "ExactTests", dependencies: ["Exact", "Formats", "PropertyChecking"]),
         .testTarget(
             name: "QuantizationTests",
             dependencies: ["Quantization", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "Formats"]),
-        .testTarget(name: "CostTests", dependencies: ["Cost", "Reports", "Units", "Circuits", "Formats", "Workloads", "Quantization", "PropertyChecking"]),
-        .testTarget(name: "TAHQuantTests", dependencies: ["TAHQuant", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
+        .testTarget(name: "CostTests", dependencies: ["Cost", "Reports", "Units", "Circuits", "Formats", "Workloads", "Quantization", "Liberty", "PropertyChecking"]),
+        .testTarget(name: "TAHQuantTests", dependencies: ["TAHQuant", "TAHQuantExact", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "PropertyChecking", "Formats"]),
-        .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking", "TAHQuant", "Cost"]),
-        .testTarget(name: "CLITests", dependencies: ["dintsim"]),
-        .testTarget(name: "VectorsTests", dependencies: ["Vectors", "Units", "Formats", "TensorIO", "TAHQuant"]),
+        .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking", "TAHQuant", "Cost", "Workloads"]),
+        .testTarget(name: "CLITests", dependencies: ["dintsim", "Formats", "Units", "TensorIO", "Quantization"]),
+        .testTarget(name: "VectorsTests", dependencies: ["Vectors", "Units", "Formats", "TensorIO", "TAHQuant", "Quantization"]),
         .testTarget(name: "RTLTests", dependencies: ["Units", "Circuits"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "Quantization", "TensorIO", "Formats", "Workloads"]),
     ]
 )

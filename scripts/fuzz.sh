@@ -19,7 +19,7 @@ bash scripts/install-deps.sh
 # SwiftPM's executable link expects a Swift main, libFuzzer brings its own).
 swift build -c release --scratch-path "$S" --target FuzzTargets -Xswiftc -sanitize=fuzzer,address >&2
 objects=()
-for m in Formats Exact Quantization Workloads TensorIO Circuits TAHQuant Units Vectors Liberty Cost FuzzTargets; do objects+=("$S"/release/$m.build/*.o); done
+for m in Formats Exact Quantization Workloads TensorIO Circuits TAHQuant TAHQuantExact Units Vectors Liberty Cost FuzzTargets; do objects+=("$S"/release/$m.build/*.o); done
 declare -A SOURCE=([npy]=FuzzNpy [codebook]=FuzzCodeBook [technology]=FuzzTechnology [manifest]=FuzzManifest [dump]=FuzzDump [tahq]=FuzzTahq [safetensors]=FuzzSafetensors [liberty]=FuzzLiberty)
 
 seed() {   # seed corpus per harness, from files in the repository

@@ -3,10 +3,10 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Exact
 import Formats
 import Quantization
 import TAHQuant
+import TAHQuantExact
 import Units
 
 // The C ABI of libdintsim (include/dintsim.h, docs/c-api.md). Every entry point checks its

@@ -1,9 +1,8 @@
-import Exact
 import Formats
 
 /// One tile through the decode spec (docs/hadamard-decode.md): the output bit patterns by the
 /// fast decoder, and on request the flags of the decoder vectors (docs/vectors.md) from the exact
-/// decoder: bit 0 `inexact` (an output is not the exact value), 1 `subnormal-output`,
+/// decoder (`exact()`, in `TAHQuantExact`): bit 0 `inexact` (an output is not the exact value), 1 `subnormal-output`,
 /// 2 `infinite-output`, 3 `zero-output`, 4 `times-r` (a flagged tile whose G is an odd power of
 /// two, so the constant R takes part).
 public struct DecoderTile: Sendable {
@@ -27,23 +26,4 @@ public struct DecoderTile: Sendable {
                                    output: output, into: &out, at: 0, scratch: &scratch)
         bits = out
     }
-
-    /// The exact outputs' bit patterns (correctly rounded from the exact values) and the flags.
-    public func exact() -> (bits: [UInt32], flags: UInt32) {
-        let values = TahQuantExactDecoder.tile(codes: codes.map(Int.init), flagged: flagged, pivot: pivot, scale: scale, zero: zero)
-        var f: UInt32 = 0
-        let bits = values.map { value -> UInt32 in
-            let b = Oracle.encode(value, as: output)
-            if Oracle.value(ofBits: b, format: output) != value { f |= 1 }
-            let magnitude = b & ~output.signMask
-            if magnitude != 0 && magnitude & output.exponentMask == 0 { f |= 2 }
-            if output.isInfinite(b) { f |= 4 }
-            if magnitude == 0 { f |= 8 }
-            return b
-        }
-        if flagged && tileSize.trailingZeroBitCount % 2 == 1 { f |= 16 }
-        return (bits, f)
-    }
-
-    public func flags() -> UInt32 { exact().flags }
 }

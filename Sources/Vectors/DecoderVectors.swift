@@ -1,6 +1,7 @@
 import Exact
 import Formats
 import TAHQuant
+import TAHQuantExact
 import Workloads
 
 /// One line per tile: G codes (q0 is element 0), the outlier flag, the pivot, the FP16 scale and

@@ -3,6 +3,7 @@ import Exact
 import Formats
 import PropertyChecking
 import TAHQuant
+import TAHQuantExact
 import Workloads
 
 @Suite struct TahQuantTests {

@@ -1,5 +1,6 @@
 import Exact
 import Formats
+import TAHQuant
 
 /// The decode spec of docs/tahquant.md evaluated with GMP rationals, element by element — the
 /// independent path the software decoder, the gate-level datapath and the golden vectors are
