@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "GoldenModelC", dependencies: ["Units", "Quantization", "Formats", "TAHQuant", "TAHQuantExact"],
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libdintsim.so"])]),
         // What the commands do, callable from Swift: streamed quantization and measurement.
-        .target(name: "Workflows", dependencies: ["Formats", "Quantization", "TensorIO"]),
+        .target(name: "Workflows", dependencies: ["Formats", "Quantization", "TensorIO", "Circuits", "Units", "Cost"]),
         .target(name: "Vectors", dependencies: ["Units", "Circuits", "TAHQuant", "TAHQuantExact", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),
         .executableTarget(
             name: "dintsim",

@@ -3,6 +3,8 @@ public protocol BitSlicedSimulation: AnyObject {
     var activeMask: UInt64 { get set }
     func set(_ bus: Bus, words: [UInt64], from start: Int)
     func set(_ node: Node, word: UInt64)
+    /// Drives `nodes[i]` with `words[i]`.
+    func set(_ nodes: [Node], words: UnsafePointer<UInt64>)
     func evaluate()
     func clock(resetting: UInt64)
     func word(_ node: Node) -> UInt64
@@ -253,6 +255,9 @@ public final class TimedSimulator: BitSlicedSimulation {
         for (i, node) in bus.enumerated() { state.values[Int(node)] = words[start + i] }
     }
     public func set(_ node: Node, word: UInt64) { state.values[Int(node)] = word }
+    public func set(_ nodes: [Node], words: UnsafePointer<UInt64>) {
+        for (i, node) in nodes.enumerated() { state.values[Int(node)] = words[i] }
+    }
     public func word(_ node: Node) -> UInt64 { state.values[Int(node)] }
 
     /// A gate's function, bit-parallel, by its truth table.

@@ -58,7 +58,7 @@ public struct PricedUnit {
 
     public init(_ configuration: MacConfiguration, technology: Technology, delayModel: DelayModel) throws {
         self.configuration = configuration
-        circuit = try MacCircuit(configuration)
+        circuit = MacCircuit(configuration)
         self.technology = technology
         self.delayModel = delayModel
         if case .table = technology, delayModel == .zero { timed = nil } else {
@@ -83,7 +83,7 @@ public struct PricedUnit {
                            functionalToggles: run.totalToggles, glitchToggles: 0, technologyName: table.name)
         }
         let sim = TimedSimulator(timed.gates)
-        let run = try MacRunner(c).run(codes: codes, activations: activations, rows: rows, length: length, on: sim, circuit: circuit)
+        let run = MacRunner(c).run(codes: codes, activations: activations, rows: rows, length: length, on: sim, circuit: circuit)
         let period: Double
         switch technology {
         case .table(let t): period = periodNs ?? t.clockPeriodNanoseconds

@@ -65,20 +65,19 @@ func string(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0)
 final class MacHandle {
     let configuration: MacConfiguration
     var model: MacModel
-    init(_ c: MacConfiguration) throws { configuration = c; model = try MacModel(c) }
+    init(_ c: MacConfiguration) { configuration = c; model = MacModel(c) }
 }
 
 @_cdecl("dintsim_mac_create")
 public func dintsim_mac_create(_ unit: UnsafePointer<CChar>?, _ lanes: Int32, _ pipelineDepth: Int32, _ accWidth: Int32, _ saturate: Int32) -> OpaquePointer? {
     guard let name = string(unit) else { LastError.fail(.nullPointer, "dintsim_mac_create: unit is NULL"); return nil }
     guard let kind = MacKind(unitName: name) else {
-        LastError.fail(.invalidArgument, "dintsim_mac_create: unknown unit '\(name)' (int8-mac, dint-mac, fp4-mac)"); return nil
+        LastError.fail(.invalidArgument, "dintsim_mac_create: unknown unit '\(name)' (\(MacKind.fixed.map(\.unitName).joined(separator: ", ")))"); return nil
     }
     guard saturate == 0 || saturate == 1 else { LastError.fail(.invalidArgument, "dintsim_mac_create: saturate is \(saturate); give 0 (wrap) or 1 (saturate)"); return nil }
-    let c = MacConfiguration(kind: kind, lanes: Int(lanes), pipelineDepth: Int(pipelineDepth), accumulatorWidth: Int(accWidth),
-                             overflow: saturate == 1 ? .saturate : .wrap)
     do {
-        let handle = try MacHandle(c)
+        let handle = MacHandle(try MacConfiguration(kind: kind, lanes: Int(lanes), pipelineDepth: Int(pipelineDepth), accumulatorWidth: Int(accWidth),
+                                                    overflow: saturate == 1 ? .saturate : .wrap))
         return OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
     } catch {
         LastError.fail(.invalidArgument, "dintsim_mac_create: \(error)")
@@ -92,17 +91,13 @@ public func dintsim_mac_step(_ mac: OpaquePointer?, _ weightCodes: UnsafePointer
     guard let mac else { return LastError.fail(.nullPointer, "dintsim_mac_step: mac is NULL") }
     guard let weightCodes, let activations else { return LastError.fail(.nullPointer, "dintsim_mac_step: weight_codes or activations is NULL") }
     let h = Unmanaged<MacHandle>.fromOpaque(UnsafeRawPointer(mac)).takeUnretainedValue()
-    var sum: Int64 = 0
-    for lane in 0..<h.configuration.lanes {
-        let code = weightCodes[lane]
-        // A reserved code (dINT 1000) is valid input: the hardware multiplies it as 0, as the
-        // vector sets show; only a code wider than the unit's weight is refused.
-        guard h.configuration.weightWidth >= 8 || code >> UInt8(h.configuration.weightWidth) == 0 else {
-            return LastError.fail(.invalidCode, "dintsim_mac_step: lane \(lane): weight code \(code) is wider than \(h.configuration.weightWidth) bits for \(h.configuration.kind); the cycle was not taken")
-        }
-        sum += h.configuration.product(code: code, activation: activations[lane])
+    let width = h.configuration.weightWidth
+    // A reserved code (dINT 1000) is valid input: the hardware multiplies it as 0, as the
+    // vector sets show; only a code wider than the unit's weight is refused.
+    if width < 8, let lane = (0..<h.configuration.lanes).first(where: { weightCodes[$0] >> UInt8(width) != 0 }) {
+        return LastError.fail(.invalidCode, "dintsim_mac_step: lane \(lane): weight code \(weightCodes[lane]) is wider than \(width) bits for \(h.configuration.kind); the cycle was not taken")
     }
-    h.model.step(laneSum: sum, valid: valid != 0, clear: clear != 0)
+    MacDriver.cycle(&h.model, codes: weightCodes, activations: activations, count: h.configuration.lanes, valid: valid != 0, clear: clear != 0)
     acc?.pointee = h.model.accumulator
     validOut?.pointee = h.model.validOut ? 1 : 0
     return Status.ok.rawValue
@@ -112,7 +107,7 @@ public func dintsim_mac_step(_ mac: OpaquePointer?, _ weightCodes: UnsafePointer
 public func dintsim_mac_reset(_ mac: OpaquePointer?) {
     guard let mac else { LastError.fail(.nullPointer, "dintsim_mac_reset: mac is NULL"); return }
     let h = Unmanaged<MacHandle>.fromOpaque(UnsafeRawPointer(mac)).takeUnretainedValue()
-    h.model = try! MacModel(h.configuration) // validated when created
+    h.model.reset()
 }
 
 @_cdecl("dintsim_mac_destroy")

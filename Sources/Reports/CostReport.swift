@@ -57,40 +57,63 @@ public struct ReportData: Sendable {
 }
 
 /// One priced configuration on one data set.
+/// Serialized flat: the configuration's own keys (`MacConfiguration`'s `Codable`: unit, lanes,
+/// pipeline_depth, accumulator_width, overflow, multiplier, adder) beside the figures' keys.
+@dynamicMemberLookup
 public struct CostRow: Sendable, Codable {
-    public let data: String
-    public let unit: String
-    public let lanes: Int
-    public let pipeline: Int
-    public let accWidth: Int
-    public let overflow: String
-    public let multiplier: String
-    public let adder: String
-    public let areaUm2: Double
-    public let gateEquivalents: Double
-    public let cells: Int
+    public let configuration: MacConfiguration
+    public var figures: CostFigures
+    public var unit: String { configuration.kind.unitName }
+    public var lanes: Int { configuration.lanes }
+
+    public init(configuration: MacConfiguration, figures: CostFigures) {
+        self.configuration = configuration; self.figures = figures
+    }
+
+    public subscript<T>(dynamicMember key: WritableKeyPath<CostFigures, T>) -> T {
+        get { figures[keyPath: key] }
+        set { figures[keyPath: key] = newValue }
+    }
+
+    public init(from decoder: Decoder) throws {
+        configuration = try MacConfiguration(from: decoder)
+        figures = try CostFigures(from: decoder)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try configuration.encode(to: encoder)
+        try figures.encode(to: encoder)
+    }
+}
+
+/// What pricing one configuration on one data set gives.
+public struct CostFigures: Sendable, Codable {
+    public var data: String
+    public var areaUm2: Double
+    public var gateEquivalents: Double
+    public var cells: Int
     /// Activity-based energy per MAC (pJ) and its parts.
-    public let energyPerMacPJ: Double
-    public let dynamicPerMacPJ: Double
-    public let clockPerMacPJ: Double
-    public let leakagePerMacPJ: Double
+    public var energyPerMacPJ: Double
+    public var dynamicPerMacPJ: Double
+    public var clockPerMacPJ: Double
+    public var leakagePerMacPJ: Double
     /// Per-action model: the same unit's energy per MAC on uniformly random operands, applied
     /// regardless of the data (what fixed-pJ-per-MAC estimators do).
-    public let perActionPerMacPJ: Double
-    public let areaByBlock: [String: Double]
-    public let dynamicPerMacByBlock: [String: Double]
-    public let utilization: Double
-    public let cycles: Int
+    public var perActionPerMacPJ: Double
+    public var areaByBlock: [String: Double]
+    public var dynamicPerMacByBlock: [String: Double]
+    public var utilization: Double
+    public var cycles: Int
     /// How toggles were timed: zero, unit or liberty.
-    public let delayModel: String
+    public var delayModel: String
     /// The Liberty library's path when one priced the row.
-    public let liberty: String?
+    public var liberty: String?
     /// Static timing from the library (setup included), when a library priced the row.
-    public let criticalPathNs: Double?
+    public var criticalPathNs: Double?
     /// The part of the dynamic energy spent on glitches.
-    public let glitchPerMacPJ: Double
+    public var glitchPerMacPJ: Double
     /// The clock period leakage is charged at (ns).
-    public let clockNs: Double
+    public var clockNs: Double
     /// Iso-throughput (`--iso-throughput`): the supply at which this unit's critical path just
     /// meets the slowest unit's clock, and the energy per MAC there.
     public var scaledSupplyV: Double? = nil
@@ -99,7 +122,7 @@ public struct CostRow: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case delayModel = "delay_model", liberty, criticalPathNs = "critical_path_ns", glitchPerMacPJ = "glitch_pj_per_mac", clockNs = "clock_ns"
         case scaledSupplyV = "scaled_supply_v", scaledEnergyPerMacPJ = "scaled_energy_pj_per_mac"
-        case data, unit, lanes, pipeline, accWidth = "acc_width", overflow, multiplier, adder, areaUm2 = "area_um2",
+        case data, areaUm2 = "area_um2",
              gateEquivalents = "gate_equivalents", cells, energyPerMacPJ = "energy_pj_per_mac", dynamicPerMacPJ = "dynamic_pj_per_mac",
              clockPerMacPJ = "clock_pj_per_mac", leakagePerMacPJ = "leakage_pj_per_mac", perActionPerMacPJ = "per_action_pj_per_mac",
              areaByBlock = "area_um2_by_block", dynamicPerMacByBlock = "dynamic_pj_per_mac_by_block", utilization, cycles
@@ -151,16 +174,15 @@ public enum CostReport {
         let randomLength = 256, randomRows = 128
         let (rc, ra) = ReportData.randomOperands(c, count: randomLength * randomRows, seed: 0xACC)
         let random = try unit.price(codes: rc, activations: ra, rows: randomRows, length: randomLength, periodNs: period)
-        return CostRow(
-            data: data.name, unit: c.kind.description, lanes: c.lanes, pipeline: c.pipelineDepth, accWidth: c.accumulatorWidth,
-            overflow: c.overflow.rawValue, multiplier: c.multiplier.rawValue, adder: c.adder.rawValue,
+        return CostRow(configuration: c, figures: CostFigures(
+            data: data.name,
             areaUm2: cost.area.total, gateEquivalents: cost.area.gateEquivalents, cells: cost.cells,
             energyPerMacPJ: cost.energyPerMAC, dynamicPerMacPJ: cost.dynamicPerMAC, clockPerMacPJ: cost.clockPerMAC,
             leakagePerMacPJ: cost.leakagePerMAC, perActionPerMacPJ: random.energyPerMAC,
             areaByBlock: cost.area.byBlock, dynamicPerMacByBlock: cost.energy.dynamicByBlock.mapValues { $0 / Double(cost.macs) },
             utilization: cost.run.utilization, cycles: cost.run.totalCycles,
             delayModel: settings.delayModel.rawValue, liberty: settings.libertyPath, criticalPathNs: cost.timing?.criticalPathNs,
-            glitchPerMacPJ: cost.glitchPerMAC, clockNs: cost.periodNs)
+            glitchPerMacPJ: cost.glitchPerMAC, clockNs: cost.periodNs))
     }
 
     /// The three units of one comparison, at one clock: the given one, or the slowest unit's

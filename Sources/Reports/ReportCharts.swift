@@ -1,4 +1,5 @@
 import Foundation
+import Units
 
 /// Axis ticks at 1, 2 or 5 × 10^k steps covering [0, maximum], about `count` of them.
 func niceTicks(upTo maximum: Double, count: Int = 5) -> [Double] {
@@ -151,7 +152,7 @@ extension ReportDocument {
         c.text(16, top + 14, "Sweep: INT8 ÷ unit ratio against one parameter at a time (others at their defaults)", size: 14, weight: "bold")
         let series = ["÷ dINT area", "÷ dINT energy", "÷ FP4 area", "÷ FP4 energy"]
         let y0 = legend(&c, Array(zip(series, Self.seriesColors)), x: 16, y: top + 34, width: width - 32) + 12
-        let parameters = [("lanes", "lanes"), ("acc_width", "accumulator width (bits)"), ("clock_ns", "clock period (ns)")]
+        let parameters = [("lanes", "lanes"), (MacConfiguration.CodingKeys.accumulatorWidth.rawValue, "accumulator width (bits)"), ("clock_ns", "clock period (ns)")]
             .filter { p in sweep.contains { $0.parameter == p.0 } }
         guard !parameters.isEmpty else { return y0 }
         let panelWidth = (width - 32) / Double(parameters.count), plotHeight = 170.0

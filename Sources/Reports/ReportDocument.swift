@@ -117,7 +117,7 @@ extension CostReport {
         for d in data {
             for lanes in [1, 16] {
                 progress("pricing \(d.name), \(lanes) lane(s)")
-                let group = try Self.group([.int8, .dint, .fp4].map { MacConfiguration(kind: $0, lanes: lanes) }, data: d, settings: settings)
+                let group = try Self.group([.int8, .dint, .fp4].map { try MacConfiguration(kind: $0, lanes: lanes) }, data: d, settings: settings)
                 let (int8, dint, fp4) = (group[0], group[1], group[2])
                 rows += group
                 var ratio = ReportDocument.Ratio(data: d.name, lanes: lanes, area: int8.areaUm2 / dint.areaUm2,
@@ -167,16 +167,18 @@ extension CostReport {
     /// distribution, every data set, and the clock at 1, 1.5, 2 and 4 times its default.
     static func sweepPoints(data: [ReportData], settings: CostSettings, shard: (index: Int, count: Int),
                             progress: (String) -> Void) throws -> [ReportDocument.SweepRow] {
-        var points: [(String, String, (inout MacConfiguration) -> Void, ReportData, Double?)] = []
+        // Parameters are named by the configuration's serialization keys.
+        typealias Key = MacConfiguration.CodingKeys
+        var points: [(String, String, (MacConfiguration) throws -> MacConfiguration, ReportData, Double?)] = []
         let base = data[0]
-        for w in [16, 24, 32, 48] { points.append(("acc_width", "\(w)", { $0.accumulatorWidth = w }, base, nil)) }
-        for n in [1, 2, 4, 8, 16, 32] { points.append(("lanes", "\(n)", { $0.lanes = n }, base, nil)) }
-        for d in [1, 2, 3] { points.append(("pipeline", "\(d)", { $0.pipelineDepth = d }, base, nil)) }
-        for m in MultiplierArchitecture.allCases { points.append(("multiplier", m.rawValue, { $0.multiplier = m }, base, nil)) }
-        for a in AdderArchitecture.allCases { points.append(("adder", a.rawValue, { $0.adder = a }, base, nil)) }
-        for o in OverflowRule.allCases { points.append(("overflow", o.rawValue, { $0.overflow = o }, base, nil)) }
-        for dist in Distribution.allCases { points.append(("distribution", dist.rawValue, { _ in }, .synthetic(dist), nil)) }
-        for d in data.dropFirst() { points.append(("data", d.name, { _ in }, d, nil)) }
+        for w in [16, 24, 32, 48] { points.append((Key.accumulatorWidth.rawValue, "\(w)", { try $0.with(accumulatorWidth: w) }, base, nil)) }
+        for n in [1, 2, 4, 8, 16, 32] { points.append((Key.lanes.rawValue, "\(n)", { try $0.with(lanes: n) }, base, nil)) }
+        for d in [1, 2, 3] { points.append((Key.pipelineDepth.rawValue, "\(d)", { try $0.with(pipelineDepth: d) }, base, nil)) }
+        for m in MultiplierArchitecture.allCases { points.append((Key.multiplier.rawValue, m.rawValue, { try $0.with(multiplier: m) }, base, nil)) }
+        for a in AdderArchitecture.allCases { points.append((Key.adder.rawValue, a.rawValue, { try $0.with(adder: a) }, base, nil)) }
+        for o in OverflowRule.allCases { points.append((Key.overflow.rawValue, o.rawValue, { try $0.with(overflow: o) }, base, nil)) }
+        for dist in Distribution.allCases { points.append(("distribution", dist.rawValue, { $0 }, .synthetic(dist), nil)) }
+        for d in data.dropFirst() { points.append(("data", d.name, { $0 }, d, nil)) }
         // The clock leakage is charged at (and, with --iso-throughput, the supply is scaled to):
         // around the default — the table's period, or the slowest default unit's critical path.
         let defaultClock: Double
@@ -184,19 +186,18 @@ extension CostReport {
         case .table(let t): defaultClock = t.clockPeriodNanoseconds
         case .liberty:
             defaultClock = try [MacKind.int8, .dint, .fp4].compactMap {
-                try PricedUnit(MacConfiguration(kind: $0), technology: settings.technology, delayModel: .zero).timing?.criticalPathNs
+                try PricedUnit(try MacConfiguration(kind: $0), technology: settings.technology, delayModel: .zero).timing?.criticalPathNs
             }.max() ?? 1
         }
         for factor in [1.0, 1.5, 2, 4] {
             let clock = (defaultClock * factor * 100).rounded() / 100
-            points.append(("clock_ns", String(format: "%.2f", clock), { _ in }, base, clock))
+            points.append(("clock_ns", String(format: "%.2f", clock), { $0 }, base, clock))
         }
         var out: [ReportDocument.SweepRow] = []
         let slice = (shard.index * points.count / shard.count)..<((shard.index + 1) * points.count / shard.count)
         for (i, (parameter, value, change, d, clock)) in points.enumerated() where slice.contains(i) {
             progress("sweep \(i + 1)/\(points.count): \(parameter) = \(value)")
-            var a = MacConfiguration(kind: .int8), b = MacConfiguration(kind: .dint), f = MacConfiguration(kind: .fp4)
-            change(&a); change(&b); change(&f)
+            let (a, b, f) = (try change(try MacConfiguration(kind: .int8)), try change(try MacConfiguration(kind: .dint)), try change(try MacConfiguration(kind: .fp4)))
             var pointSettings = settings
             if let clock { pointSettings.clockNs = clock }
             let group = try Self.group([a, b, f], data: d, settings: pointSettings)

@@ -90,9 +90,9 @@ extension ReportDocument {
 
     /// One CSV row per (data, unit, configuration, block), plus a "total" block row.
     public var csv: String {
-        var s = "section,data,unit,lanes,pipeline,acc_width,overflow,multiplier,adder,parameter,value,block,area_um2,dynamic_pj_per_mac,energy_pj_per_mac,clock_pj_per_mac,leakage_pj_per_mac,per_action_pj_per_mac\n"
+        var s = "section,data,unit,lanes,pipeline_depth,accumulator_width,overflow,multiplier,adder,parameter,value,block,area_um2,dynamic_pj_per_mac,energy_pj_per_mac,clock_pj_per_mac,leakage_pj_per_mac,per_action_pj_per_mac\n"
         func emit(_ section: String, _ r: CostRow, _ parameter: String, _ value: String) {
-            let head = "\(section),\"\(r.data)\",\(r.unit),\(r.lanes),\(r.pipeline),\(r.accWidth),\(r.overflow),\(r.multiplier),\(r.adder),\(parameter),\(value)"
+            let head = "\(section),\"\(r.data)\",\(r.unit),\(r.lanes),\(r.configuration.pipelineDepth),\(r.configuration.accumulatorWidth),\(r.configuration.overflow.rawValue),\(r.configuration.multiplier.rawValue),\(r.configuration.adder.rawValue),\(parameter),\(value)"
             for b in r.areaByBlock.keys.sorted() {
                 s += "\(head),\(b),\(Self.g(r.areaByBlock[b]!)),\(Self.g(r.dynamicPerMacByBlock[b] ?? 0)),,,,\n"
             }

@@ -17,8 +17,7 @@ public final class MacCircuit {
     public let accumulator: Bus
     public let validOut: Node
 
-    public init(_ configuration: MacConfiguration) throws {
-        try configuration.validate()
+    public init(_ configuration: MacConfiguration) {
         self.configuration = configuration
         let c = configuration
         let n = Netlist()

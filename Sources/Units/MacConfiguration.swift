@@ -14,21 +14,31 @@ public enum MacKind: Sendable, Hashable, CustomStringConvertible {
     /// signed multiply. With `.dint4` it computes what `.dint` does, by the generic route.
     case codeBook(LevelFormat)
 
-    public var description: String {
-        switch self {
-        case .int8: return "int8-mac"
-        case .dint: return "dint-mac"
-        case .fp4: return "fp4-mac"
-        case .codeBook(let f): return "codebook-mac(\(f.name))"
-        }
+    /// The one table of unit names, used by the CLI's `--unit`, manifests, every JSON `unit`
+    /// key and `dintsim_mac_create`; a row's position is `rtl-reference/mac.v`'s KIND parameter.
+    public static let fixedUnits: [(kind: MacKind, name: String)] = [(.int8, "int8-mac"), (.dint, "dint-mac"), (.fp4, "fp4-mac")]
+    /// The unit name of every code-book MAC (its code book is serialized beside it).
+    public static let codeBookUnitName = "codebook-mac"
+    /// Every unit name `init(unitName:)` and the configuration's decoder accept.
+    public static var unitNames: [String] { fixedUnits.map(\.name) + [codeBookUnitName] }
+
+    /// The unit's name: "int8-mac", "dint-mac", "fp4-mac" or "codebook-mac".
+    public var unitName: String {
+        if case .codeBook = self { return Self.codeBookUnitName }
+        return Self.fixedUnits.first { $0.kind == self }!.name
     }
 
-    /// The units with a fixed weight format, by their CLI / manifest names.
-    public static let fixed: [MacKind] = [.int8, .dint, .fp4]
+    public var description: String {
+        if case .codeBook(let f) = self { return "\(unitName)(\(f.name))" }
+        return unitName
+    }
+
+    /// The units with a fixed weight format, in `fixedUnits` order.
+    public static var fixed: [MacKind] { fixedUnits.map(\.kind) }
     /// "int8-mac", "dint-mac" or "fp4-mac" → the unit; nil for anything else.
     public init?(unitName: String) {
-        guard let k = Self.fixed.first(where: { $0.description == unitName }) else { return nil }
-        self = k
+        guard let k = Self.fixedUnits.first(where: { $0.name == unitName }) else { return nil }
+        self = k.kind
     }
 
     /// The format float weights are quantized to for this unit (`OperandQuantization`): INT8
@@ -69,7 +79,11 @@ public enum MacConfigurationError: Error, Equatable, CustomStringConvertible {
     public var description: String { if case .invalid(let s) = self { return s }; return "" }
 }
 
-/// A MAC unit or N-lane dot-product PE.
+/// A MAC unit or N-lane dot-product PE. Every value is valid: the initializer checks lanes,
+/// depth and accumulator width, and there is no other way to make or change one (`with`
+/// builds a changed copy through the same check). `Codable` is its only serialization: the
+/// manifests' `configuration`, simulate's JSON and the report rows all carry these keys
+/// (docs/vectors.md, "MAC configuration").
 public struct MacConfiguration: Sendable, Hashable {
     public let kind: MacKind
     /// Weight code → weight in product units (int8: the value; level formats: half-steps).
@@ -78,18 +92,20 @@ public struct MacConfiguration: Sendable, Hashable {
     /// Codes a weight file may hold (reserved codes and out-of-range bits excluded).
     let validCodes: [Bool]
     /// Products summed per cycle by an adder tree into one accumulator (1 = a plain MAC).
-    public var lanes: Int
+    public let lanes: Int
     /// 1: multiply and accumulate in one cycle; 2: a register after the multiply stage;
     /// 3: input registers too. Latency = depth cycles.
-    public var pipelineDepth: Int
-    public var accumulatorWidth: Int
-    public var overflow: OverflowRule
-    public var multiplier: MultiplierArchitecture
+    public let pipelineDepth: Int
+    public let accumulatorWidth: Int
+    public let overflow: OverflowRule
+    public let multiplier: MultiplierArchitecture
     /// Architecture of the adder-tree and accumulator adders.
-    public var adder: AdderArchitecture
+    public let adder: AdderArchitecture
 
+    /// Throws `MacConfigurationError` naming the first value out of range: lanes outside
+    /// 1…256, depth outside 1…3, accumulator width outside (adder tree's width)…62.
     public init(kind: MacKind, lanes: Int = 1, pipelineDepth: Int = 1, accumulatorWidth: Int = 32,
-                overflow: OverflowRule = .wrap, multiplier: MultiplierArchitecture = .array, adder: AdderArchitecture = .ripple) {
+                overflow: OverflowRule = .wrap, multiplier: MultiplierArchitecture = .array, adder: AdderArchitecture = .ripple) throws {
         self.kind = kind
         switch kind {
         case .int8:
@@ -106,6 +122,19 @@ public struct MacConfiguration: Sendable, Hashable {
         self.overflow = overflow
         self.multiplier = multiplier
         self.adder = adder
+        guard (1...Self.maximumLanes).contains(lanes) else { throw MacConfigurationError.invalid("lanes \(lanes) is outside 1...\(Self.maximumLanes)") }
+        guard (1...3).contains(pipelineDepth) else { throw MacConfigurationError.invalid("pipeline depth \(pipelineDepth) is outside 1...3") }
+        guard (treeWidth...Self.maximumAccumulatorWidth).contains(accumulatorWidth) else {
+            throw MacConfigurationError.invalid("accumulator width \(accumulatorWidth) is outside \(treeWidth)...\(Self.maximumAccumulatorWidth) for \(kind) with \(lanes) lane(s)")
+        }
+    }
+
+    /// A copy with the given values changed, checked as the initializer checks.
+    public func with(kind: MacKind? = nil, lanes: Int? = nil, pipelineDepth: Int? = nil, accumulatorWidth: Int? = nil,
+                     overflow: OverflowRule? = nil, multiplier: MultiplierArchitecture? = nil, adder: AdderArchitecture? = nil) throws -> MacConfiguration {
+        try MacConfiguration(kind: kind ?? self.kind, lanes: lanes ?? self.lanes, pipelineDepth: pipelineDepth ?? self.pipelineDepth,
+                             accumulatorWidth: accumulatorWidth ?? self.accumulatorWidth, overflow: overflow ?? self.overflow,
+                             multiplier: multiplier ?? self.multiplier, adder: adder ?? self.adder)
     }
 
     public static let maximumAccumulatorWidth = 62
@@ -136,22 +165,28 @@ public struct MacConfiguration: Sendable, Hashable {
         }
     }
 
+    /// log2 of the accumulator's unit in weight steps × activation steps: 0 for INT8 (w·a),
+    /// −1 for level formats (half-steps · a).
+    public var productUnitLog2: Int { kind == .int8 ? 0 : -1 }
+
     /// Width of the adder tree's sum.
     public var treeWidth: Int { productWidth + (lanes - 1).bitWidthOfMagnitude }
-
-    public func validate() throws {
-        guard (1...Self.maximumLanes).contains(lanes) else { throw MacConfigurationError.invalid("lanes \(lanes) is outside 1...\(Self.maximumLanes)") }
-        guard (1...3).contains(pipelineDepth) else { throw MacConfigurationError.invalid("pipeline depth \(pipelineDepth) is outside 1...3") }
-        guard (treeWidth...Self.maximumAccumulatorWidth).contains(accumulatorWidth) else {
-            throw MacConfigurationError.invalid("accumulator width \(accumulatorWidth) is outside \(treeWidth)...\(Self.maximumAccumulatorWidth) for \(kind) with \(lanes) lane(s)")
-        }
-    }
 
     /// The functional product of one weight code and one activation, in product units:
     /// w·a for INT8 (code = the int8 bit pattern); level-in-half-steps · a otherwise (= 2w·a).
     @inlinable
     public func product(code: UInt8, activation: Int8) -> Int64 {
         weightTable[Int(code)] * Int64(activation)
+    }
+
+    /// Σ of `count` lanes' products (lanes past `count` carry nothing).
+    @inlinable
+    public func laneSum(codes: UnsafePointer<UInt8>, activations: UnsafePointer<Int8>, count: Int) -> Int64 {
+        weightTable.withUnsafeBufferPointer { table in
+            var sum: Int64 = 0
+            for lane in 0..<count { sum += table[Int(codes[lane])] * Int64(activations[lane]) }
+            return sum
+        }
     }
 
     /// Whether a weight code is acceptable input (reserved codes and stray high bits are not).

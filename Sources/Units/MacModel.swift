@@ -12,22 +12,14 @@ public struct MacModel: Sendable {
     /// The `valid_out` register.
     public var validOut: Bool { validOutRegister }
 
-    public init(_ configuration: MacConfiguration) throws {
-        try configuration.validate()
+    public init(_ configuration: MacConfiguration) {
         self.configuration = configuration
         inFlight = Array(repeating: (0, false, false), count: configuration.pipelineDepth - 1)
     }
 
-    /// One clock cycle with these inputs; afterwards `accumulator` and `validOut` are the
-    /// registers' new values.
-    public mutating func step(codes: [UInt8], activations: [Int8], valid: Bool, clear: Bool) {
-        var sum: Int64 = 0
-        for lane in 0..<configuration.lanes { sum += configuration.product(code: codes[lane], activation: activations[lane]) }
-        step(laneSum: sum, valid: valid, clear: clear)
-    }
-
-    /// As `step`, with the lanes' products already summed. (Inlinable: the vector replay's
-    /// inner loop calls it once per simulated cycle.)
+    /// One clock cycle with the lanes' products already summed (`MacDriver.cycle` sums them);
+    /// afterwards `accumulator` and `validOut` are the registers' new values. (Inlinable: the
+    /// vector replay's inner loop calls it once per simulated cycle.)
     @inlinable
     public mutating func step(laneSum: Int64, valid: Bool, clear: Bool) {
         var stage = (sum: laneSum, valid: valid, clear: clear)

@@ -1,6 +1,16 @@
 import Circuits
 import Foundation
 
+/// How a unit is simulated: `simulate --mode`, `bench --model`, the MAC runner and the vector replay.
+public enum SimulationMode: String, Sendable, CaseIterable, Codable {
+    /// Word-level model (`MacModel`, `TahQuantDecoder`): bit-exact outputs, no toggles.
+    case fast
+    /// Gate-level netlist, bit-sliced, no toggle counting.
+    case netlist
+    /// Gate-level netlist with toggle counting (what the energy model needs).
+    case toggles
+}
+
 /// Runs many independent dot products through a MAC unit and accounts the cycles.
 ///
 /// **Schedule.** Row r (a dot product of length K) is fed as T = ⌈K/N⌉ transactions of N lanes
@@ -17,14 +27,6 @@ import Foundation
 /// in cycle R·T − 1 + D), fill = drain = D, stalls = 0 (these units never stall),
 /// utilization = R·K / (N · total cycles).
 public struct MacRunner {
-    public enum Mode: String, Sendable, CaseIterable {
-        /// Word-level model only: bit-exact results, no toggles.
-        case fast
-        /// Gate-level netlist, bit-sliced, no toggle counting.
-        case netlist
-        /// Gate-level netlist with toggle counting (what the energy model needs).
-        case toggles
-    }
 
     public struct Result: Sendable {
         public var results: [Int64]
@@ -51,8 +53,7 @@ public struct MacRunner {
 
     public let configuration: MacConfiguration
 
-    public init(_ configuration: MacConfiguration) throws {
-        try configuration.validate()
+    public init(_ configuration: MacConfiguration) {
         self.configuration = configuration
     }
 
@@ -73,7 +74,7 @@ public struct MacRunner {
 
     /// `circuit`, when given, must be built from this runner's configuration (a caller that
     /// already has one — for its VCD signals or its area — avoids building it twice).
-    public func run(codes: [UInt8], activations: [Int8], rows: Int, length: Int, mode: Mode,
+    public func run(codes: [UInt8], activations: [Int8], rows: Int, length: Int, mode: SimulationMode,
                     vcd: VCDWriter? = nil, circuit: MacCircuit? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
         precondition(codes.count == rows * length && activations.count == rows * length)
         var result = Result(results: [Int64](repeating: 0, count: rows), rows: rows, length: length, configuration: configuration)
@@ -89,34 +90,38 @@ public struct MacRunner {
 
     func runModel(_ codes: [UInt8], _ activations: [Int8], _ result: inout Result) {
         let c = configuration
-        var model = try! MacModel(c)
+        var model = MacModel(c)
         let t = result.transactionsPerRow
         let length = result.length
         // Transactions enter in order; the result of row r is visible D cycles after its last one.
-        var finishing: [Int] = []
-        for r in 0..<result.rows {
-            for k in 0..<t {
-                var s: Int64 = 0
-                let base = r * length
-                for lane in 0..<c.lanes where k * c.lanes + lane < length {
-                    let i = base + k * c.lanes + lane
-                    s += c.product(code: codes[i], activation: activations[i])
-                }
-                model.step(laneSum: s, valid: true, clear: k == 0)
-                finishing.append(k == t - 1 ? r : -1)
-                if finishing.count >= c.pipelineDepth {
-                    let done = finishing.removeFirst()
-                    if done >= 0 { result.results[done] = model.accumulator }
+        // A ring of the last D cycles' finishing rows (−1: none).
+        let depth = c.pipelineDepth
+        var finishing = [Int](repeating: -1, count: depth)
+        var results = result.results
+        codes.withUnsafeBufferPointer { cp in
+        activations.withUnsafeBufferPointer { ap in
+        results.withUnsafeMutableBufferPointer { out in
+            // The row entering in cycle i shows its result after the edge ending cycle i + D − 1.
+            var cycle = 0
+            for r in 0..<result.rows {
+                for k in 0..<t {
+                    let start = r * length + k * c.lanes
+                    MacDriver.cycle(&model, codes: cp.baseAddress! + start, activations: ap.baseAddress! + start,
+                                    count: min(c.lanes, length - k * c.lanes), valid: true, clear: k == 0)
+                    finishing[cycle % depth] = k == t - 1 ? r : -1
+                    cycle += 1
+                    if cycle >= depth, case let done = finishing[(cycle - depth) % depth], done >= 0 { out[done] = model.accumulator }
                 }
             }
-        }
-        // Drain: D − 1 idle cycles until the last transaction's result shows.
-        for _ in 0..<(c.pipelineDepth - 1) {
-            model.step(laneSum: 0, valid: false, clear: false)
-            finishing.append(-1)
-            let done = finishing.removeFirst()
-            if done >= 0 { result.results[done] = model.accumulator }
-        }
+            // Drain: D − 1 idle cycles until the last transaction's result shows.
+            for _ in 0..<(depth - 1) {
+                MacDriver.cycle(&model, codes: cp.baseAddress!, activations: ap.baseAddress!, count: 0, valid: false, clear: false)
+                finishing[cycle % depth] = -1
+                cycle += 1
+                if cycle >= depth, case let done = finishing[(cycle - depth) % depth], done >= 0 { out[done] = model.accumulator }
+            }
+        }}}
+        result.results = results
         result.simulatedUnitCycles = result.totalCycles
     }
 
@@ -155,11 +160,8 @@ public struct MacRunner {
         // Per cycle: which round's row (if any) finishes in each slice when its result shows.
         var finishingRound: [Int] = []
         var cycle = 0
-        let ww = c.weightWidth
-        // Bit-sliced input words: lane l's bit b at [l·width + b]; filled by transposing the
-        // 64 rows of a round, without allocating in the loop.
-        var wordsW = [UInt64](repeating: 0, count: c.lanes * ww)
-        var wordsA = [UInt64](repeating: 0, count: c.lanes * 8)
+        let nodes = MacDriver.inputNodes(circuit)
+        var words = [UInt64](repeating: 0, count: nodes.count)
         var simulated = 0
         func readFinished() {
             guard finishingRound.count >= depth else { return }
@@ -169,62 +171,40 @@ public struct MacRunner {
                 result.results[round * 64 + slice] = sim.read(circuit.accumulator, instance: slice, signed: true)
             }
         }
-        for round in 0..<rounds {
-            let active = min(64, rows - round * 64)
-            sim.activeMask = active == 64 ? ~0 : (UInt64(1) << UInt64(active)) - 1
-            for k in 0..<t {
-                codes.withUnsafeBufferPointer { cp in
-                    activations.withUnsafeBufferPointer { ap in
-                        wordsW.withUnsafeMutableBufferPointer { wp in
-                            wordsA.withUnsafeMutableBufferPointer { aw in
-                                for i in wp.indices { wp[i] = 0 }
-                                for i in aw.indices { aw[i] = 0 }
-                                for l in 0..<c.lanes {
-                                    let column = k * c.lanes + l
-                                    guard column < length else { continue }
-                                    var i = round * 64 * length + column
-                                    for slice in 0..<UInt64(active) {
-                                        let code = UInt64(cp[i]), act = UInt64(UInt8(bitPattern: ap[i]))
-                                        for b in 0..<ww { wp[l * ww + b] |= ((code >> UInt64(b)) & 1) << slice }
-                                        for b in 0..<8 { aw[l * 8 + b] |= ((act >> UInt64(b)) & 1) << slice }
-                                        i += length
-                                    }
-                                }
-                            }
-                        }
+        codes.withUnsafeBufferPointer { cp in
+        activations.withUnsafeBufferPointer { ap in
+        words.withUnsafeMutableBufferPointer { w in
+            let words = w.baseAddress!
+            for round in 0..<rounds {
+                let active = min(64, rows - round * 64)
+                let mask = active == 64 ? ~UInt64(0) : (UInt64(1) << UInt64(active)) - 1
+                for k in 0..<t {
+                    // Slice s presents row round·64 + s's transaction k.
+                    MacDriver.transpose(into: words, lanes: c.lanes, weightWidth: c.weightWidth, instances: active) { slice, lane in
+                        let column = k * c.lanes + lane
+                        guard column < length else { return nil }
+                        let i = (round * 64 + slice) * length + column
+                        return (cp[i], ap[i])
                     }
+                    words[0] = mask
+                    words[1] = k == 0 ? mask : 0
+                    MacDriver.cycle(sim, inputs: nodes, words: words, active: mask, reset: 0, sample: sample.map { f in { f($0, cycle) } })
+                    cycle += 1
+                    simulated += active
+                    finishingRound.append(k == t - 1 ? round : -1)
+                    readFinished()
                 }
-                for l in 0..<c.lanes {
-                    sim.set(circuit.weights[l], words: wordsW, from: l * ww)
-                    sim.set(circuit.activations[l], words: wordsA, from: l * 8)
-                }
-                sim.set(circuit.validIn, word: sim.activeMask)
-                sim.set(circuit.clear, word: k == 0 ? sim.activeMask : 0)
-                sim.evaluate()
-                sample?(sim, cycle)
-                sim.clock(resetting: 0)
+                progress?(round + 1, rounds)
+            }
+            // Drain: inputs idle until the last result shows.
+            for i in 0..<nodes.count { words[i] = 0 }
+            for _ in 0..<(depth - 1) {
+                MacDriver.cycle(sim, inputs: nodes, words: words, active: sim.activeMask, reset: 0, sample: sample.map { f in { f($0, cycle) } })
                 cycle += 1
-                simulated += active
-                finishingRound.append(k == t - 1 ? round : -1)
+                finishingRound.append(-1)
                 readFinished()
             }
-            progress?(round + 1, rounds)
-        }
-        // Drain: inputs idle until the last result shows.
-        for l in 0..<c.lanes {
-            sim.set(circuit.weights[l], words: [UInt64](repeating: 0, count: c.weightWidth))
-            sim.set(circuit.activations[l], words: [UInt64](repeating: 0, count: 8))
-        }
-        sim.set(circuit.validIn, word: 0)
-        sim.set(circuit.clear, word: 0)
-        for _ in 0..<(depth - 1) {
-            sim.evaluate()
-            sample?(sim, cycle)
-            sim.clock(resetting: 0)
-            cycle += 1
-            finishingRound.append(-1)
-            readFinished()
-        }
+        }}}
         sim.evaluate()
         sample?(sim, cycle)
         // The final evaluate above is the read-out cycle (no clock edge needed).

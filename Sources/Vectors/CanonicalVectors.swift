@@ -13,18 +13,18 @@ public enum CanonicalVectors {
     }
 
     public static var sets: [Set] {
-        [
+        get throws { [
             Set(directory: "quantizer-dint4-rne", unit: QuantizerVectors(format: .dint4, rule: .toNearestOrEven), level: 2, count: 1500),
             Set(directory: "quantizer-dint4-stochastic", unit: QuantizerVectors(format: .dint4, rule: .stochastic), level: 1, count: 0),
             Set(directory: "quantizer-int4-rne", unit: QuantizerVectors(format: .int4, rule: .toNearestOrEven), level: 2, count: 1000),
-            Set(directory: "int8-pe4", unit: try! MacVectors(MacConfiguration(kind: .int8, lanes: 4, pipelineDepth: 2, accumulatorWidth: 24, overflow: .saturate)), level: 2, count: 60),
-            Set(directory: "dint-mac", unit: try! MacVectors(MacConfiguration(kind: .dint, lanes: 1, pipelineDepth: 1, accumulatorWidth: 16, overflow: .wrap)), level: 2, count: 90),
-            Set(directory: "dint-pe4", unit: try! MacVectors(MacConfiguration(kind: .dint, lanes: 4, pipelineDepth: 3, accumulatorWidth: 20, overflow: .saturate)), level: 2, count: 90),
-            Set(directory: "fp4-mac", unit: try! MacVectors(MacConfiguration(kind: .fp4, lanes: 1, pipelineDepth: 1, accumulatorWidth: 16, overflow: .wrap)), level: 2, count: 90),
-            Set(directory: "fp4-pe4", unit: try! MacVectors(MacConfiguration(kind: .fp4, lanes: 4, pipelineDepth: 2, accumulatorWidth: 20, overflow: .saturate)), level: 2, count: 90),
-            Set(directory: "hadamard-g16-fp32", unit: try! DecoderVectors(tileSize: 16, output: .fp32), level: 2, count: 600),
-            Set(directory: "hadamard-g32-bf16", unit: try! DecoderVectors(tileSize: 32, output: .bf16), level: 2, count: 100),
-            Set(directory: "hadamard-g8-fp16", unit: try! DecoderVectors(tileSize: 8, output: .fp16), level: 2, count: 400),
-        ]
+            Set(directory: "int8-pe4", unit: try MacVectors(try MacConfiguration(kind: .int8, lanes: 4, pipelineDepth: 2, accumulatorWidth: 24, overflow: .saturate)), level: 2, count: 60),
+            Set(directory: "dint-mac", unit: try MacVectors(try MacConfiguration(kind: .dint, lanes: 1, pipelineDepth: 1, accumulatorWidth: 16, overflow: .wrap)), level: 2, count: 90),
+            Set(directory: "dint-pe4", unit: try MacVectors(try MacConfiguration(kind: .dint, lanes: 4, pipelineDepth: 3, accumulatorWidth: 20, overflow: .saturate)), level: 2, count: 90),
+            Set(directory: "fp4-mac", unit: try MacVectors(try MacConfiguration(kind: .fp4, lanes: 1, pipelineDepth: 1, accumulatorWidth: 16, overflow: .wrap)), level: 2, count: 90),
+            Set(directory: "fp4-pe4", unit: try MacVectors(try MacConfiguration(kind: .fp4, lanes: 4, pipelineDepth: 2, accumulatorWidth: 20, overflow: .saturate)), level: 2, count: 90),
+            Set(directory: "hadamard-g16-fp32", unit: try DecoderVectors(tileSize: 16, output: .fp32), level: 2, count: 600),
+            Set(directory: "hadamard-g32-bf16", unit: try DecoderVectors(tileSize: 32, output: .bf16), level: 2, count: 100),
+            Set(directory: "hadamard-g8-fp16", unit: try DecoderVectors(tileSize: 8, output: .fp16), level: 2, count: 400),
+        ] }
     }
 }

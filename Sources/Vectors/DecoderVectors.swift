@@ -27,7 +27,7 @@ public struct DecoderVectors: VectorUnit {
     }
     public static let flags = ["inexact", "subnormal-output", "infinite-output", "zero-output", "times-r"]
     public var flagNames: [String] { Self.flags }
-    public var configuration: [(String, String)] { [("tile_size", "\(tileSize)"), ("output", "\"\(output.name)\"")] }
+    public var configurationJSON: String { "{\"tile_size\": \(tileSize), \"output\": \"\(output.name)\"}" }
     public var verilogParameters: [(String, Int)] {
         [("G", tileSize), ("LOG2G", pivotWidth), ("OUT_FMT", output == .fp32 ? 0 : output == .bf16 ? 1 : 2), ("OUT_W", output.bitWidth)]
     }

@@ -23,7 +23,6 @@ public struct MacVectors: VectorUnit {
     let minProduct: Int
 
     public init(_ mac: MacConfiguration) throws {
-        try mac.validate()
         switch mac.kind {
         case .int8: format = nil
         case .dint, .fp4: format = mac.kind.weightFormat
@@ -60,15 +59,10 @@ public struct MacVectors: VectorUnit {
     public static let flags = ["wrapped", "saturated", "denormal-weight", "reserved-weight", "extreme-product", "clear-without-valid"]
     public var flagNames: [String] { Self.flags }
 
-    public var configuration: [(String, String)] {
-        [("kind", "\"\(Self.kindName(mac.kind))\""), ("lanes", "\(lanes)"), ("pipeline_depth", "\(mac.pipelineDepth)"),
-         ("accumulator_width", "\(mac.accumulatorWidth)"), ("overflow", "\"\(mac.overflow.rawValue)\"")]
-    }
+    /// `MacConfiguration`'s own serialization.
+    public var configurationJSON: String { mac.json }
 
     public var verilogParameters: [(String, Int)] { mac.verilogParameters! }
-
-    /// The manifest's kind name ("fp4" for fp4-mac).
-    static func kindName(_ k: MacKind) -> String { String(k.description.dropLast("-mac".count)) }
 
     // MARK: Operand tables
 
@@ -271,11 +265,11 @@ public struct MacVectors: VectorUnit {
 
     /// The simulator's word-level cycle model (`MacModel`), a fresh one per reset.
     public func fastOutputs(_ c: VectorCase) -> [[UInt64]] {
-        var model = try! MacModel(mac)
+        var model = MacModel(mac)
         return c.lines.map { v in
             let x = inputs(v)
-            if x.rst { model = try! MacModel(mac); return [0, 0] }
-            model.step(codes: x.w.map { UInt8($0) }, activations: x.a.map { Int8(truncatingIfNeeded: UInt8($0)) }, valid: x.valid, clear: x.clear)
+            let codes = x.w.map { UInt8($0) }, acts = x.a.map { Int8(truncatingIfNeeded: UInt8($0)) }
+            MacDriver.cycle(&model, codes: codes, activations: acts, count: lanes, valid: x.valid, clear: x.clear, reset: x.rst)
             return [UInt64(bitPattern: model.accumulator) & accMask, model.validOut ? 1 : 0]
         }
     }

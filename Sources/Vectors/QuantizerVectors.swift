@@ -22,7 +22,7 @@ public struct QuantizerVectors: VectorUnit {
     }
     public static let flags = ["inexact", "tie", "underflow-to-zero", "saturated", "clipped", "smallest-level"]
     public var flagNames: [String] { Self.flags }
-    public var configuration: [(String, String)] { [("format", "\"\(format.name)\""), ("rounding", "\"\(rule.rawValue)\"")] }
+    public var configurationJSON: String { "{\"format\": \"\(format.name)\", \"rounding\": \"\(rule.rawValue)\"}" }
     public var verilogParameters: [(String, Int)] { [("CODE_W", format.bitWidth)] }
     public var notes: [String] { [] }
 

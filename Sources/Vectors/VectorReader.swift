@@ -44,10 +44,9 @@ public struct VectorManifest {
         do {
             switch unitName {
             case let name where MacKind(unitName: name) != nil:
-                guard let overflow = OverflowRule(rawValue: try c("overflow", String.self)) else { throw VectorError.malformed("\(path): unknown overflow rule") }
-                unit = try MacVectors(MacConfiguration(kind: MacKind(unitName: name)!, lanes: try c("lanes", Int.self),
-                                                       pipelineDepth: try c("pipeline_depth", Int.self), accumulatorWidth: try c("accumulator_width", Int.self),
-                                                       overflow: overflow))
+                let mac = try MacConfiguration.decode(json: try JSONSerialization.data(withJSONObject: config))
+                guard mac.kind.unitName == name else { throw VectorError.malformed("\(path): configuration unit '\(mac.kind.unitName)' differs from unit '\(name)'") }
+                unit = try MacVectors(mac)
             case "quantizer":
                 guard let rule = RoundingRule(rawValue: try c("rounding", String.self)) else { throw VectorError.malformed("\(path): unknown rounding rule") }
                 unit = QuantizerVectors(format: try LevelFormat.preset(named: try c("format", String.self)), rule: rule)

@@ -15,15 +15,6 @@ import Units
 /// instance of the machine word). Cases start with a reset (MACs) or are single tiles (decoder),
 /// so a segment's result does not depend on where the cuts fall.
 public struct VectorReplay: Sendable {
-    public enum Model: String, Sendable, CaseIterable {
-        /// Word-level cycle model (`MacModel`, `TahQuantDecoder`).
-        case fast
-        /// Gate-level netlist, bit-sliced, no toggle counting.
-        case netlist
-        /// Gate-level netlist with toggle counting (what the energy model needs).
-        case toggles
-    }
-
     public struct Outcome: Sendable {
         /// Unit cycles (MAC) or tiles (decoder) simulated.
         public var cycles = 0
@@ -155,7 +146,7 @@ public struct VectorReplay: Sendable {
         }
     }
 
-    public func run(_ model: Model, repetitions: Int, threads: Int) -> Outcome {
+    public func run(_ model: SimulationMode, repetitions: Int, threads: Int) -> Outcome {
         let threads = max(1, threads)
         switch model {
         case .fast: return runFast(repetitions: repetitions, threads: threads)
@@ -188,23 +179,16 @@ public struct VectorReplay: Sendable {
         var o = Outcome()
         let lanes = c.lanes
         let accMask: UInt64 = c.accumulatorWidth >= 64 ? ~0 : (1 << UInt64(c.accumulatorWidth)) - 1
-        var model = try! MacModel(c)
+        var model = MacModel(c)
         control.withUnsafeBufferPointer { control in
         codes.withUnsafeBufferPointer { codes in
         activations.withUnsafeBufferPointer { activations in
         expectedMac.withUnsafeBufferPointer { expected in
             forEachLine(segment) { line in
                 let x = control[line]
-                let observed: UInt64
-                if x & 1 != 0 {
-                    model = try! MacModel(c)
-                    observed = 0
-                } else {
-                    var sum: Int64 = 0
-                    for l in (line * lanes)..<(line * lanes + lanes) { sum += c.product(code: codes[l], activation: activations[l]) }
-                    model.step(laneSum: sum, valid: x & 2 != 0, clear: x & 4 != 0)
-                    observed = UInt64(bitPattern: model.accumulator) & accMask | (model.validOut ? 1 << 63 : 0)
-                }
+                MacDriver.cycle(&model, codes: codes.baseAddress! + line * lanes, activations: activations.baseAddress! + line * lanes, count: lanes,
+                                valid: x & 2 != 0, clear: x & 4 != 0, reset: x & 1 != 0)
+                let observed = UInt64(bitPattern: model.accumulator) & accMask | (model.validOut ? 1 << 63 : 0)
                 if observed != expected[line] { o.failed += 1 }
             }
         }}}}
@@ -239,19 +223,21 @@ public struct VectorReplay: Sendable {
         var startNode: Node?
         var outputDelay: Int
         var hasReset: Bool
+        /// Whether a cycle goes through `MacDriver` (MAC/PE units) or the decoder's own (a start strobe).
+        var isMac: Bool
     }
 
     func harness() -> Harness {
         switch unit {
         case .mac(let c):
-            let m = try! MacCircuit(c)   // the configuration came from a validated manifest
-            return Harness(netlist: m.netlist, inputNodes: [m.validIn, m.clear] + m.weights.flatMap { $0 } + m.activations.flatMap { $0 },
-                           outputNodes: m.accumulator + [m.validOut], startNode: nil, outputDelay: 0, hasReset: true)
+            let m = MacCircuit(c)
+            return Harness(netlist: m.netlist, inputNodes: MacDriver.inputNodes(m), outputNodes: MacDriver.outputNodes(m),
+                           startNode: nil, outputDelay: 0, hasReset: true, isMac: true)
         case .decoder(let g, let f):
             let output: ScaleRoundStage.Output = f == .fp32 ? .fp32 : f == .bf16 ? .bf16 : .fp16
             let d = HadamardDatapath(tileSize: g, architecture: .pipelined, output: output)
             return Harness(netlist: d.netlist, inputNodes: d.codes.flatMap { $0 } + [d.flagged] + d.pivot + d.scale + d.zero,
-                           outputNodes: d.values.flatMap { $0 }, startNode: d.start, outputDelay: d.latency - 1, hasReset: false)
+                           outputNodes: d.values.flatMap { $0 }, startNode: d.start, outputDelay: d.latency - 1, hasReset: false, isMac: false)
         }
     }
 
@@ -337,11 +323,17 @@ public struct VectorReplay: Sendable {
         idle.withUnsafeBufferPointer { idle in
             for t in 0..<(s.cycles + h.outputDelay) {
                 let presenting = t < s.cycles
-                sim.activeMask = presenting ? s.active[t] : s.active[s.cycles - 1]
-                sim.set(h.inputNodes, words: presenting ? inputs.baseAddress! + t * ib : idle.baseAddress!)
-                if let start = h.startNode { sim.set(start, word: presenting ? s.active[t] : 0) }
-                sim.evaluate()
-                sim.clock(resetting: presenting ? s.reset[t] : 0)
+                let active = presenting ? s.active[t] : s.active[s.cycles - 1]
+                let words = presenting ? inputs.baseAddress! + t * ib : idle.baseAddress!
+                if h.isMac {
+                    MacDriver.cycle(sim, inputs: h.inputNodes, words: words, active: active, reset: presenting ? s.reset[t] : 0)
+                } else {
+                    sim.activeMask = active
+                    sim.set(h.inputNodes, words: words)
+                    if let start = h.startNode { sim.set(start, word: presenting ? s.active[t] : 0) }
+                    sim.evaluate()
+                    sim.clock(resetting: 0)
+                }
                 let p = t - h.outputDelay
                 if p >= 0 {
                     o.failed += (sim.difference(h.outputNodes, expected: expected.baseAddress! + p * ob) & s.active[p]).nonzeroBitCount

@@ -199,7 +199,7 @@ public enum VectorGenerator {
         manifests.sort { $0.manifest.shard.index < $1.manifest.shard.index }
         let first = manifests[0].manifest
         let n = first.shard.count
-        let identity = { (m: VectorManifest) in "\(m.unit.unitName) \(m.unit.configuration.map { "\($0.0)=\($0.1)" }) level \(m.level) seed \(m.seed) count \(m.count)" }
+        let identity = { (m: VectorManifest) in "\(m.unit.unitName) \(m.unit.configurationJSON) level \(m.level) seed \(m.seed) count \(m.count)" }
         for (d, m) in manifests {
             guard identity(m) == identity(first) else { throw VectorError.invalid("merge: \(d) is \(identity(m)), not \(identity(first))") }
         }
@@ -256,7 +256,7 @@ public enum VectorGenerator {
         o += "  \"format\": \(json(VectorFiles.formatName)),\n  \"format_version\": \(VectorFiles.formatVersion),\n"
         o += "  \"generator\": \(json(VectorFiles.generatorVersion)),\n"
         o += "  \"unit\": \(json(unit.unitName)),\n"
-        o += "  \"configuration\": {" + unit.configuration.map { "\(json($0.0)): \($0.1)" }.joined(separator: ", ") + "},\n"
+        o += "  \"configuration\": \(unit.configurationJSON),\n"
         o += "  \"level\": \(level),\n  \"seed\": \(seed),\n  \"count\": \(count),\n"
         o += "  \"shard\": \(json(shard.description)),\n  \"total_cases\": \(totalCases),\n  \"cases\": \(cases),\n  \"lines\": \(lines),\n"
         o += "  \"line_bits\": \(layout.lineBits),\n"

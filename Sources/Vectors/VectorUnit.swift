@@ -18,8 +18,8 @@ public protocol VectorUnit: Sendable {
     var layout: VectorLayout { get }
     /// Names of the flag bits, bit 0 first.
     var flagNames: [String] { get }
-    /// The configuration as manifest key/value pairs (values are JSON literals).
-    var configuration: [(String, String)] { get }
+    /// The configuration as the manifest's `configuration` JSON object (one line).
+    var configurationJSON: String { get }
     /// Extra `localparam`s for `layout.vh` (the RTL testbench's parameters).
     var verilogParameters: [(String, Int)] { get }
     /// Level-1 cases (boundary and exhaustive); level 2 appends `count` random ones.

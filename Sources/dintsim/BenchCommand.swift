@@ -38,7 +38,7 @@ struct BenchCommand: ParsableCommand {
         guard (1...100).contains(runs) else { throw ValidationError("--runs must be in 1...100") }
         guard (16...16384).contains(size) else { throw ValidationError("--size must be in 16...16384") }
         guard (1...1024).contains(sequences) else { throw ValidationError("--sequences must be in 1...1024") }
-        guard VectorReplay.Model(rawValue: model) != nil else { throw ValidationError("--model must be fast, netlist or toggles, not '\(model)'") }
+        guard SimulationMode(rawValue: model) != nil else { throw ValidationError("--model must be fast, netlist or toggles, not '\(model)'") }
         guard (1...1_000_000).contains(repetitions) else { throw ValidationError("--repetitions must be in 1...1000000") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
     }
@@ -230,8 +230,8 @@ struct BenchCommand: ParsableCommand {
                                                  weightFormat: kind.operandWeightFormat)
             }
             for lanes in [1, 16] {
-                let runner = try badInput { try MacRunner(MacConfiguration(kind: kind, lanes: lanes)) }
-                for mode in MacRunner.Mode.allCases {
+                let runner = MacRunner(try badInput { try MacConfiguration(kind: kind, lanes: lanes) })
+                for mode in SimulationMode.allCases {
                     try figures.measure("simulate \(unitName) lanes \(lanes) \(mode.rawValue)", unit: "unit-cycles/s") {
                         try runner.run(codes: codes, activations: actCodes, rows: rows, length: length, mode: mode).simulatedUnitCycles
                     }
@@ -259,7 +259,7 @@ struct BenchCommand: ParsableCommand {
         let scratch = NSTemporaryDirectory() + "dintsim-bench-vectors-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let units: [(String, VectorUnit, Int)] = [
-            ("dint-mac", try badInput { try MacVectors(MacConfiguration(kind: .dint)) }, 2000),
+            ("dint-mac", try badInput { try MacVectors(try MacConfiguration(kind: .dint)) }, 2000),
             ("quantizer dint4", QuantizerVectors(format: .dint4, rule: .toNearestOrEven), 20000),
             ("hadamard-decoder G 16 fp32", try badInput { try DecoderVectors(tileSize: 16, output: .fp32) }, 2000),
         ]
@@ -279,7 +279,7 @@ struct BenchCommand: ParsableCommand {
 extension BenchCommand {
     func runReplay(_ directory: String) throws {
         let set = try badInput { try VectorReplay(directory: directory) }
-        let o = set.run(VectorReplay.Model(rawValue: model)!, repetitions: repetitions, threads: threads)
+        let o = set.run(SimulationMode(rawValue: model)!, repetitions: repetitions, threads: threads)
         let what = set.isDecoder ? "tiles" : "cycles"
         printOut("{\"simulator\": \"dintsim-\(model)\", \"unit\": \"\(set.unitName)\", \"\(what)\": \(o.cycles), \"seconds\": \(String(format: "%.6f", o.seconds)), "
                  + "\"\(what)_per_second\": \(String(format: "%.6g", Double(o.cycles) / o.seconds)), \"failed\": \(o.failed), \"threads\": \(o.threads), "

@@ -44,7 +44,7 @@ struct ExportCommand: ParsableCommand {
         let c = try mac.configuration()
         if case .codeBook = c.kind { throw CLIError.badInput("export writes the fixed units (int8-mac, dint-mac, fp4-mac): rtl-reference/mac.v has no code-book unit") }
         let text: String = try badInput {
-            let circuit = try MacCircuit(c)
+            let circuit = MacCircuit(c)
             guard let liberty else { return circuit.verilog(module: module) }
             let mapped = MappedNetlist(circuit.netlist, binding: try CellBinding(LibertyLibrary.load(liberty)))
             return mapped.verilog(module: module, ports: circuit.verilogPorts)

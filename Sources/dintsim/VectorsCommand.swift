@@ -42,10 +42,7 @@ struct VectorsGenerate: ParsableCommand {
     @Option(help: "Output directory.") var out: String
     @Option(help: "Write shard i of n (0-based), e.g. 0/4.") var shard: String = "0/1"
     @Flag(help: "Skip the JSON-lines twin (vectors.jsonl); verify and check work from the hex file alone.") var noJsonl = false
-    @Option(help: "MAC lanes (a dot-product PE when > 1; default 1).") var lanes: Int?
-    @Option(help: "MAC pipeline depth 1–3 (default 1).") var pipeline: Int?
-    @Option(help: "MAC accumulator width (default 32).") var accWidth: Int?
-    @Option(help: "MAC overflow: wrap or saturate (default wrap).") var overflow: OverflowRule?
+    @OptionGroup var mac: MacShapeOptions
     @Option(help: "Quantizer level format (preset name; default dint4).") var format: String?
     @Option(help: "Quantizer rounding rule (default toNearestOrEven).") var rounding: RoundingRule?
     @Option(help: "Decoder tile size G (default 16).") var tileSize: Int?
@@ -58,12 +55,11 @@ struct VectorsGenerate: ParsableCommand {
         guard level == 1 || level == 2 else { throw ValidationError("--level must be 1 or 2") }
         if level == 1 && count != nil { throw ValidationError("--count adds random cases at level 2; level 1 is a fixed list: drop --count or add --level 2") }
         if let count, count < 0 { throw ValidationError("--count must be 0 or more") }
-        let macOptions = [("--lanes", lanes != nil), ("--pipeline", pipeline != nil), ("--acc-width", accWidth != nil), ("--overflow", overflow != nil)]
-        let quantizerOptions = [("--format", format != nil), ("--rounding", rounding != nil)]
-        let decoderOptions = [("--tile-size", tileSize != nil), ("--output", output != nil)]
+        let quantizerOptions = [("--format", format != nil), ("--rounding", rounding != nil)].filter(\.1).map(\.0)
+        let decoderOptions = [("--tile-size", tileSize != nil), ("--output", output != nil)].filter(\.1).map(\.0)
         let isMac = MacKind(unitName: unit) != nil
-        for (group, applies) in [(macOptions, isMac), (quantizerOptions, unit == "quantizer"), (decoderOptions, unit == "hadamard-decoder")] where !applies {
-            if let given = group.first(where: \.1) { throw ValidationError("\(given.0) does not apply to --unit \(unit); drop it") }
+        for (given, applies) in [(mac.given, isMac), (quantizerOptions, unit == "quantizer"), (decoderOptions, unit == "hadamard-decoder")] where !applies {
+            if let first = given.first { throw ValidationError("\(first) does not apply to --unit \(unit); drop it") }
         }
     }
 
@@ -71,8 +67,7 @@ struct VectorsGenerate: ParsableCommand {
         try badInput {
             switch unit {
             case let name where MacKind(unitName: name) != nil:
-                return try MacVectors(MacConfiguration(kind: MacKind(unitName: name)!, lanes: lanes ?? 1, pipelineDepth: pipeline ?? 1,
-                                                       accumulatorWidth: accWidth ?? 32, overflow: overflow ?? .wrap))
+                return try MacVectors(try mac.configuration(MacKind(unitName: name)!))
             case "quantizer":
                 return QuantizerVectors(format: try LevelFormat.preset(named: format ?? "dint4"), rule: rounding ?? .toNearestOrEven)
             case "hadamard-decoder":
@@ -80,7 +75,7 @@ struct VectorsGenerate: ParsableCommand {
                 guard let f = BinaryFloatFormat.all.first(where: { $0.name == name }) else { throw CLIError.badInput("unknown --output '\(name)' (fp32, bf16, fp16)") }
                 return try DecoderVectors(tileSize: tileSize ?? 16, output: f)
             default:
-                throw CLIError.badInput("unknown --unit '\(unit)' (int8-mac, dint-mac, fp4-mac, quantizer, hadamard-decoder)")
+                throw CLIError.badInput("unknown --unit '\(unit)' (\((MacKind.fixed.map(\.unitName) + ["quantizer", "hadamard-decoder"]).joined(separator: ", ")))")
             }
         }
     }
@@ -143,7 +138,7 @@ struct VectorsCanonical: ParsableCommand {
     @Option(help: "Directory holding one sub-directory per set.") var out = "vectors"
 
     func run() throws {
-        for set in CanonicalVectors.sets {
+        for set in try CanonicalVectors.sets {
             let s = try badInput {
                 try VectorGenerator.generate(set.unit, level: set.level, seed: set.seed, count: set.count, directory: out + "/" + set.directory,
                                              progress: progressPrinter(set.directory))

@@ -29,7 +29,7 @@ import Units
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as! [String: Any]
         let results = object["results"] as! [Int]
         let codes = try Files.readNpy(dir + "/w.npy").uint8Values(), acts = try Files.readNpy(dir + "/a.npy").int8Values()
-        let expected = try MacRunner(MacConfiguration(kind: .dint, lanes: 4, pipelineDepth: 2)).reference(codes: codes, activations: acts, rows: 70, length: 33)
+        let expected = MacRunner(try MacConfiguration(kind: .dint, lanes: 4, pipelineDepth: 2)).reference(codes: codes, activations: acts, rows: 70, length: 33)
         #expect(results.map(Int64.init) == expected)
         #expect(object["cycles"] as? Int == 70 * 9 + 2 && object["latency"] as? Int == 2)
         if mode == "toggles" { #expect((object["toggles"] as? Int ?? 0) > 0) } else { #expect(object["toggles"] is NSNull) }
@@ -85,5 +85,51 @@ import Units
             #expect(r.stderr.contains(expected), "\(name): \(r.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/out.json") && !FileManager.default.fileExists(atPath: dir + "/x.vcd"))
+    }
+
+    /// quantize's scales: per row, per tensor or per token; the dequantized outputs are the sums
+    /// times both scales (and ½ for half-steps), in the results' shape; group scales are refused.
+    @Test func scalesDequantizeTheResults() throws {
+        let dir = CLITests.scratch()
+        try Self.write(dir)
+        let rowScales = (0..<70).map { Float($0 + 1) / 64 }
+        try Files.writeNpy(try NpyArray(float32: rowScales, shape: [70]), to: dir + "/sw.npy")
+        try Files.writeNpy(try NpyArray(float32: [0.125], shape: [1]), to: dir + "/sa.npy")
+        try Files.writeNpy(try NpyArray(float32: [Float](repeating: 1, count: 140), shape: [70, 2]), to: dir + "/groups.npy")
+        try Files.writeNpy(try NpyArray(float32: [Float](repeating: 1, count: 10), shape: [10]), to: dir + "/a-short-scales.npy")
+        let r = try CLITests.run(["simulate", "--mode", "fast", "--weights", dir + "/w.npy", "--activations", dir + "/a.npy",
+                                  "--weight-scales", dir + "/sw.npy", "--activation-scales", dir + "/sa.npy", "--outputs", dir + "/y.npy", "--json", dir + "/r.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as! [String: Any]
+        let results = object["results"] as! [Int], outputs = object["outputs"] as! [Double]
+        let y = try Files.readNpy(dir + "/y.npy")
+        #expect(y.shape == [70] && y.dtype == .float32)
+        let values = try y.floatValues()
+        for i in 0..<70 {
+            // Sums are small here: the product is exact in binary64, so one rounding to binary32.
+            let expected = Float(Double(results[i]) * 0.5 * Double(rowScales[i]) * 0.125)
+            #expect(values[i] == expected && Float(outputs[i]) == expected, "row \(i)")
+        }
+        // The matrix product: 10 tokens × 70 output channels, token-major.
+        let m = try CLITests.run(["simulate", "--mode", "fast", "--pairing", "matmul", "--weights", dir + "/w.npy", "--activations", dir + "/a-short.npy",
+                                  "--weight-scales", dir + "/sw.npy", "--activation-scales", dir + "/a-short-scales.npy", "--outputs", dir + "/ym.npy", "--json", dir + "/m.json"])
+        #expect(m.status == 0, "\(m.stderr)")
+        #expect(try Files.readNpy(dir + "/ym.npy").shape == [10, 70])
+        let mo = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/m.json"))) as! [String: Any]
+        let codes = try Files.readNpy(dir + "/w.npy").uint8Values(), acts = try Files.readNpy(dir + "/a-short.npy").int8Values()
+        let mr = mo["results"] as! [Int]
+        for (t, o) in [(0, 0), (3, 17), (9, 69)] {
+            let sum = (0..<33).reduce(0) { $0 + [0, 2, 4, 6, 8, 10, 12, 1, 0, -2, -4, -6, -8, -10, -12, -1][Int(codes[o * 33 + $1])] * Int(acts[t * 33 + $1]) }
+            #expect(mr[t * 70 + o] == sum, "token \(t) output \(o)")
+        }
+        func refused(_ extra: [String], _ fragment: String) throws {
+            let r = try CLITests.run(["simulate", "--mode", "fast", "--weights", dir + "/w.npy", "--activations", dir + "/a.npy", "--outputs", dir + "/no.npy"] + extra)
+            #expect(r.status == 2 && r.stderr.contains(fragment), "\(extra): \(r.stderr)")
+        }
+        try refused(["--weight-scales", dir + "/groups.npy", "--activation-scales", dir + "/sa.npy"], "per row")
+        try refused(["--weight-scales", dir + "/sw.npy"], "go together")
+        try refused([], "--outputs writes dequantized results")
+        try refused(["--weight-scales", dir + "/a.npy", "--activation-scales", dir + "/sa.npy"], "float32")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/no.npy"))
     }
 }

@@ -23,7 +23,7 @@ import Workloads
     /// control toggles at start and end aside).
     @Test(arguments: [MacKind.int8, .dint, .fp4], [1, 16])
     func zeroActivityIsClockAndLeakageOnly(kind: MacKind, lanes: Int) throws {
-        let c = MacConfiguration(kind: kind, lanes: lanes, pipelineDepth: 2)
+        let c = try MacConfiguration(kind: kind, lanes: lanes, pipelineDepth: 2)
         let n = 4096
         let cost = try MacCost.evaluate(c, codes: [UInt8](repeating: 0, count: n), activations: [Int8](repeating: 0, count: n), rows: 1, length: n, table: table)
         // Only the control path moves: valid rises and falls once (valid registers), clear once
@@ -31,14 +31,14 @@ import Workloads
         #expect(cost.run.totalToggles <= 8, "\(cost.run.togglesByBlock)")
         #expect(cost.energy.dynamic < 0.001 * (cost.energy.clock + cost.energy.leakage))
         #expect(cost.energy.clock > 0 && cost.energy.leakage > 0)
-        let flipFlops = Double(try MacCircuit(c).netlist.inventory()[.dff]!)
+        let flipFlops = Double(MacCircuit(c).netlist.inventory()[.dff]!)
         #expect(abs(cost.energy.clock - flipFlops * 4.0 / 1000 * Double(cost.unitCycles)) < 1e-9)
     }
 
     /// Random operands toggle more than LLM-like ones; zero-heavy weights toggle the multiplier less.
     @Test(arguments: [MacKind.int8, .dint, .fp4])
     func energyFollowsTheData(kind: MacKind) throws {
-        let c = MacConfiguration(kind: kind)
+        let c = try MacConfiguration(kind: kind)
         let rows = 64, length = 256
         let (lw, la) = try Self.quantized(kind, .laplace)
         let (sw, sa) = try Self.quantized(kind, .sparse)
@@ -57,7 +57,7 @@ import Workloads
     /// Area of a composite is the sum of its parts.
     @Test func areaIsAdditive() throws {
         for kind in [MacKind.int8, .dint, .fp4] {
-            let one = try MacCircuit(MacConfiguration(kind: kind)), pe = try MacCircuit(MacConfiguration(kind: kind, lanes: 16))
+            let one = MacCircuit(try MacConfiguration(kind: kind)), pe = MacCircuit(try MacConfiguration(kind: kind, lanes: 16))
             let a1 = CostModel.area(of: one.netlist, table: table), a16 = CostModel.area(of: pe.netlist, table: table)
             let byCells = one.netlist.inventory().reduce(0.0) { $0 + Double($1.value) * table.cells[$1.key]!.areaMicrons }
             #expect(abs(a1.total - byCells) < 1e-9)

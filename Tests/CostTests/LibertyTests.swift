@@ -222,8 +222,8 @@ let osu018 = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
         }
         for kind in [MacKind.int8, .dint, .fp4] {
             for (lanes, depth) in [(1, 1), (4, 2), (2, 3)] {
-                let c = MacConfiguration(kind: kind, lanes: lanes, pipelineDepth: depth, accumulatorWidth: 24, overflow: lanes == 4 ? .saturate : .wrap)
-                let circuit = try MacCircuit(c)
+                let c = try MacConfiguration(kind: kind, lanes: lanes, pipelineDepth: depth, accumulatorWidth: 24, overflow: lanes == 4 ? .saturate : .wrap)
+                let circuit = MacCircuit(c)
                 let timed = try TimedCost(circuit.netlist, technology: technology, delayModel: model)
                 let a = Simulator(circuit.netlist), b = TimedSimulator(timed.gates)
                 let internalNodes = Set(circuit.netlist.out2.filter { $0 > Netlist.one })
@@ -250,13 +250,13 @@ let osu018 = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
 
     /// Zero delay on the table: the timed simulator counts exactly the netlist simulator's toggles.
     @Test func zeroDelayTogglesEqualTheNetlistSimulator() throws {
-        let c = MacConfiguration(kind: .dint, lanes: 4)
+        let c = try MacConfiguration(kind: .dint, lanes: 4)
         let (codes, acts) = randomMac(c, rows: 100, length: 32, seed: 3)
         let table = try TechnologyTable.nangate45()
         let reference = try MacCost.evaluate(c, codes: codes, activations: acts, rows: 100, length: 32, table: table)
-        let circuit = try MacCircuit(c)
+        let circuit = MacCircuit(c)
         let sim = TimedSimulator(GateNetlist(circuit.netlist))
-        let run = try MacRunner(c).run(codes: codes, activations: acts, rows: 100, length: 32, on: sim, circuit: circuit)
+        let run = MacRunner(c).run(codes: codes, activations: acts, rows: 100, length: 32, on: sim, circuit: circuit)
         #expect(run.results == reference.run.results)
         #expect(sim.totalFunctionalToggles == reference.run.totalToggles)
     }

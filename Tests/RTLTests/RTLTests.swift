@@ -34,13 +34,11 @@ import Units
     @Test(arguments: ["dint-mac", "dint-pe4", "int8-pe4", "fp4-mac", "fp4-pe4"])
     func exportedNetlistPassesTheReferenceTestBench(set: String) throws {
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(Self.repository)/vectors/\(set)/MANIFEST.json"))) as! [String: Any]
-        let c = manifest["configuration"] as! [String: Any]
-        let configuration = MacConfiguration(kind: MacKind(unitName: manifest["unit"] as! String)!, lanes: c["lanes"] as! Int,
-                                             pipelineDepth: c["pipeline_depth"] as! Int, accumulatorWidth: c["accumulator_width"] as! Int,
-                                             overflow: OverflowRule(rawValue: c["overflow"] as! String)!)
+        let configuration = try MacConfiguration.decode(json: try JSONSerialization.data(withJSONObject: manifest["configuration"]!))
+        #expect(configuration.kind.unitName == manifest["unit"] as? String)
         let build = Self.scratch()
         try FileManager.default.createDirectory(atPath: build, withIntermediateDirectories: true)
-        let verilog = try MacCircuit(configuration).verilog()
+        let verilog = MacCircuit(configuration).verilog()
         for (name, text) in [("export.v", verilog), ("broken.v", verilog.replacingOccurrences(of: "assign acc[0] = ", with: "assign acc[0] = ~"))] {
             try text.write(toFile: build + "/" + name, atomically: true, encoding: .utf8)
             let r = try Self.make("sim", build: build, ["MAC_SETS=\(set)", "DECODER_SETS=", "RTL=\(build)/\(name)"])
@@ -112,7 +110,7 @@ import Units
         let units: [(String, MacKind, Int)] = [("int8-mac", .int8, 1), ("dint-mac", .dint, 1), ("fp4-mac", .fp4, 1),
                                                ("int8-pe16", .int8, 16), ("dint-pe16", .dint, 16), ("fp4-pe16", .fp4, 16)]
         for (name, kind, lanes) in units {
-            let c = try MacCircuit(MacConfiguration(kind: kind, lanes: lanes))
+            let c = MacCircuit(try MacConfiguration(kind: kind, lanes: lanes))
             let ours = Self.gateEquivalents(c.netlist, accumulatorWidth: 32)
             let theirs = try #require(yosys[name])
             let ratio = Double(theirs) / Double(ours)

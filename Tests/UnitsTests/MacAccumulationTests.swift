@@ -60,7 +60,7 @@ import Units
     func netlistMatchesExactSums(depth: Int, lanes: Int) throws {
         for kind in [MacKind.int8, .dint, .fp4] {
             for overflow in OverflowRule.allCases {
-                let c = MacConfiguration(kind: kind, lanes: lanes, pipelineDepth: depth, accumulatorWidth: 20, overflow: overflow)
+                let c = try MacConfiguration(kind: kind, lanes: lanes, pipelineDepth: depth, accumulatorWidth: 20, overflow: overflow)
                 let rows = 66, length = 600 // overflows a 20-bit accumulator; 66 rows span two rounds of 64
                 let (codes, acts) = Self.data(c, rows: rows, length: length, seed: UInt64(depth * 100 + lanes))
                 let out = try MacRunner(c).run(codes: codes, activations: acts, rows: rows, length: length, mode: .netlist)
@@ -78,7 +78,7 @@ import Units
     @Test(arguments: OverflowRule.allCases)
     func hundredThousandLongAccumulations(overflow: OverflowRule) throws {
         for kind in [MacKind.int8, .dint] {
-            let c = MacConfiguration(kind: kind, lanes: 1, pipelineDepth: 2, accumulatorWidth: kind == .int8 ? 28 : 24, overflow: overflow)
+            let c = try MacConfiguration(kind: kind, lanes: 1, pipelineDepth: 2, accumulatorWidth: kind == .int8 ? 28 : 24, overflow: overflow)
             let rows = 4, length = 100_000
             let (codes, acts) = Self.data(c, rows: rows, length: length, seed: 5)
             let out = try MacRunner(c).run(codes: codes, activations: acts, rows: rows, length: length, mode: .netlist)
@@ -92,7 +92,7 @@ import Units
     }
 
     @Test func cycleAccounting() throws {
-        let c = MacConfiguration(kind: .dint, lanes: 16, pipelineDepth: 3)
+        let c = try MacConfiguration(kind: .dint, lanes: 16, pipelineDepth: 3)
         let r = try MacRunner(c).run(codes: [UInt8](repeating: 1, count: 10 * 40), activations: [Int8](repeating: 1, count: 400), rows: 10, length: 40, mode: .fast)
         #expect(r.transactionsPerRow == 3 && r.computeCycles == 30 && r.latency == 3 && r.totalCycles == 33)
         #expect(abs(r.utilization - 400.0 / (16.0 * 33.0)) < 1e-12)
@@ -100,18 +100,22 @@ import Units
     }
 
     @Test func dintAndItsCodeBookTwinAgree() throws {
-        let (codes, acts) = Self.data(MacConfiguration(kind: .dint), rows: 64, length: 300, seed: 9)
+        let (codes, acts) = Self.data(try MacConfiguration(kind: .dint), rows: 64, length: 300, seed: 9)
         for lanes in [1, 16] {
-            let a = try MacRunner(MacConfiguration(kind: .dint, lanes: lanes)).run(codes: codes, activations: acts, rows: 64, length: 300, mode: .netlist)
-            let b = try MacRunner(MacConfiguration(kind: .codeBook(.dint4), lanes: lanes)).run(codes: codes, activations: acts, rows: 64, length: 300, mode: .netlist)
+            let a = try MacRunner(try MacConfiguration(kind: .dint, lanes: lanes)).run(codes: codes, activations: acts, rows: 64, length: 300, mode: .netlist)
+            let b = try MacRunner(try MacConfiguration(kind: .codeBook(.dint4), lanes: lanes)).run(codes: codes, activations: acts, rows: 64, length: 300, mode: .netlist)
             #expect(a.results == b.results)
         }
     }
 
     @Test func invalidConfigurationsAreRefused() {
-        #expect(throws: MacConfigurationError.self) { try MacCircuit(MacConfiguration(kind: .int8, accumulatorWidth: 15)) }
-        #expect(throws: MacConfigurationError.self) { try MacCircuit(MacConfiguration(kind: .int8, pipelineDepth: 4)) }
-        #expect(throws: MacConfigurationError.self) { try MacCircuit(MacConfiguration(kind: .dint, lanes: 0)) }
-        #expect(throws: MacConfigurationError.self) { try MacCircuit(MacConfiguration(kind: .dint, accumulatorWidth: 63)) }
+        #expect(throws: MacConfigurationError.self) { try MacConfiguration(kind: .int8, accumulatorWidth: 15) }
+        #expect(throws: MacConfigurationError.self) { try MacConfiguration(kind: .int8, pipelineDepth: 4) }
+        #expect(throws: MacConfigurationError.self) { try MacConfiguration(kind: .dint, lanes: 0) }
+        #expect(throws: MacConfigurationError.self) { try MacConfiguration(kind: .dint, accumulatorWidth: 63) }
+        #expect(throws: MacConfigurationError.self) { try MacConfiguration(kind: .dint, lanes: 257) }
+        // `with` checks as the initializer does.
+        #expect(throws: MacConfigurationError.self) { try MacConfiguration(kind: .int8).with(accumulatorWidth: 15) }
+        #expect(throws: Never.self) { try MacConfiguration(kind: .int8, accumulatorWidth: 16) }
     }
 }

@@ -29,17 +29,18 @@ import Units
         let kinds: [MacKind] = [.int8, .dint, .fp4, .codeBook(.dint4), .codeBook(.int4)]
         let report = checkProperty(seed: 77, count: 50, generate: { s -> Setup in
             let kind = kinds[Generate.int(0...4, &s)]
-            var c = MacConfiguration(kind: kind, lanes: [1, 2, 3, 4, 16][Generate.int(0...4, &s)],
-                                     pipelineDepth: Generate.int(1...3, &s))
-            c.overflow = Generate.bool(&s) ? .wrap : .saturate
-            c.multiplier = MultiplierArchitecture.allCases[Generate.int(0...1, &s)]
-            c.adder = AdderArchitecture.allCases[Generate.int(0...1, &s)]
+            let shape = try! MacConfiguration(kind: kind, lanes: [1, 2, 3, 4, 16][Generate.int(0...4, &s)],
+                                              pipelineDepth: Generate.int(1...3, &s))
+            let overflow: OverflowRule = Generate.bool(&s) ? .wrap : .saturate
+            let multiplier = MultiplierArchitecture.allCases[Generate.int(0...1, &s)]
+            let adder = AdderArchitecture.allCases[Generate.int(0...1, &s)]
             // Narrow accumulators overflow within a few cycles.
-            c.accumulatorWidth = c.treeWidth + Generate.int(0...6, &s)
+            let c = try! shape.with(accumulatorWidth: shape.treeWidth + Generate.int(0...6, &s), overflow: overflow, multiplier: multiplier, adder: adder)
             return Setup(configuration: c, seed: s.next())
         }) { setup in
             let c = setup.configuration
-            guard let circuit = try? MacCircuit(c), var models = try? [MacModel](repeating: MacModel(c), count: 64) else { return "invalid configuration" }
+            let circuit = MacCircuit(c)
+            var models = [MacModel](repeating: MacModel(c), count: 64)
             let sim = Simulator(circuit.netlist, countsToggles: false)
             var s = CounterStream(seed: setup.seed)
             for cycle in 0..<120 {
@@ -50,7 +51,7 @@ import Units
                     acts[k] = (0..<c.lanes).map { _ in Int8(truncatingIfNeeded: s.next()) }
                     valid[k] = Generate.int(0...4, &s) != 0
                     clear[k] = Generate.int(0...9, &s) == 0
-                    models[k].step(codes: codes[k], activations: acts[k], valid: valid[k], clear: clear[k])
+                    MacDriver.cycle(&models[k], codes: codes[k], activations: acts[k], count: c.lanes, valid: valid[k], clear: clear[k])
                 }
                 for l in 0..<c.lanes {
                     sim.set(circuit.weights[l], instances: codes.map { Int64($0[l]) })

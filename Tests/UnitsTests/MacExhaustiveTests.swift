@@ -8,11 +8,10 @@ import Units
 /// and the functional reference equals the GMP oracle.
 @Suite struct MacExhaustiveTests {
     static func allProducts(_ kind: MacKind, codes: ClosedRange<Int>, depth: Int, multiplier: MultiplierArchitecture) throws {
-        var c = MacConfiguration(kind: kind, pipelineDepth: depth, multiplier: multiplier)
-        c.accumulatorWidth = 32
+        let c = try MacConfiguration(kind: kind, pipelineDepth: depth, accumulatorWidth: 32, multiplier: multiplier)
         var w: [UInt8] = [], a: [Int8] = []
         for code in codes { for act in Int8.min...Int8.max { w.append(UInt8(code)); a.append(act) } }
-        let runner = try MacRunner(c)
+        let runner = MacRunner(c)
         let out = try runner.run(codes: w, activations: a, rows: w.count, length: 1, mode: .netlist)
         var wrong = 0, oracleWrong = 0
         for i in w.indices {

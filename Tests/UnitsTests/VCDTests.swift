@@ -5,8 +5,8 @@ import Units
 /// The VCD writer's output, parsed back by our reader, equals the simulated values cycle by cycle.
 @Suite struct VCDTests {
     @Test func waveformRoundTrips() throws {
-        let c = MacConfiguration(kind: .dint, lanes: 2, pipelineDepth: 3)
-        let circuit = try MacCircuit(c)
+        let c = try MacConfiguration(kind: .dint, lanes: 2, pipelineDepth: 3)
+        let circuit = MacCircuit(c)
         let vcd = VCDWriter(signals: circuit.netlist.signals, instance: 0)
         let sim = Simulator(circuit.netlist)
         var expected: [String: [UInt64]] = [:]

@@ -11,7 +11,7 @@ import Units
     @Test(arguments: sets)
     func everyModelPassesACommittedSet(set: String) throws {
         let replay = try VectorReplay(directory: VectorsTests.repository + "/vectors/" + set)
-        for model in VectorReplay.Model.allCases {
+        for model in SimulationMode.allCases {
             for threads in [1, 3] {
                 let o = replay.run(model, repetitions: 2, threads: threads)
                 #expect(o.failed == 0, "\(set) \(model) threads \(threads)")
@@ -33,7 +33,7 @@ import Units
     @Test(arguments: [("acc", UInt64(1) << 3, 500), ("y", UInt64(1), 17)])
     func aWrongExpectedValueFailsEveryModel(field: String, xor: UInt64, line: Int) throws {
         let dir = VectorsTests.scratch()
-        let unit: VectorUnit = field == "acc" ? try MacVectors(MacConfiguration(kind: .dint, lanes: 2, pipelineDepth: 2, accumulatorWidth: 18))
+        let unit: VectorUnit = field == "acc" ? try MacVectors(try MacConfiguration(kind: .dint, lanes: 2, pipelineDepth: 2, accumulatorWidth: 18))
                                               : try DecoderVectors(tileSize: 8, output: .fp16)
         _ = try VectorGenerator.generate(unit, level: 1, seed: 1, count: 0, directory: dir)
         if field == "y" {
@@ -48,7 +48,7 @@ import Units
             try VectorsTests.tamper(dir, line: line, field: field, xor: xor)
         }
         let replay = try VectorReplay(directory: dir)
-        for model in VectorReplay.Model.allCases {
+        for model in SimulationMode.allCases {
             #expect(replay.run(model, repetitions: 3, threads: 2).failed == 3, "\(model)")
         }
     }

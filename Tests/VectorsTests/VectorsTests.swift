@@ -18,7 +18,7 @@ import Units
     /// The committed sets are what the generator makes today, byte for byte.
     @Test func committedVectorsRegenerateIdentically() throws {
         let dir = Self.scratch()
-        for set in CanonicalVectors.sets {
+        for set in try CanonicalVectors.sets {
             let out = dir + "/" + set.directory
             _ = try VectorGenerator.generate(set.unit, level: set.level, seed: set.seed, count: set.count, directory: out)
             for name in [VectorFiles.hex, VectorFiles.jsonl, VectorFiles.verilogLayout, VectorFiles.manifest] {
@@ -30,7 +30,7 @@ import Units
 
     /// Shards are disjoint and, concatenated in order, identical to one run, for every n.
     @Test(arguments: [
-        try! MacVectors(MacConfiguration(kind: .dint, lanes: 2, pipelineDepth: 3, accumulatorWidth: 14, overflow: .saturate)) as VectorUnit,
+        try! MacVectors(try MacConfiguration(kind: .dint, lanes: 2, pipelineDepth: 3, accumulatorWidth: 14, overflow: .saturate)) as VectorUnit,
         QuantizerVectors(format: .dint4, rule: .stochastic) as VectorUnit,
         try! DecoderVectors(tileSize: 8, output: .bf16) as VectorUnit,
     ])
@@ -77,7 +77,7 @@ import Units
     }
 
     @Test func verifyCatchesAWrongExpectedValueAndAWrongChecksum() throws {
-        let unit = try MacVectors(MacConfiguration(kind: .dint, lanes: 1, pipelineDepth: 2, accumulatorWidth: 16))
+        let unit = try MacVectors(try MacConfiguration(kind: .dint, lanes: 1, pipelineDepth: 2, accumulatorWidth: 16))
         let dir = Self.scratch()
         _ = try VectorGenerator.generate(unit, level: 1, seed: 1, count: 0, directory: dir)
         #expect(try VectorVerifier.verify(directory: dir).failed == 0)
@@ -127,7 +127,7 @@ import Units
 
     @Test func levelOneCoversEveryProductAndTheAccumulatorEdges() throws {
         for lanes in [1, 4] {
-            let unit = try MacVectors(MacConfiguration(kind: .dint, lanes: lanes, pipelineDepth: 1, accumulatorWidth: 16, overflow: .wrap))
+            let unit = try MacVectors(try MacConfiguration(kind: .dint, lanes: lanes, pipelineDepth: 1, accumulatorWidth: 16, overflow: .wrap))
             var pairs = Set<Int>(), flags: UInt64 = 0
             for i in 0..<unit.levelOneCaseCount {
                 let c = unit.makeCase(i, seed: 1)
