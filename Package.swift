@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "GoldenModelC", dependencies: ["Units", "Quantization", "Formats", "TAHQuant", "TAHQuantExact"],
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libdintsim.so"])]),
         // What the commands do, callable from Swift: streamed quantization and measurement.
-        .target(name: "Workflows", dependencies: ["Formats", "Quantization", "TensorIO", "Circuits", "Units", "Cost"]),
+        .target(name: "Workflows", dependencies: ["Formats", "Quantization", "TensorIO", "Workloads", "Circuits", "Units", "Cost", "Reports", "TAHQuant"]),
         .target(name: "Vectors", dependencies: ["Units", "Circuits", "TAHQuant", "TAHQuantExact", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),
         .executableTarget(
             name: "dintsim",
@@ -93,6 +93,6 @@ let package = Package(
         .testTarget(name: "RTLTests", dependencies: ["Units", "Circuits"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "ArchitectureTests"),
-        .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "Quantization", "TensorIO", "Formats", "Workloads"]),
+        .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "Quantization", "TensorIO", "Formats", "Workloads", "Units", "TAHQuant"]),
     ]
 )

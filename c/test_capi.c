@@ -53,16 +53,33 @@ static void replay(const char *dir) {
         int lanes = (int)param(vh, "LANES");
         dintsim_mac *mac = dintsim_mac_create(units[kind], lanes, (int)param(vh, "DEPTH"), (int)param(vh, "ACC_W"), (int)param(vh, "SATURATE"));
         CHECK(mac != NULL, "%s: create failed: %s", dir, dintsim_last_error());
-        long accW = param(vh, "ACC_W");
+        long accW = param(vh, "ACC_W"), depth = param(vh, "DEPTH");
         unsigned long long mask = (1ull << accW) - 1;
+        /* Wrapped / saturated bits of recent lines (the line that presented what lands now). */
+        unsigned long long landingBits[4] = {0};
+        long lastReset = -1;
         for (char *line = strtok_r(hex, "\n", &save); line; line = strtok_r(NULL, "\n", &save), lines++) {
             int n = fields(line, v, 512);
             CHECK(n == 3 + 2 * lanes + 3, "%s line %ld: %d fields", dir, lines, n);
-            if (v[0]) { dintsim_mac_reset(mac); continue; }
+            if (v[0]) { dintsim_mac_reset(mac); lastReset = lines; continue; }
             uint8_t w[256]; int8_t a[256];
             for (int i = 0; i < lanes; i++) { w[i] = (uint8_t)v[3 + i]; a[i] = (int8_t)(uint8_t)v[3 + lanes + i]; }
             int64_t acc = 0; int32_t validOut = 0;
-            int32_t rc = dintsim_mac_step(mac, w, a, (int32_t)v[1], (int32_t)v[2], &acc, &validOut);
+            unsigned long long lineFlags = v[5 + 2 * lanes];
+            landingBits[lines % 4] = lineFlags & 3;
+            int32_t rc;
+            if (lines % 2) {
+                rc = dintsim_mac_step(mac, w, a, (int32_t)v[1], (int32_t)v[2], &acc, &validOut);
+            } else {
+                /* Every other line with flags: the presented bits equal the line's, the landed
+                 * bits those of the line D - 1 earlier (none if a reset came in between). */
+                uint32_t flags = 0xFFFFFFFFu;
+                rc = dintsim_mac_step_flags(mac, w, a, (int32_t)v[1], (int32_t)v[2], &acc, &validOut, &flags);
+                long from = lines - (depth - 1);
+                unsigned long long landed = from > lastReset ? landingBits[from % 4] : 0;
+                CHECK((flags & ~3u) == (lineFlags & ~3ull), "%s line %ld: presented flags %x, expected %llx", dir, lines, flags & ~3u, lineFlags & ~3ull);
+                CHECK((flags & 3u) == landed, "%s line %ld: landed flags %x, expected %llx (line %ld)", dir, lines, flags & 3u, landed, from);
+            }
             calls++;
             CHECK(rc == DINTSIM_OK, "%s line %ld: step returned %d: %s", dir, lines, rc, dintsim_last_error());
             CHECK(((unsigned long long)acc & mask) == v[3 + 2 * lanes] && (unsigned long long)validOut == v[4 + 2 * lanes],
@@ -127,6 +144,12 @@ static void badArguments(void) {
     CHECK(dintsim_mac_step(mac, reserved, a, 1, 0, &acc, &vo) == DINTSIM_OK, "reserved code 1000 refused: %s", dintsim_last_error());
     CHECK(dintsim_mac_step(mac, wide, a, 1, 0, &acc, &vo) == DINTSIM_ERR_CODE && strstr(dintsim_last_error(), "lane 2"), "5-bit code accepted");
     CHECK(dintsim_mac_step(mac, w, a, 1, 0, NULL, NULL) == DINTSIM_OK, "NULL outputs refused");
+    CHECK(dintsim_mac_step_flags(mac, w, a, 1, 0, NULL, NULL, NULL) == DINTSIM_OK, "NULL flags refused");
+    CHECK(dintsim_mac_step_flags(NULL, w, a, 1, 0, &acc, &vo, &flags) == DINTSIM_ERR_NULL, "NULL mac accepted (flags)");
+    CHECK(dintsim_mac_step_flags(mac, wide, a, 1, 0, &acc, &vo, &flags) == DINTSIM_ERR_CODE, "5-bit code accepted (flags)");
+    flags = 0;
+    CHECK(dintsim_mac_step_flags(mac, reserved, a, 0, 1, &acc, &vo, &flags) == DINTSIM_OK
+          && (flags & DINTSIM_M_RESERVED_WEIGHT) && (flags & DINTSIM_M_CLEAR_WITHOUT_VALID), "flags %x for a reserved code without valid", flags);
     dintsim_mac_reset(NULL); dintsim_mac_destroy(NULL);
     dintsim_mac_destroy(mac);
     CHECK(dintsim_quantize_level(NULL, 1, 1, 0, 0, 0, &code, &flags) == DINTSIM_ERR_NULL, "NULL format accepted");

@@ -17,6 +17,11 @@ package dintsim_pkg;
   import "DPI-C" function int dintsim_mac_step(input chandle mac, input byte unsigned weight_codes[DINTSIM_MAX_LANES],
                                                input byte activations[DINTSIM_MAX_LANES], input int valid, input int clear,
                                                output longint acc, output int valid_out);
+  // As dintsim_mac_step, and the MAC vectors' flags: bits 2-5 of the transaction presented now,
+  // bits 0-1 (wrapped, saturated) of the one that reached the accumulator at this edge.
+  import "DPI-C" function int dintsim_mac_step_flags(input chandle mac, input byte unsigned weight_codes[DINTSIM_MAX_LANES],
+                                                     input byte activations[DINTSIM_MAX_LANES], input int valid, input int clear,
+                                                     output longint acc, output int valid_out, output int unsigned flags);
   import "DPI-C" function void dintsim_mac_reset(input chandle mac);
   import "DPI-C" function void dintsim_mac_destroy(input chandle mac);
 

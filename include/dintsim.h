@@ -67,6 +67,20 @@ dintsim_mac *dintsim_mac_create(const char *unit, int32_t lanes, int32_t pipelin
 int32_t dintsim_mac_step(dintsim_mac *mac, const uint8_t *weight_codes,
                          const int8_t *activations, int32_t valid, int32_t clear,
                          int64_t *acc, int32_t *valid_out);
+/* Flags of dintsim_mac_step_flags (the MAC vectors' flags). */
+#define DINTSIM_M_WRAPPED              (1u << 0)  /* landed at this edge: left the W-bit range, wrapped */
+#define DINTSIM_M_SATURATED            (1u << 1)  /* landed at this edge: left the range, clamped */
+#define DINTSIM_M_DENORMAL_WEIGHT      (1u << 2)  /* presented: a lane's weight is a +-1/2 level */
+#define DINTSIM_M_RESERVED_WEIGHT      (1u << 3)  /* presented: a lane's weight code is reserved */
+#define DINTSIM_M_EXTREME_PRODUCT      (1u << 4)  /* presented: a lane's product is the unit's largest or most negative */
+#define DINTSIM_M_CLEAR_WITHOUT_VALID  (1u << 5)  /* presented: clear = 1, valid = 0 */
+/* As dintsim_mac_step, and flags (may be NULL): bits 2-5 describe the transaction presented in this
+ * cycle, exactly as the line's flags in a vector file; bits 0-1 the transaction that reached the
+ * accumulator at this edge, which the vector file reports on the line that presented it, D - 1
+ * lines earlier (a reset in between cancels it, and its flag). */
+int32_t dintsim_mac_step_flags(dintsim_mac *mac, const uint8_t *weight_codes,
+                               const int8_t *activations, int32_t valid, int32_t clear,
+                               int64_t *acc, int32_t *valid_out, uint32_t *flags);
 /* A line with rst = 1: the pipeline and the accumulator cleared (acc 0, valid_out 0). */
 void dintsim_mac_reset(dintsim_mac *mac);
 void dintsim_mac_destroy(dintsim_mac *mac);

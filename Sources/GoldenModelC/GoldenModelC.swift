@@ -65,7 +65,8 @@ func string(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0)
 final class MacHandle {
     let configuration: MacConfiguration
     var model: MacModel
-    init(_ c: MacConfiguration) { configuration = c; model = MacModel(c) }
+    let extremes: (min: Int64, max: Int64)
+    init(_ c: MacConfiguration) { configuration = c; model = MacModel(c); extremes = c.extremeProducts }
 }
 
 @_cdecl("dintsim_mac_create")
@@ -88,18 +89,38 @@ public func dintsim_mac_create(_ unit: UnsafePointer<CChar>?, _ lanes: Int32, _ 
 @_cdecl("dintsim_mac_step")
 public func dintsim_mac_step(_ mac: OpaquePointer?, _ weightCodes: UnsafePointer<UInt8>?, _ activations: UnsafePointer<Int8>?,
                              _ valid: Int32, _ clear: Int32, _ acc: UnsafeMutablePointer<Int64>?, _ validOut: UnsafeMutablePointer<Int32>?) -> Int32 {
-    guard let mac else { return LastError.fail(.nullPointer, "dintsim_mac_step: mac is NULL") }
-    guard let weightCodes, let activations else { return LastError.fail(.nullPointer, "dintsim_mac_step: weight_codes or activations is NULL") }
+    macStep("dintsim_mac_step", mac, weightCodes, activations, valid, clear, acc, validOut, nil)
+}
+
+@_cdecl("dintsim_mac_step_flags")
+public func dintsim_mac_step_flags(_ mac: OpaquePointer?, _ weightCodes: UnsafePointer<UInt8>?, _ activations: UnsafePointer<Int8>?,
+                                   _ valid: Int32, _ clear: Int32, _ acc: UnsafeMutablePointer<Int64>?, _ validOut: UnsafeMutablePointer<Int32>?,
+                                   _ flags: UnsafeMutablePointer<UInt32>?) -> Int32 {
+    macStep("dintsim_mac_step_flags", mac, weightCodes, activations, valid, clear, acc, validOut, flags)
+}
+
+/// One cycle through `MacDriver`; with `flags`, the presented transaction's input flags and the
+/// landed one's wrapped / saturated bit.
+func macStep(_ name: String, _ mac: OpaquePointer?, _ weightCodes: UnsafePointer<UInt8>?, _ activations: UnsafePointer<Int8>?,
+             _ valid: Int32, _ clear: Int32, _ acc: UnsafeMutablePointer<Int64>?, _ validOut: UnsafeMutablePointer<Int32>?,
+             _ flags: UnsafeMutablePointer<UInt32>?) -> Int32 {
+    guard let mac else { return LastError.fail(.nullPointer, "\(name): mac is NULL") }
+    guard let weightCodes, let activations else { return LastError.fail(.nullPointer, "\(name): weight_codes or activations is NULL") }
     let h = Unmanaged<MacHandle>.fromOpaque(UnsafeRawPointer(mac)).takeUnretainedValue()
-    let width = h.configuration.weightWidth
+    let c = h.configuration, width = c.weightWidth
     // A reserved code (dINT 1000) is valid input: the hardware multiplies it as 0, as the
     // vector sets show; only a code wider than the unit's weight is refused.
-    if width < 8, let lane = (0..<h.configuration.lanes).first(where: { weightCodes[$0] >> UInt8(width) != 0 }) {
-        return LastError.fail(.invalidCode, "dintsim_mac_step: lane \(lane): weight code \(weightCodes[lane]) is wider than \(width) bits for \(h.configuration.kind); the cycle was not taken")
+    if width < 8, let lane = (0..<c.lanes).first(where: { weightCodes[$0] >> UInt8(width) != 0 }) {
+        return LastError.fail(.invalidCode, "\(name): lane \(lane): weight code \(weightCodes[lane]) is wider than \(width) bits for \(c.kind); the cycle was not taken")
     }
-    MacDriver.cycle(&h.model, codes: weightCodes, activations: activations, count: h.configuration.lanes, valid: valid != 0, clear: clear != 0)
+    let presented = flags == nil ? [] : c.inputFlags(codes: weightCodes, activations: activations, valid: valid != 0, clear: clear != 0, extremes: h.extremes)
+    MacDriver.cycle(&h.model, codes: weightCodes, activations: activations, count: c.lanes, valid: valid != 0, clear: clear != 0)
     acc?.pointee = h.model.accumulator
     validOut?.pointee = h.model.validOut ? 1 : 0
+    if let flags {
+        let landed: MacFlags = h.model.landedOutOfRange ? (c.overflow == .wrap ? .wrapped : .saturated) : []
+        flags.pointee = presented.union(landed).rawValue
+    }
     return Status.ok.rawValue
 }
 

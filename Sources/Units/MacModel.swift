@@ -7,10 +7,15 @@ public struct MacModel: Sendable {
     @usableFromInline var head = 0
     @usableFromInline var accumulatorRegister: Int64 = 0
     @usableFromInline var validOutRegister = false
+    @usableFromInline var landedOutOfRangeFlag = false
     /// The accumulator register's value (what `acc` shows this cycle).
     public var accumulator: Int64 { accumulatorRegister }
     /// The `valid_out` register.
     public var validOut: Bool { validOutRegister }
+    /// Whether the transaction that reached the accumulator at the last edge left the W-bit
+    /// range (then wrapped or saturated, by the rule): the `wrapped` / `saturated` flag of the
+    /// line that presented it, D − 1 cycles earlier.
+    public var landedOutOfRange: Bool { landedOutOfRangeFlag }
 
     public init(_ configuration: MacConfiguration) {
         self.configuration = configuration
@@ -28,7 +33,11 @@ public struct MacModel: Sendable {
             head = head + 1 == inFlight.count ? 0 : head + 1
         }
         if stage.valid {
-            accumulatorRegister = configuration.accumulate(stage.clear ? 0 : accumulatorRegister, stage.sum)
+            let base = stage.clear ? 0 : accumulatorRegister
+            accumulatorRegister = configuration.accumulate(base, stage.sum)
+            landedOutOfRangeFlag = accumulatorRegister != base &+ stage.sum
+        } else {
+            landedOutOfRangeFlag = false
         }
         validOutRegister = stage.valid
     }

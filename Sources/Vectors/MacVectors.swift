@@ -56,7 +56,7 @@ public struct MacVectors: VectorUnit {
         ])
     }
 
-    public static let flags = ["wrapped", "saturated", "denormal-weight", "reserved-weight", "extreme-product", "clear-without-valid"]
+    public static let flags = MacFlags.names
     public var flagNames: [String] { Self.flags }
 
     /// `MacConfiguration`'s own serialization.

@@ -3,6 +3,7 @@ import Foundation
 import Formats
 import Quantization
 import TensorIO
+import Workflows
 
 /// Activation-quantization-aware scaling on a layer and its calibration activations.
 struct AqasCommand: ParsableCommand {
@@ -48,9 +49,9 @@ struct AqasCommand: ParsableCommand {
             AQAS on W [\(o) × \(n)] (\(format.name) per output channel) × X [\(t) × \(n)] (INT8 per token); relative output error ‖Ŷ − Y‖²/‖Y‖²:
             | stage | relative error | output SQNR |
             |---|---|---|
-            | max-scaling (s = 1) | \(scientific(r.baselineError)) | \(db(r.baselineError)) |
-            | grid, best α = \(r.bestStrength.map { String(format: "%.2f", $0) } ?? "none (s = 1)") | \(scientific(r.gridError)) | \(db(r.gridError)) |
-            | + per-channel refinement (\(r.movesKept) moves kept) | \(scientific(r.refinedError)) | \(db(r.refinedError)) |
+            | max-scaling (s = 1) | \(FigureText.scientific(r.baselineError)) | \(db(r.baselineError)) |
+            | grid, best α = \(r.bestStrength.map { String(format: "%.2f", $0) } ?? "none (s = 1)") | \(FigureText.scientific(r.gridError)) | \(db(r.gridError)) |
+            | + per-channel refinement (\(r.movesKept) moves kept) | \(FigureText.scientific(r.refinedError)) | \(db(r.refinedError)) |
 
             Error reduction against max-scaling: \(String(format: "%.2f", r.baselineError / r.refinedError))× (\(String(format: "%.2f", r.reductionDecibels)) dB).
             """)

@@ -30,7 +30,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Also write the figures as JSON here.") var json: String?
     @Option(help: ArgumentHelp("Instead of the figures: replay this MAC/PE or decoder vector set through our cycle model and print one JSON line (the Verilator harness's counterpart).", valueName: "dir"))
     var replay: String?
-    @Option(help: "Replay model: fast, netlist or toggles.") var model: String = "fast"
+    @Option(help: "Replay model: fast, netlist or toggles.") var model: SimulationMode = .fast
     @Option(help: "Replay: times the set is played back to back.") var repetitions = 1
     @Option(help: "Replay: worker threads (default: all cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
 
@@ -38,7 +38,6 @@ struct BenchCommand: ParsableCommand {
         guard (1...100).contains(runs) else { throw ValidationError("--runs must be in 1...100") }
         guard (16...16384).contains(size) else { throw ValidationError("--size must be in 16...16384") }
         guard (1...1024).contains(sequences) else { throw ValidationError("--sequences must be in 1...1024") }
-        guard SimulationMode(rawValue: model) != nil else { throw ValidationError("--model must be fast, netlist or toggles, not '\(model)'") }
         guard (1...1_000_000).contains(repetitions) else { throw ValidationError("--repetitions must be in 1...1000000") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
     }
@@ -279,9 +278,9 @@ struct BenchCommand: ParsableCommand {
 extension BenchCommand {
     func runReplay(_ directory: String) throws {
         let set = try badInput { try VectorReplay(directory: directory) }
-        let o = set.run(SimulationMode(rawValue: model)!, repetitions: repetitions, threads: threads)
+        let o = set.run(model, repetitions: repetitions, threads: threads)
         let what = set.isDecoder ? "tiles" : "cycles"
-        printOut("{\"simulator\": \"dintsim-\(model)\", \"unit\": \"\(set.unitName)\", \"\(what)\": \(o.cycles), \"seconds\": \(String(format: "%.6f", o.seconds)), "
+        printOut("{\"simulator\": \"dintsim-\(model.rawValue)\", \"unit\": \"\(set.unitName)\", \"\(what)\": \(o.cycles), \"seconds\": \(String(format: "%.6f", o.seconds)), "
                  + "\"\(what)_per_second\": \(String(format: "%.6g", Double(o.cycles) / o.seconds)), \"failed\": \(o.failed), \"threads\": \(o.threads), "
                  + "\"preparation_seconds\": \(String(format: "%.3f", o.preparationSeconds)), \"toggles\": \(o.toggles), \"peak_rss_bytes\": \(peakResidentBytes())}")
         if o.failed > 0 { throw CLIError(message: "\(o.failed) of \(o.cycles) \(what) differ from the vector file", exitCode: 1) }

@@ -86,10 +86,6 @@ func stageProgress(_ label: String, unit: String) -> (String, Int, Int) -> Void 
     }
 }
 
-/// Formats a statistics row for the Markdown tables.
-func percent(_ x: Double) -> String { String(format: "%.3f %%", 100 * x) }
-func decibels(_ x: Double) -> String { x.isFinite ? String(format: "%.2f dB", x) : "∞" }
-func scientific(_ x: Double) -> String { String(format: "%.4e", x) }
 
 import Foundation
 

@@ -3,6 +3,7 @@ import Foundation
 import Reports
 import TensorIO
 import Vectors
+import Workflows
 
 /// Joins the outputs of `--shard i/n` runs into what the single run writes, byte for byte.
 struct MergeCommand: ParsableCommand {
@@ -46,21 +47,14 @@ struct MergeCommand: ParsableCommand {
     }
 
     func mergeUnderflow(_ texts: [[UInt8]]) throws {
-        var rows: [UnderflowCommand.Row] = []
-        for (path, bytes) in zip(shards, texts) {
-            rows += try badInput {
-                do { return try JSONDecoder().decode([UnderflowCommand.Row].self, from: Data(bytes)) } catch {
+        let parts = try zip(shards, texts).map { (path, bytes) in
+            try badInput {
+                do { return try JSONDecoder().decode([UnderflowComparison.Row].self, from: Data(bytes)) } catch {
                     throw CLIError.badInput("\(path): not an underflow --json file (\(ErrorText.describe(error)))")
                 }
             }
         }
-        rows.sort { $0.row < $1.row }
-        let total = rows.first?.rowsTotal ?? 0
-        guard rows.allSatisfy({ $0.rowsTotal == total }), rows.map(\.row) == Array(0..<total) else {
-            let have = Set(rows.map(\.row))
-            let missing = (0..<total).filter { !have.contains($0) }
-            throw CLIError.badInput("the shards do not hold every row of one run once (rows_total \(total); missing \(missing.prefix(5)); \(rows.count) rows given)")
-        }
+        let rows = try badInput { try UnderflowComparison.merge(parts) }
         let bytes = try jsonFileBytes(rows)
         try badInput { try Files.writeAtomically(bytes, to: out) }
         printOut("merged \(shards.count) underflow shards into \(out): \(rows.count) rows")

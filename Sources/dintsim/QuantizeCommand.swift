@@ -95,7 +95,7 @@ struct QuantizeCommand: ParsableCommand {
 
     /// The statistics line both forms print.
     static func summary(_ stats: QuantizationStatistics) -> String {
-        "underflow \(percent(stats.underflowRate)) (\(stats.underflowCount) of \(stats.nonzeroCount) non-zero), clip \(percent(stats.clipRate)) (\(stats.clipCount)), MSE \(scientific(stats.meanSquaredError)), SQNR \(decibels(stats.sqnrDecibels))"
+        "underflow \(FigureText.percent(stats.underflowRate)) (\(stats.underflowCount) of \(stats.nonzeroCount) non-zero), clip \(FigureText.percent(stats.clipRate)) (\(stats.clipCount)), MSE \(FigureText.scientific(stats.meanSquaredError)), SQNR \(FigureText.decibels(stats.sqnrDecibels))"
     }
 
     /// Block statistics JSON: the statistics plus the scheme and NVFP4's tensor scale.

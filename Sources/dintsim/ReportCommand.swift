@@ -4,7 +4,7 @@ import Foundation
 import Reports
 import Vectors
 import TensorIO
-import Workloads
+import Workflows
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,33 +50,10 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let technology = try badInput { try Technology.load(tech: tech, liberty: liberty) }
         let settings = CostSettings(technology: technology, delayModel: delayModel, clockNs: clockNs, isoThroughput: isoThroughput, libertyPath: liberty)
-        var data: [ReportData] = []
-        if let checkpoint {
-            // One data set per selected tensor: its rows (up to 256) as weights against seeded
-            // outlier-channel activations of the same length.
-            let file = try badInput { try SafetensorsFile.load(checkpoint) }
-            let names = try badInput { try file.matrixNames(matching: tensors) }
-            guard !names.isEmpty else { throw CLIError.badInput("no 2-D float tensor in \(checkpoint) matches '\(tensors)'") }
-            for name in names {
-                let (w, wr, wc) = try readMatrix(file, tensor: name)
-                let used = min(wr, 256)
-                let acts = Distribution.outlierChannels.sample(rows: 64, columns: wc, seed: seed &+ 1)
-                data.append(ReportData(name: name, weights: Array(w.prefix(used * wc)), weightRows: used, activations: acts, activationRows: 64, length: wc))
-            }
-        } else if let weights, let activations {
-            let (w, wr, wc) = try readMatrix(weights), (a, ar, ac) = try readMatrix(activations)
-            guard wc == ac else { throw CLIError.badInput("weights have \(wc) columns, activations \(ac): a dot product needs equal lengths") }
-            guard wr > 0, ar > 0, wc > 0 else { throw CLIError.badInput("empty weights or activations") }
-            data.append(ReportData(name: URL(fileURLWithPath: weights).lastPathComponent, weights: w, weightRows: wr, activations: a, activationRows: ar, length: wc))
-        } else {
-            data.append(.synthetic(.laplace, rows: rows, length: length, seed: seed))
-            let w = minilm + "/minilm-l1-key-weight.npy", a = minilm + "/minilm-l2-ffn-input-acts.npy"
-            if Files.exists(w) && Files.exists(a) {
-                let (wv, wr, wc) = try readMatrix(w), (av, ar, ac) = try readMatrix(a)
-                if wc == ac { data.append(ReportData(name: "MiniLM L1 key W × L2 acts", weights: wv, weightRows: wr, activations: av, activationRows: ar, length: wc, dotProducts: 512)) }
-            } else {
-                printProgress("report: \(minilm) not found; synthetic data only")
-            }
+        let data = try badInput { () -> [ReportData] in
+            if let checkpoint { return try ReportInputs.checkpoint(path: checkpoint, matching: tensors, seed: seed) }
+            if let weights, let activations { return try ReportInputs.pair(weights: weights, activations: activations) }
+            return try ReportInputs.defaults(rows: rows, length: length, seed: seed, minilm: minilm) { printProgress("report: \($0)") }
         }
         let document = try badInput {
             let part = try Shard(parsing: shard)

@@ -5,6 +5,7 @@ import TAHQuant
 import TensorIO
 import Units
 import Circuits
+import Workflows
 
 extension HadamardDatapath.Architecture: ExpressibleByArgument {}
 
@@ -63,35 +64,25 @@ struct TahQuantCommand: ParsableCommand {
             }
             let bytes = try badInput { try Files.read(input) }
             let t = try badInput { try TahQuantWire.decode(bytes) }
-            let bits = TahQuantDecoder.decodeBits(t, output: format)
-            var report = ""
-            var files: [(path: String, bytes: [UInt8])] = []
+            var architecture: HadamardDatapath.Architecture?
             if arch != "software" {
-                guard let architecture = HadamardDatapath.Architecture(rawValue: arch) else {
-                    throw CLIError.badInput("unknown --arch '\(arch)' (pipelined, folded, software)")
-                }
-                let datapath = HadamardDatapath(tileSize: t.configuration.tileSize, architecture: architecture,
-                                                output: ScaleRoundStage.Output(rawValue: format.name)!)
-                let writer = vcd.map { _ in VCDWriter(signals: datapath.netlist.signals, instance: 0) }
-                let run = HadamardDecodeRunner.run(t, architecture: architecture, output: datapath.output!, vcd: writer, datapath: datapath)
-                guard run.bits == bits else {
-                    let i = zip(run.bits, bits).enumerated().first { $0.element.0 != $0.element.1 }!.offset
-                    throw CLIError(message: "datapath and software decoder differ at element \(i): \(String(run.bits[i], radix: 16)) vs \(String(bits[i], radix: 16))", exitCode: 1)
-                }
-                if let vcd, let writer { files.append((vcd, Array(writer.text.utf8))) }
-                report = "\n\(architecture) datapath, G = \(t.configuration.tileSize): \(datapath.netlist.cellCount) cells, \(run.cycles) cycles (\(run.tiles) tiles × \(run.cyclesPerTile) + latency \(run.latency)), \(run.togglesByBlock.values.reduce(0, +)) toggles; equal to the software decoder"
+                guard let a = HadamardDatapath.Architecture(rawValue: arch) else { throw CLIError.badInput("unknown --arch '\(arch)' (pipelined, folded, software)") }
+                architecture = a
             } else if vcd != nil {
                 throw CLIError.badInput("--vcd needs a datapath (--arch pipelined or folded)")
             }
-            let shape = t.sequences == 1 ? [t.tokensPerSequence, t.channels] : [t.sequences, t.tokensPerSequence, t.channels]
-            let array: NpyArray = try badInput {
-                if format == .fp16 {
-                    return try NpyArray(dtype: .float16, shape: shape, data: bits.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
-                }
-                return try NpyArray(float32: bits.map { Float(format.decode($0)) }, shape: shape)
+            let outcome: CheckedDecoding.Outcome
+            do {
+                outcome = try CheckedDecoding.decode(t, to: format, architecture: architecture, vcd: vcd != nil)
+            } catch let e as CheckedDecodingError {
+                throw CLIError(message: e.description, exitCode: 1)
+            } catch {
+                throw CLIError.badInput(ErrorText.describe(error))
             }
-            files.append((output, NpyCodec.encode(array)))
+            var files: [(path: String, bytes: [UInt8])] = [(output, try badInput { try outcome.npyBytes() })]
+            if let vcd, let text = outcome.vcd { files.append((vcd, Array(text.utf8))) }
             try badInput { try Files.writeAllAtomically(files) }
+            let shape = outcome.shape, report = outcome.datapathSummary.map { "\n" + $0 } ?? ""
             printOut("decoded \(shape) to \(format.name): \(String(format: "%.4f", TahQuantWire.bitsPerElement(t, streamBytes: bytes.count))) bits/element on the wire" + report)
         }
     }

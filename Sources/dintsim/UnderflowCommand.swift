@@ -50,99 +50,32 @@ struct UnderflowCommand: ParsableCommand {
         if tensor != nil && tensors != nil { throw ValidationError("give --tensor or --tensors, not both") }
     }
 
-    /// One measured (data set, format) pair; `row` numbers it in the single run's order, so that
-    /// shards can be merged back (`dintsim merge`).
-    struct Row: Codable {
-        let row: Int
-        let rowsTotal: Int
-        let data: String
-        let format: String
-        let granularity: String
-        /// Storage per element, scales included.
-        let bitsPerElement: Double
-        let statistics: QuantizationStatistics
-        enum CodingKeys: String, CodingKey {
-            case row, rowsTotal = "rows_total", data, format, granularity, bitsPerElement = "bits_per_element", statistics
-        }
-    }
-
-    /// A format under comparison: a level format with --granularity, or an FP4 block format.
-    enum Choice {
-        case level(LevelFormat)
-        case block(BlockFloatScheme)
-    }
-
     func run() throws {
-        let fmts: [Choice] = try formats.split(separator: ",").map { name in
+        let choices: [UnderflowComparison.Choice] = try formats.split(separator: ",").map { name in
             if let scheme = BlockFloatScheme(rawValue: String(name)) { return .block(scheme) }
             return .level(try resolveFormat(String(name)))
         }
         let part = try badInput { try Shard(parsing: shard) }
-        // Data sets are opened lazily: a shard reads only its own tensors; a .npy is streamed.
-        var datasets: [(name: String, load: () throws -> RowSource)] = []
-        if let input {
-            if input.hasSuffix(".safetensors") {
-                let checkpoint = try badInput { try SafetensorsFile.load(input) }
-                let names: [String]
-                if let tensors { names = try badInput { try checkpoint.matrixNames(matching: tensors) } }
-                else if let tensor { names = [tensor] }
-                else { throw CLIError.badInput("a .safetensors --input needs --tensor NAME or --tensors REGEX") }
-                guard !names.isEmpty else { throw CLIError.badInput("no 2-D float tensor in \(input) matches '\(tensors ?? "")'") }
-                for name in names {
-                    datasets.append((name, { let (v, r, c) = try readMatrix(checkpoint, tensor: name); return InMemoryMatrix(v, rows: r, columns: c) }))
-                }
-            } else {
-                datasets.append((FilePaths.split(input).name, { try badInput { try NpyMatrixReader(path: input) } }))
-            }
+        let dataSets: [UnderflowComparison.DataSet]
+        if let input, input.hasSuffix(".safetensors") {
+            let checkpoint = try badInput { try SafetensorsFile.load(input) }
+            let names: [String]
+            if let tensors { names = try badInput { try checkpoint.matrixNames(matching: tensors) } }
+            else if let tensor { names = [tensor] }
+            else { throw CLIError.badInput("a .safetensors --input needs --tensor NAME or --tensors REGEX") }
+            guard !names.isEmpty else { throw CLIError.badInput("no 2-D float tensor in \(input) matches '\(tensors ?? "")'") }
+            dataSets = UnderflowComparison.DataSet.tensors(names, of: checkpoint)
+        } else if let input {
+            dataSets = [.init(name: FilePaths.split(input).name) { try NpyMatrixReader(path: input) }]
         } else {
-            for d in distribution.map({ [$0] }) ?? Distribution.allCases {
-                let (r, c, s) = (rows ?? 256, columns ?? 1024, seed)
-                datasets.append(("\(d.rawValue) \(r)×\(c) seed \(s)", { InMemoryMatrix(d.sample(rows: r, columns: c, seed: s), rows: r, columns: c) }))
-            }
+            dataSets = UnderflowComparison.DataSet.synthetic(distribution.map { [$0] } ?? Distribution.allCases, rows: rows ?? 256, columns: columns ?? 1024, seed: seed)
         }
-        let measured: [StreamingQuantization.Measured] = try fmts.map { choice in
-            switch choice {
-            case .level(let f): return .level(try badInput { try SymmetricQuantizer(format: f, granularity: granularity, rounding: rounding, seed: seed) })
-            case .block(let scheme): return .block(try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding) })
-            }
+        let rows = try badInput {
+            try UnderflowComparison.measure(dataSets, selected: part.range(of: dataSets.count), formats: choices, granularity: granularity,
+                                            rounding: rounding, seed: seed, progress: rowProgress("underflow"))
         }
-        let total = datasets.count * fmts.count
-        var rowsOut: [Row] = []
-        let progress = rowProgress("underflow")
-        for d in part.range(of: datasets.count) {
-            let source = try datasets[d].load()
-            let results = try badInput { try StreamingQuantization.measure(source, measured, progress: progress) }
-            let elements = Double(max(1, source.rows * source.columns))
-            for (f, (choice, r)) in zip(fmts, results).enumerated() {
-                let row = d * fmts.count + f
-                switch choice {
-                case .level(let format):
-                    rowsOut.append(Row(row: row, rowsTotal: total, data: datasets[d].name, format: format.name, granularity: "\(granularity) fp32",
-                                       bitsPerElement: Double(format.bitWidth) + 32 * Double(r.scaleCount) / elements, statistics: r.statistics))
-                case .block(let scheme):
-                    let blockSize = (try? BlockFloatQuantizer(scheme: scheme, rounding: rounding).blockSize) ?? 0
-                    rowsOut.append(Row(row: row, rowsTotal: total, data: datasets[d].name, format: scheme.rawValue,
-                                       granularity: "block:\(blockSize) \(scheme.scaleFormat.name)",
-                                       bitsPerElement: 4 + (Double(scheme.scaleFormat.bitWidth * r.scaleCount) + (scheme == .nvfp4 ? 32 : 0)) / elements,
-                                       statistics: r.statistics))
-                }
-            }
-        }
-        if let json {
-            let bytes = try jsonFileBytes(rowsOut)
-            try badInput { try Files.writeAtomically(bytes, to: json) }
-        }
-        printOut(Self.markdown(rowsOut, rounding: rounding))
-    }
-
-    static func markdown(_ rows: [Row], rounding: RoundingRule) -> String {
-        var out = "| data | format | scales | bits/element | underflow | clip | MSE | SQNR |\n|---|---|---|---|---|---|---|---|\n"
-        for row in rows {
-            let s = row.statistics
-            out += "| \(row.data) | \(row.format) | \(row.granularity) | \(String(format: "%.3f", row.bitsPerElement)) | \(percent(s.underflowRate)) | \(percent(s.clipRate)) | \(scientific(s.meanSquaredError)) | \(decibels(s.sqnrDecibels)) |\n"
-        }
-        out += "\nRounding \(rounding). Underflow: non-zero inputs that became 0; clip: |x/scale| at least half an outer step beyond the outermost level (for the FP4 formats: |x/scale| ≥ 7).\n"
-        return out
+        if let json { try badInput { try Files.writeAtomically(try jsonFileBytes(rows), to: json) } }
+        printOut(UnderflowComparison.markdown(rows, rounding: rounding))
     }
 }
 

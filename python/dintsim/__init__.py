@@ -19,6 +19,7 @@ __all__ = ["DintsimError", "Mac", "quantize", "quantize_level", "quantize_level_
 ROUNDING = {"toNearestOrEven": 0, "toNearestOrAway": 1, "towardZero": 2, "down": 3, "up": 4, "stochastic": 5}
 QUANTIZER_FLAGS = ["inexact", "tie", "underflow-to-zero", "saturated", "clipped", "smallest-level"]
 DECODER_FLAGS = ["inexact", "subnormal-output", "infinite-output", "zero-output", "times-r"]
+MAC_FLAGS = ["wrapped", "saturated", "denormal-weight", "reserved-weight", "extreme-product", "clear-without-valid"]
 
 
 class DintsimError(ValueError):
@@ -57,6 +58,9 @@ _lib.dintsim_decode_tile.restype = _c.c_int32
 _lib.dintsim_decode_tile.argtypes = [_c.c_int32, _c.c_char_p, _c.POINTER(_c.c_uint8), _c.c_int32, _c.c_int32, _c.c_uint16,
                                      _c.c_uint16, _c.POINTER(_c.c_uint32), _c.POINTER(_c.c_uint32)]
 _lib.dintsim_quantize_tensor.restype = _c.c_int32
+_lib.dintsim_mac_step_flags.restype = _c.c_int32
+_lib.dintsim_mac_step_flags.argtypes = [_c.c_void_p, _c.POINTER(_c.c_uint8), _c.POINTER(_c.c_int8), _c.c_int32, _c.c_int32,
+                                        _c.POINTER(_c.c_int64), _c.POINTER(_c.c_int32), _c.POINTER(_c.c_uint32)]
 _lib.dintsim_quantize_tensor.argtypes = [_c.c_char_p, _c.c_char_p, _c.c_int32, _c.c_uint64, _c.POINTER(_c.c_float), _c.c_int64,
                                          _c.c_int64, _c.POINTER(_c.c_uint8), _c.POINTER(_c.c_float), _c.c_int64,
                                          _c.POINTER(_c.c_int64), _c.POINTER(_c.c_int64)]
@@ -89,16 +93,28 @@ class Mac:
         self._acc = _c.c_int64()
         self._valid = _c.c_int32()
 
-    def step(self, weight_codes, activations, valid=True, clear=False):
-        """Returns (acc sign-extended, valid_out)."""
+    def _load(self, weight_codes, activations):
         if len(weight_codes) != self.lanes or len(activations) != self.lanes:
             raise DintsimError(f"step needs {self.lanes} weight codes and activations, got {len(weight_codes)} and {len(activations)}")
         for i in range(self.lanes):
             self._w[i] = int(weight_codes[i]) & 0xFF
             self._a[i] = int(activations[i])
+
+    def step(self, weight_codes, activations, valid=True, clear=False):
+        """Returns (acc sign-extended, valid_out)."""
+        self._load(weight_codes, activations)
         _check(_lib.dintsim_mac_step(self._handle, self._w, self._a, int(bool(valid)), int(bool(clear)),
                                      _c.byref(self._acc), _c.byref(self._valid)))
         return self._acc.value, self._valid.value
+
+    def step_flags(self, weight_codes, activations, valid=True, clear=False):
+        """Returns (acc, valid_out, flags): flags as MAC_FLAGS names, bits 2-5 of the transaction
+        presented now, bits 0-1 (wrapped, saturated) of the one that landed at this edge."""
+        self._load(weight_codes, activations)
+        flags = _c.c_uint32()
+        _check(_lib.dintsim_mac_step_flags(self._handle, self._w, self._a, int(bool(valid)), int(bool(clear)),
+                                           _c.byref(self._acc), _c.byref(self._valid), _c.byref(flags)))
+        return self._acc.value, self._valid.value, flags.value
 
     def reset(self):
         """A line with rst = 1."""

@@ -34,14 +34,21 @@ def test_mac_sets_line_by_line(d):
     c = m["configuration"]
     lanes, width = c["lanes"], c["accumulator_width"]
     mac = dintsim.Mac(m["unit"], lanes, c["pipeline_depth"], width, c["overflow"] == "saturate")
-    mask = (1 << width) - 1
+    assert m["flags"] == dintsim.MAC_FLAGS
+    mask, depth = (1 << width) - 1, c["pipeline_depth"]
+    presented = {}  # line -> its wrapped / saturated bits, since the last reset
     for k, v in enumerate(lines(d)):
         if v[0]:
             mac.reset()
+            presented.clear()
             continue
         w, a = v[3:3 + lanes], [x - 256 if x > 127 else x for x in v[3 + lanes:3 + 2 * lanes]]
-        acc, valid_out = mac.step(w, a, v[1], v[2])
+        acc, valid_out, flags = mac.step_flags(w, a, v[1], v[2])
         assert (acc & mask, valid_out) == (v[3 + 2 * lanes], v[4 + 2 * lanes]), f"{d.name} line {k}"
+        line_flags = v[5 + 2 * lanes]
+        presented[k] = line_flags & 3
+        assert flags & ~3 == line_flags & ~3, f"{d.name} line {k}: presented flags"
+        assert flags & 3 == presented.get(k - depth + 1, 0), f"{d.name} line {k}: landed flags"
 
 
 @pytest.mark.parametrize("d", sets("quantizer"), ids=lambda d: d.name)
