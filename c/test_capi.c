@@ -173,6 +173,17 @@ static void badArguments(void) {
     CHECK(dintsim_quantize_tensor("int4", "group:0", 0, 0, x, 2, 3, codes, scales, 3, &count, stats) == DINTSIM_ERR_ARGUMENT, "group:0 accepted");
     CHECK(dintsim_quantize_tensor("int4", "channel", 0, 0, x, 2, 3, codes, scales, 3, &count, stats) == DINTSIM_OK && count == 2 && stats[0] == 6,
           "tensor quantize failed: %s", dintsim_last_error());
+    /* Block formats: one 6-element block per row. MXFP4 row 0 (max 2): scale 2^(1-2) = 1/2, so
+     * 0.5, -1, 2 are E2M1 1, -2, 4 (codes 2, 0xC, 6) and the UE8M0 code is 127 - 1 = 126. */
+    uint8_t bscales[2]; float tscale = 0;
+    CHECK(dintsim_quantize_block_tensor("mxfp4", 0, x, 2, 3, codes, bscales, 2, &count, &tscale, stats) == DINTSIM_OK && count == 2 && tscale == 1
+          && bscales[0] == 126 && codes[0] == 2 && codes[1] == 0xC && codes[2] == 6, "mxfp4: %s; scale %u codes %u %u %u", dintsim_last_error(), bscales[0], codes[0], codes[1], codes[2]);
+    CHECK(dintsim_quantize_block_tensor("nvfp4", 0, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_OK && tscale == 3.0f / 2688,
+          "nvfp4: %s; tensor scale %g", dintsim_last_error(), tscale);
+    CHECK(dintsim_quantize_block_tensor("nvfp4", 0, x, 2, 3, codes, bscales, 1, &count, &tscale, NULL) == DINTSIM_ERR_ARGUMENT, "small block-scale buffer accepted");
+    CHECK(dintsim_quantize_block_tensor("nvfp4", 5, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_ERR_ARGUMENT, "stochastic block rounding accepted");
+    CHECK(dintsim_quantize_block_tensor("fp8", 0, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_ERR_ARGUMENT, "unknown scheme accepted");
+    CHECK(dintsim_quantize_block_tensor("mxfp4", 0, NULL, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_ERR_NULL, "NULL x accepted");
     CHECK(!strcmp(dintsim_version(), DINTSIM_EXPECTED_VERSION), "version %s", dintsim_version());
 }
 

@@ -121,6 +121,15 @@ int32_t dintsim_quantize_tensor(const char *format, const char *granularity, int
                                 uint64_t seed, const float *x, int64_t rows, int64_t columns,
                                 uint8_t *codes, float *scales, int64_t scales_capacity,
                                 int64_t *scale_count, int64_t *stats);
+/* A 2-D tensor in a block format, as `dintsim quantize --format mxfp4|nvfp4`: scheme "mxfp4" (32-element
+ * blocks, UE8M0 scales) or "nvfp4" (16, E4M3 scales, an FP32 tensor scale); rounding 0-4 (the
+ * elements' rule; stochastic is refused). Writes rows*columns E2M1 codes, rows*ceil(columns/block)
+ * block scale codes (block_scales_capacity at least that), their count, the tensor scale (1 for
+ * MXFP4; may be NULL) and, when stats is not NULL, [elements, nonzero, underflow, clipped]. */
+int32_t dintsim_quantize_block_tensor(const char *scheme, int32_t rounding, const float *x, int64_t rows,
+                                      int64_t columns, uint8_t *codes, uint8_t *block_scales,
+                                      int64_t block_scales_capacity, int64_t *block_scale_count,
+                                      float *tensor_scale, int64_t *stats);
 
 #ifdef __cplusplus
 }

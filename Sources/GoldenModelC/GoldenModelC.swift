@@ -290,3 +290,42 @@ public func dintsim_quantize_tensor(_ format: UnsafePointer<CChar>?, _ granulari
         return LastError.fail(.invalidArgument, "dintsim_quantize_tensor: \(error)")
     }
 }
+
+@_cdecl("dintsim_quantize_block_tensor")
+public func dintsim_quantize_block_tensor(_ scheme: UnsafePointer<CChar>?, _ rounding: Int32, _ x: UnsafePointer<Float>?, _ rows: Int64, _ columns: Int64,
+                                          _ codes: UnsafeMutablePointer<UInt8>?, _ blockScales: UnsafeMutablePointer<UInt8>?, _ blockScalesCapacity: Int64,
+                                          _ blockScaleCount: UnsafeMutablePointer<Int64>?, _ tensorScale: UnsafeMutablePointer<Float>?,
+                                          _ stats: UnsafeMutablePointer<Int64>?) -> Int32 {
+    let name = "dintsim_quantize_block_tensor"
+    guard let s = string(scheme), let x, let codes, let blockScales, let blockScaleCount else {
+        return LastError.fail(.nullPointer, "\(name): scheme, x, codes, block_scales or block_scale_count is NULL")
+    }
+    guard let scheme = BlockFloatScheme(rawValue: s) else { return LastError.fail(.invalidArgument, "\(name): unknown scheme '\(s)' (mxfp4, nvfp4)") }
+    guard (0..<Int32(roundingRules.count)).contains(rounding), roundingRules[Int(rounding)] != .stochastic else {
+        return LastError.fail(.invalidArgument, "\(name): rounding \(rounding) is outside 0...4 (the block formats round deterministically)")
+    }
+    guard rows >= 0, columns >= 0, !rows.multipliedReportingOverflow(by: columns).overflow, rows * columns <= 1 << 40 else {
+        return LastError.fail(.invalidArgument, "\(name): shape \(rows) × \(columns) is negative or above 2^40 elements")
+    }
+    do {
+        let q = try BlockFloatQuantizer(scheme: scheme, rounding: roundingRules[Int(rounding)])
+        let needed = rows * Int64((Int(columns) + q.blockSize - 1) / q.blockSize)
+        guard blockScalesCapacity >= needed else {
+            return LastError.fail(.invalidArgument, "\(name): block_scales_capacity \(blockScalesCapacity) is below the \(needed) block scales of \(scheme.rawValue)")
+        }
+        let n = Int(rows * columns)
+        let r = try q.quantize(Array(UnsafeBufferPointer(start: x, count: n)), rows: Int(rows), columns: Int(columns))
+        r.codes.withUnsafeBufferPointer { if n > 0 { codes.update(from: $0.baseAddress!, count: n) } }
+        for (i, b) in r.blockScales.enumerated() { blockScales[i] = b }
+        blockScaleCount.pointee = Int64(r.blockScales.count)
+        tensorScale?.pointee = r.tensorScale
+        if let stats {
+            let st = r.statistics
+            for (i, v) in [st.elementCount, st.nonzeroCount, st.underflowCount, st.clipCount].enumerated() { stats[i] = Int64(v) }
+        }
+        return Status.ok.rawValue
+    } catch {
+        return LastError.fail(.invalidArgument, "\(name): \(error)")
+    }
+}
+

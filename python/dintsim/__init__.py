@@ -65,6 +65,11 @@ _lib.dintsim_quantize_tensor.argtypes = [_c.c_char_p, _c.c_char_p, _c.c_int32, _
                                          _c.c_int64, _c.POINTER(_c.c_uint8), _c.POINTER(_c.c_float), _c.c_int64,
                                          _c.POINTER(_c.c_int64), _c.POINTER(_c.c_int64)]
 
+_lib.dintsim_quantize_block_tensor.restype = _c.c_int32
+_lib.dintsim_quantize_block_tensor.argtypes = [_c.c_char_p, _c.c_int32, _c.POINTER(_c.c_float), _c.c_int64, _c.c_int64,
+                                               _c.POINTER(_c.c_uint8), _c.POINTER(_c.c_uint8), _c.c_int64, _c.POINTER(_c.c_int64),
+                                               _c.POINTER(_c.c_float), _c.POINTER(_c.c_int64)]
+
 __version__ = _lib.dintsim_version().decode()
 
 
@@ -150,11 +155,24 @@ def quantize_level_draw(format, x, scale, rounding, draw):
 
 
 def quantize(x, format="dint4", granularity="channel", rounding="toNearestOrEven", seed=0):
-    """A 2-D tensor as `dintsim quantize`: (uint8 codes, float32 scales, statistics dict)."""
+    """A 2-D tensor as `dintsim quantize`: (uint8 codes, float32 scales, statistics dict). For the
+    block formats (mxfp4, nvfp4; granularity ignored) the scales are the uint8 block scale codes,
+    [rows, blocks], and the statistics hold the FP32 "tensor_scale" too."""
     x = np.ascontiguousarray(x, dtype=np.float32)
     if x.ndim != 2:
         raise DintsimError(f"quantize needs a 2-D array, got shape {x.shape}")
     rows, columns = x.shape
+    if format in ("mxfp4", "nvfp4"):
+        block = 32 if format == "mxfp4" else 16
+        codes = np.empty((rows, columns), dtype=np.uint8)
+        scales = np.empty((rows, (columns + block - 1) // block), dtype=np.uint8)
+        count, tensor_scale, stats = _c.c_int64(), _c.c_float(), (_c.c_int64 * 4)()
+        _check(_lib.dintsim_quantize_block_tensor(format.encode(), _rounding(rounding), x.ctypes.data_as(_c.POINTER(_c.c_float)), rows, columns,
+                                                  codes.ctypes.data_as(_c.POINTER(_c.c_uint8)), scales.ctypes.data_as(_c.POINTER(_c.c_uint8)),
+                                                  max(1, scales.size), _c.byref(count), _c.byref(tensor_scale), stats))
+        result = dict(zip(["elements", "nonzero", "underflow", "clipped"], list(stats)))
+        result["tensor_scale"] = tensor_scale.value
+        return codes, scales, result
     codes = np.empty((rows, columns), dtype=np.uint8)
     capacity = max(1, rows * columns)
     scales = np.empty(capacity, dtype=np.float32)

@@ -89,6 +89,22 @@ def test_quantize_equals_the_cli(tmp_path, granularity, rounding):
     assert stats["elements"] == 480 and stats["nonzero"] == 479
 
 
+@pytest.mark.parametrize("scheme,rounding", [("mxfp4", "toNearestOrEven"), ("nvfp4", "towardZero")])
+def test_block_quantize_equals_the_cli(tmp_path, scheme, rounding):
+    x = np.random.default_rng(7).standard_t(3, size=(9, 70)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    subprocess.run([str(cli()), "quantize", "--format", scheme, "--rounding", rounding, "--input", str(tmp_path / "x.npy"),
+                    "--codes-out", str(tmp_path / "c.npy"), "--scales-out", str(tmp_path / "s.npy"), "--stats-json", str(tmp_path / "st.json")],
+                   check=True, stdout=subprocess.DEVNULL)
+    codes, scales, stats = dintsim.quantize(x, scheme, rounding=rounding)
+    assert np.array_equal(codes, np.load(tmp_path / "c.npy")) and np.array_equal(scales, np.load(tmp_path / "s.npy"))
+    cli_stats = json.loads((tmp_path / "st.json").read_text())
+    assert np.float32(stats["tensor_scale"]) == np.float32(cli_stats["tensor_scale"])
+    assert stats["underflow"] == cli_stats["statistics"]["underflow_count"] and stats["elements"] == 630
+    with pytest.raises(dintsim.DintsimError, match="deterministically"):
+        dintsim.quantize(x, scheme, rounding="stochastic")
+
+
 def test_stochastic_draw_is_seed_and_flat_index():
     """quantize_level with (seed, index) decides element `index` of a stochastic quantize."""
     x = np.random.default_rng(1).normal(size=(1, 64)).astype(np.float32)
