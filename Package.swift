@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "TensorIO", targets: ["TensorIO"]),
         .library(name: "Liberty", targets: ["Liberty"]),
         .library(name: "Workflows", targets: ["Workflows"]),
+        .library(name: "Benchmarks", targets: ["Benchmarks"]),
         .library(name: "Circuits", targets: ["Circuits"]),
         .library(name: "Units", targets: ["Units"]),
         .library(name: "TAHQuant", targets: ["TAHQuant"]),
@@ -67,11 +68,12 @@ let package = Package(
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libdintsim.so"])]),
         // What the commands do, callable from Swift: streamed quantization and measurement.
         .target(name: "Workflows", dependencies: ["Formats", "Quantization", "TensorIO", "Workloads", "Circuits", "Units", "Cost", "Reports", "TAHQuant"]),
+        .target(name: "Benchmarks", dependencies: ["Formats", "Quantization", "TAHQuant", "TensorIO", "Units", "Vectors", "Workloads"]),
         .target(name: "Vectors", dependencies: ["Units", "Circuits", "TAHQuant", "TAHQuantExact", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),
         .executableTarget(
             name: "dintsim",
             dependencies: [
-                "Formats", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant", "Vectors", "Liberty", "Workflows",
+                "Formats", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant", "Vectors", "Liberty", "Workflows", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // What each libFuzzer harness (Fuzz/, scripts/fuzz.sh) runs; the tests replay its corpus.
