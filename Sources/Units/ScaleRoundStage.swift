@@ -184,7 +184,8 @@ public final class ScaleRoundStage {
         let overflow = n.block("round") { n.or(n.and(n.and(bits[10], bits[11]), n.and(n.and(bits[12], bits[13]), bits[14])), bits[15]) }
         let infinity = n.constant(0x7C00, width: 15)
         let magnitude = n.block("pack") { n.mux(overflow, Array(bits.prefix(15)), infinity) }
-        let isZero = n.not(magnitude.dropFirst().reduce(magnitude[0]) { n.or($0, $1) })
-        return n.block("pack") { magnitude + [n.and(sign, n.not(isZero))] }
+        // The sign is A's: a non-zero value that rounds to zero keeps it (−0), and A = 0 has
+        // sign 0 (+0) — the decode spec's rule (docs/hadamard-decode.md, "Sign of zero").
+        return n.block("pack") { magnitude + [sign] }
     }
 }

@@ -33,6 +33,10 @@ import Workloads
             t.zeros[tile] = tile == 0 ? 0x7BFF : 0xFBFF
             for i in 0..<g { t.codes[tile * g + i] = UInt8(i % 16) & (t.tileBits[tile] == 4 ? 15 : 7) }
         }
+        // A flagged tile whose non-zero values round to zero (scale 2^−24, codes e1: ±2^−24·c,
+        // below half of FP16's smallest subnormal): a rounded zero keeps the exact value's sign.
+        t.flagged[2] = true; t.pivots[2] = 0; t.scales[2] = 0x0001; t.zeros[2] = 0
+        for i in 0..<g { t.codes[2 * g + i] = i == 1 ? 1 : 0 }
         return t
     }
 

@@ -63,4 +63,18 @@ import Workloads
         }
         #expect(try CheckedDecoding.decode(t, to: .fp16, architecture: nil).datapath == nil)
     }
+
+    /// A rounded zero keeps the exact value's sign, in the software decoder and both datapaths
+    /// (G = 16, FP16, scale 2^−24, codes e1: elements ±2^−26; the wire format round-trips it).
+    @Test func roundedZeroKeepsItsSign() throws {
+        var t = try TahQuantEncoder.encode([Float](repeating: 1, count: 16), sequences: 1, tokensPerSequence: 1, channels: 16,
+                                           configuration: TahQuantConfiguration(tileSize: 16))
+        t.flagged[0] = true; t.pivots[0] = 0; t.scales[0] = 0x0001; t.zeros[0] = 0
+        t.codes = (0..<16).map { $0 == 1 ? 1 : 0 }
+        let back = try TahQuantWire.decode(TahQuantWire.encode(t))
+        for architecture in HadamardDatapath.Architecture.allCases {
+            let o = try CheckedDecoding.decode(back, to: .fp16, architecture: architecture)
+            #expect(o.bits == (0..<16).map { $0 % 2 == 1 ? 0x8000 : 0 }, "\(architecture): \(o.bits.map { String($0, radix: 16) })")
+        }
+    }
 }
