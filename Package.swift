@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "TAHQuantTests", dependencies: ["TAHQuant", "TAHQuantExact", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "PropertyChecking", "Formats"]),
         .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking", "TAHQuant", "Cost", "Workloads"]),
-        .testTarget(name: "CLITests", dependencies: ["dintsim", "Formats", "Units", "TensorIO", "Quantization"]),
+        .testTarget(name: "CLITests", dependencies: ["dintsim", "Formats", "Units", "TensorIO", "Quantization", "Circuits"]),
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "Units", "Formats", "TensorIO", "TAHQuant", "Quantization"]),
         .testTarget(name: "RTLTests", dependencies: ["Units", "Circuits"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),

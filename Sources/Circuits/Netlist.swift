@@ -38,6 +38,8 @@ public final class Netlist {
     public private(set) var inputs: [(name: String, bus: Bus)] = []
     /// Named buses for ports, waveforms and reports.
     public private(set) var signals: [(name: String, bus: Bus)] = []
+    /// The block each signal was named in (`signals[i]` ↔ `signalBlocks[i]`; primary inputs: "ports").
+    public private(set) var signalBlocks: [String] = []
     public private(set) var blockNames: [String] = ["top"]
     var currentBlock: Int16 = 0
 
@@ -58,12 +60,14 @@ public final class Netlist {
         let bus = (0..<width).map { _ in newNode() }
         inputs.append((name, bus))
         signals.append((name, bus))
+        signalBlocks.append("ports")
         return bus
     }
 
     /// Names a bus for waveforms and port lookup (no cells).
     public func name(_ bus: Bus, _ name: String) {
         signals.append((name, bus))
+        signalBlocks.append(blockNames[Int(currentBlock)])
     }
 
     public func signal(_ name: String) -> Bus? { signals.first { $0.name == name }?.bus }
@@ -197,6 +201,7 @@ public final class Netlist {
             q.append(add(.dff, Self.zero).0)
         }
         signals.append((name, q))
+        signalBlocks.append(blockNames[Int(currentBlock)])
         return RegisterHandle(q: q, cells: cells)
     }
 

@@ -1,24 +1,53 @@
 /// Writes a Value Change Dump (IEEE 1364 §18) of named buses of one simulated instance, for
-/// GTKWave. One time unit = one clock cycle; values are sampled after `evaluate` (so inputs,
-/// combinational outputs and register outputs of that cycle), written only when they change.
+/// GTKWave (docs/mac.md, "Waveforms"). Cycle c spans times 2c and 2c + 1: at 2c the values of
+/// the cycle (inputs, combinational outputs and register outputs, sampled after `evaluate`)
+/// with `clk` low, at 2c + 1 the rising edge that ends it (`clk` high). `rst` shows the
+/// synchronous reset presented in the cycle. Signals sit in nested scopes (`scopes[i]`, e.g.
+/// block, then lane), written only when they change.
 public final class VCDWriter {
     public let signals: [(name: String, bus: Bus)]
     public let instance: Int
     public private(set) var text = ""
+    /// Cycles recorded (`finish` fixes it): the waveform lasts 2 · cycles time units.
+    public private(set) var cycles = 0
     var last: [UInt64?]
+    var lastReset: Bool?
     let identifiers: [String]
-    var headerWritten = false
+    let clockIdentifier: String, resetIdentifier: String
 
-    public init(signals: [(name: String, bus: Bus)], instance: Int = 0, module: String = "dintsim") {
+    public init(signals: [(name: String, bus: Bus)], scopes: [[String]]? = nil, instance: Int = 0, module: String = "dintsim") {
+        precondition(scopes.map { $0.count == signals.count } ?? true, "one scope path per signal")
         self.signals = signals
         self.instance = instance
         last = Array(repeating: nil, count: signals.count)
         identifiers = signals.indices.map(Self.identifier)
-        text = "$date dintsim $end\n$version dintsim VCD writer $end\n$timescale 1ns $end\n$scope module \(module) $end\n"
-        for (i, s) in signals.enumerated() {
-            text += "$var wire \(s.bus.count) \(identifiers[i]) \(Self.sanitize(s.name))\(s.bus.count > 1 ? " [\(s.bus.count - 1):0]" : "") $end\n"
+        clockIdentifier = Self.identifier(signals.count)
+        resetIdentifier = Self.identifier(signals.count + 1)
+        text = "$date dintsim $end\n$version dintsim VCD writer $end\n$timescale 1ns $end\n$scope module \(Self.sanitize(module)) $end\n"
+        text += "$var wire 1 \(clockIdentifier) clk $end\n$var wire 1 \(resetIdentifier) rst $end\n"
+        // Signals grouped by scope path, paths in first-appearance order.
+        let paths = scopes ?? Array(repeating: [], count: signals.count)
+        var order: [[String]] = []
+        for p in paths where !order.contains(p) { order.append(p) }
+        for path in order {
+            for name in path { text += "$scope module \(Self.sanitize(name)) $end\n" }
+            for (i, s) in signals.enumerated() where paths[i] == path {
+                text += "$var wire \(s.bus.count) \(identifiers[i]) \(Self.sanitize(s.name))\(s.bus.count > 1 ? " [\(s.bus.count - 1):0]" : "") $end\n"
+            }
+            for _ in path { text += "$upscope $end\n" }
         }
         text += "$upscope $end\n$enddefinitions $end\n"
+    }
+
+    /// Scope paths for a netlist's signals: the block each was named in, then `<index>k` for a
+    /// name ending in a number k < `count` when `count` > 1 (a lane of an N-lane PE, an element
+    /// of a decoder tile).
+    public static func scopes(_ netlist: Netlist, index: String, count: Int) -> [[String]] {
+        zip(netlist.signals, netlist.signalBlocks).map { s, block in
+            let digits = s.name.reversed().prefix { $0.isNumber }
+            guard count > 1, !digits.isEmpty, digits.count < s.name.count, let k = Int(String(digits.reversed())), k < count else { return [block] }
+            return [block, "\(index)\(k)"]
+        }
     }
 
     /// VCD identifiers: printable ASCII 33…126, base 94.
@@ -30,9 +59,10 @@ public final class VCDWriter {
 
     static func sanitize(_ name: String) -> String { String(name.map { $0 == " " ? "_" : $0 }) }
 
-    /// Records the values at `time` (one call per cycle, after `evaluate`).
-    public func sample(_ sim: Simulator, time: Int) {
-        var changes = ""
+    /// Records cycle `cycle` (one call per cycle, after `evaluate`; `reset`: rst presented in it).
+    public func sample(_ sim: Simulator, time cycle: Int, reset: Bool = false) {
+        var changes = "0\(clockIdentifier)\n"
+        if lastReset != reset { lastReset = reset; changes += "\(reset ? 1 : 0)\(resetIdentifier)\n" }
         for (i, s) in signals.enumerated() {
             var v: UInt64 = 0
             for (bit, node) in s.bus.enumerated() where (sim.word(node) >> UInt64(instance)) & 1 == 1 { v |= 1 << UInt64(bit) }
@@ -42,10 +72,15 @@ public final class VCDWriter {
                 else { changes += "b\(String(v, radix: 2)) \(identifiers[i])\n" }
             }
         }
-        if !changes.isEmpty { text += "#\(time)\n" + changes }
+        text += "#\(2 * cycle)\n" + changes + "#\(2 * cycle + 1)\n1\(clockIdentifier)\n"
+        cycles = max(cycles, cycle + 1)
     }
 
-    public func finish(time: Int) { text += "#\(time)\n" }
+    /// Ends the waveform after `cycles` cycles (time 2 · cycles).
+    public func finish(cycles n: Int) {
+        cycles = n
+        text += "#\(2 * n)\n"
+    }
 }
 
 /// Reads back a VCD written by `VCDWriter` (or any VCD with wire vectors of ≤ 64 bits):

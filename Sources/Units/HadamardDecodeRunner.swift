@@ -70,7 +70,7 @@ public enum HadamardDecodeRunner {
                 }
             }
         }
-        vcd?.finish(time: clocks)
+        vcd?.finish(cycles: clocks)
         return HadamardDecodeRun(bits: bits, tiles: t.tileCount, cyclesPerTile: d.cyclesPerTile, latency: d.latency,
                                  togglesByBlock: sim.togglesByBlock(), cellToggles: sim.cellToggles, internalToggles: sim.internalToggles,
                                  simulatedUnitCycles: simulated)

@@ -129,7 +129,7 @@ public struct MacRunner {
                     vcd: VCDWriter?, progress: ((Int, Int) -> Void)?) throws {
         let sim = Simulator(circuit.netlist, countsToggles: counting)
         drive(sim, codes, activations, &result, circuit: circuit, sample: vcd.map { v in { v.sample($0, time: $1) } }, progress: progress)
-        vcd?.finish(time: result.totalCyclesSimulated + 1)
+        vcd?.finish(cycles: result.totalCyclesSimulated + 1)
         if counting {
             result.togglesByBlock = sim.togglesByBlock()
             result.cellToggles = sim.cellToggles

@@ -52,7 +52,8 @@ public enum CheckedDecoding {
         guard let architecture else { return Outcome(bits: bits, shape: shape, format: format, datapath: nil, vcd: nil) }
         guard let output = ScaleRoundStage.Output(rawValue: format.name) else { throw TensorIOError.unsupported("the decode datapath writes fp32, bf16 or fp16, not \(format.name)") }
         let datapath = HadamardDatapath(tileSize: t.configuration.tileSize, architecture: architecture, output: output)
-        let writer = vcd ? VCDWriter(signals: datapath.netlist.signals, instance: 0) : nil
+        let writer = vcd ? VCDWriter(signals: datapath.netlist.signals, scopes: VCDWriter.scopes(datapath.netlist, index: "element", count: t.configuration.tileSize),
+                                     instance: 0, module: "hadamard_decoder") : nil
         let run = HadamardDecodeRunner.run(t, architecture: architecture, output: output, vcd: writer, datapath: datapath)
         if let i = zip(run.bits, bits).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
             throw CheckedDecodingError.mismatch(element: i, datapath: run.bits[i], software: bits[i])

@@ -139,8 +139,11 @@ public enum MacSimulation {
         public let libertyPath: String?
         /// Dequantized results (both scale files given), one binary32 per row.
         public let outputs: [Float]?
-        /// The waveform of instance 0 (gate-level modes, when asked for).
+        /// The waveform of one bit-sliced instance (gate-level modes, when asked for): instance k
+        /// runs dot products k, k + 64, k + 128, … back to back; `vcdCycles` long.
         public let vcd: String?
+        public let vcdInstance: Int?
+        public let vcdCycles: Int
 
         enum Keys: String, CodingKey {
             case rows, length, results, resultShape = "result_shape", cycles, computeCycles = "compute_cycles", latency, fill, drain, stalls, utilization, macs, mode
@@ -204,6 +207,10 @@ public enum MacSimulation {
             } else if mode == .toggles {
                 out += "toggles \(r.totalToggles): " + r.togglesByBlock.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
             }
+            if let k = vcdInstance {
+                let shown = stride(from: k, to: r.rows, by: 64).prefix(4).map(String.init).joined(separator: ", ")
+                out += "waveform: instance \(k) (dot products \(shown)\(r.rows > k + 256 ? ", …" : "")), \(vcdCycles) cycles (clk, rst; a scope per block and lane)\n"
+            }
             out += "results agree with plain integer arithmetic"
             return out
         }
@@ -214,8 +221,11 @@ public enum MacSimulation {
     /// dequantizes when both scale sets are present. `vcd` (gate-level modes, no pricing):
     /// the waveform of instance 0.
     public static func run(_ c: MacConfiguration, _ operands: Operands, mode: SimulationMode, pricing: Pricing? = nil, vcd: Bool = false,
-                           progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+                           vcdRow: Int = 0, progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         if vcd && mode == .fast { throw MacSimulationError.invalid("a VCD needs the gate-level netlist: --mode netlist or toggles") }
+        if vcd && !(0..<max(operands.rows, 1)).contains(vcdRow) {
+            throw MacSimulationError.invalid("the waveform's dot product \(vcdRow) is not one of the \(operands.rows) (0…\(operands.rows - 1))")
+        }
         if pricing != nil && mode != .toggles { throw MacSimulationError.invalid("pricing counts toggles: it needs --mode toggles") }
         if pricing != nil && vcd { throw MacSimulationError.invalid("a VCD shows the zero-delay netlist: drop the pricing options to write one") }
         if (operands.weightScales == nil) != (operands.activationScales == nil) {
@@ -232,7 +242,9 @@ public enum MacSimulation {
             result = cost!.run
         } else {
             let circuit = mode == .fast ? nil : MacCircuit(c)
-            writer = vcd ? circuit.map { VCDWriter(signals: $0.netlist.signals, instance: 0) } : nil
+            writer = vcd ? circuit.map {
+                VCDWriter(signals: $0.netlist.signals, scopes: VCDWriter.scopes($0.netlist, index: "lane", count: c.lanes), instance: vcdRow % 64, module: c.kind.unitName)
+            } : nil
             result = try runner.run(codes: o.codes, activations: o.activations, rows: o.rows, length: o.length, mode: mode, vcd: writer, circuit: circuit, progress: progress)
         }
         let reference = runner.reference(codes: o.codes, activations: o.activations, rows: o.rows, length: o.length)
@@ -245,6 +257,7 @@ public enum MacSimulation {
                 OperandQuantization.dequantize(accumulator: result.results[$0], unitLog2: c.productUnitLog2, weightScale: sw[$0], activationScale: sa[$0])
             }
         }
-        return Outcome(configuration: c, mode: mode, result: result, resultShape: o.resultShape, cost: cost, libertyPath: pricing?.libertyPath, outputs: outputs, vcd: writer?.text)
+        return Outcome(configuration: c, mode: mode, result: result, resultShape: o.resultShape, cost: cost, libertyPath: pricing?.libertyPath, outputs: outputs,
+                       vcd: writer?.text, vcdInstance: writer?.instance, vcdCycles: writer?.cycles ?? 0)
     }
 }

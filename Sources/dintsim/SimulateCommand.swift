@@ -24,7 +24,8 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Weights: 2-D uint8 .npy of raw codes (int8-mac: int8 values or their uint8 bit patterns).") var weights: String
     @Option(help: "Activations: 2-D int8 .npy, or the uint8 codes of quantize --format int8-sym (bit patterns).") var activations: String
     @Option(help: "fast (word-level model), netlist (gate level), toggles (gate level with toggle counts).") var mode: SimulationMode = .toggles
-    @Option(help: "Write a VCD waveform here (gate-level modes).") var vcd: String?
+    @Option(help: "Write a VCD waveform here (gate-level modes): clk, rst, a scope per block and lane.") var vcd: String?
+    @Option(help: "With --vcd: the dot product whose instance to show (instance R mod 64, which runs R, R + 64, … back to back; default 0).") var vcdRow: Int?
     @Option(help: "rows: row r of W with row r of A (same shape); matmul: every row of A (tokens) with every row of W (output channels), results [T, O] = A·Wᵀ.") var pairing: MacSimulation.Pairing = .rows
     @Option(help: "Weight scales from quantize --scales-out (float32, per row or per tensor): with --activation-scales, dequantize the results.") var weightScales: String?
     @Option(help: "Activation scales from quantize --scales-out (float32, per row or per tensor).") var activationScales: String?
@@ -42,6 +43,7 @@ struct SimulateCommand: ParsableCommand {
         if pricing && mode != .toggles { throw ValidationError("--tech, --liberty, --delay-model and --clock-ns price toggles: they need --mode toggles") }
         if pricing && vcd != nil { throw ValidationError("--vcd shows the zero-delay netlist: drop --tech, --liberty, --delay-model and --clock-ns to write one") }
         if vcd != nil && mode == .fast { throw ValidationError("--vcd needs --mode netlist or toggles") }
+        if vcdRow != nil && vcd == nil { throw ValidationError("--vcd-row chooses the waveform's instance: give --vcd FILE") }
         if (weightScales == nil) != (activationScales == nil) { throw ValidationError("--weight-scales and --activation-scales go together (a dot product's value needs both)") }
         if outputs != nil && weightScales == nil { throw ValidationError("--outputs writes dequantized results: give --weight-scales and --activation-scales") }
     }
@@ -59,7 +61,7 @@ struct SimulateCommand: ParsableCommand {
                                                            delayModel: delayModel ?? .zero, clockNs: clockNs, libertyPath: liberty) : nil
         let outcome: MacSimulation.Outcome
         do {
-            outcome = try MacSimulation.run(c, operands, mode: mode, pricing: pricing, vcd: vcd != nil) { done, total in
+            outcome = try MacSimulation.run(c, operands, mode: mode, pricing: pricing, vcd: vcd != nil, vcdRow: vcdRow ?? 0) { done, total in
                 if total >= 16 && (done % max(1, total / 10) == 0 || done == total) { printProgress("simulate: \(done)/\(total) rounds of 64 rows") }
             }
         } catch let e as MacSimulationError {

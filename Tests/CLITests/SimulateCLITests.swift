@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import TensorIO
+import Circuits
 import Units
 
 @Suite struct SimulateCLITests {
@@ -45,6 +46,23 @@ import Units
         #expect(r.status == 0, "\(r.stderr)")
         let vcd = try String(contentsOfFile: dir + "/wave.vcd", encoding: .utf8)
         #expect(vcd.contains("$enddefinitions $end") && vcd.contains(" acc [19:0] $end") && vcd.contains(" valid_out $end"))
+        // --vcd-row: the instance running dot products 66 mod 64 = 2 and 66; the printed length is
+        // the waveform's; acc shows each row's result D − 1 cycles after its last transaction.
+        let json = dir + "/r.json"
+        let s = try CLITests.run(["simulate", "--unit", "int8-mac", "--lanes", "16", "--pipeline", "3", "--acc-width", "24", "--mode", "netlist",
+                                  "--weights", dir + "/w8.npy", "--activations", dir + "/a.npy", "--vcd", dir + "/row66.vcd", "--vcd-row", "66", "--json", json])
+        #expect(s.status == 0, "\(s.stderr)")
+        let printed = try #require(s.stdout.split(separator: "\n").first { $0.hasPrefix("waveform: instance 2 (dot products 2, 66)") })
+        let cycles = try #require(Int(printed.components(separatedBy: "), ").last!.components(separatedBy: " cycles").first!))
+        let wave = try String(contentsOfFile: dir + "/row66.vcd", encoding: .utf8)
+        #expect(wave.hasSuffix("#\(2 * cycles)\n"), "\(printed)")
+        let results = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any])["results"] as! [Int]
+        let acc = try VCDReader.parse(wave)["acc"]!
+        func shown(_ cycle: Int) -> Int { Int(acc.last { $0.time <= 2 * cycle }!.value) }
+        let t = 3, d = 3   // 33 columns on 16 lanes; depth 3
+        #expect(shown(t - 1 + d) == results[2] & 0xFFFFFF && shown(2 * t - 1 + d) == results[66] & 0xFFFFFF)
+        let bad = try CLITests.run(["simulate", "--mode", "netlist", "--weights", dir + "/w.npy", "--activations", dir + "/a.npy", "--vcd", dir + "/x.vcd", "--vcd-row", "70"])
+        #expect(bad.status == 2 && bad.stderr.contains("dot product 70"), "\(bad.stderr)")
     }
 
     /// `quantize --format int8-sym` writes uint8 codes: simulate takes them as the int8 bit patterns.
