@@ -88,7 +88,11 @@ public struct MacVectors: VectorUnit {
 
     // MARK: Cases
 
-    struct Transaction { var valid: Bool; var clear: Bool; var w: [UInt64]; var a: [UInt64] }
+    struct Transaction {
+        var valid: Bool; var clear: Bool; var w: [UInt64]; var a: [UInt64]
+        /// A reset line inside the case (its other inputs are presented but ignored).
+        var rst = false
+    }
 
     var chainWeights: [UInt64] { format != nil ? (0..<16).map(UInt64.init) : [0x7f, 0x80, 0x81, 0x01, 0xff, 0x00, 0x55, 0xaa] }
     /// Accumulator edge targets: (target, step across it).
@@ -100,7 +104,7 @@ public struct MacVectors: VectorUnit {
     var edgesIncluded: Bool { edgeTransactions <= Self.edgeBudget }
 
     var exhaustiveCases: Int { (codeCount * 256 + 256 * lanes - 1) / (256 * lanes) }
-    public var levelOneCaseCount: Int { exhaustiveCases + chainWeights.count + 1 + (edgesIncluded ? edgeTargets.count : 0) + 1 }
+    public var levelOneCaseCount: Int { exhaustiveCases + chainWeights.count + 1 + (edgesIncluded ? edgeTargets.count : 0) + 2 }
 
     public var notes: [String] {
         edgesIncluded ? [] : ["accumulator overflow/saturation edges left out of level 1: reaching them takes about \(edgeTransactions) transactions at W = \(mac.accumulatorWidth) (budget \(Self.edgeBudget)); use a narrower --acc-width"]
@@ -149,6 +153,7 @@ public struct MacVectors: VectorUnit {
         }
         if edgesIncluded { i -= edgeTargets.count }
         if i == 0 { return cycles(index, "boundary-cross", boundaryCross()) }
+        if i == 1 { return cycles(index, "reset-mid-pipeline", resetMidPipeline()) }
         return randomCase(index, seed: seed)
     }
 
@@ -179,6 +184,22 @@ public struct MacVectors: VectorUnit {
             Transaction(valid: vc.0, clear: vc.1, w: (0..<lanes).map { weights[(3 * k + $0) % weights.count] },
                         a: (0..<lanes).map { Self.boundaryActivations[(5 * k + 2 * $0 + 1) % Self.boundaryActivations.count] })
         }
+    }
+
+    /// `rst` while transactions are in flight, twice (pipeline full, then one transaction deep):
+    /// the idle lines after it must show 0 (nothing in flight lands) and the next transaction,
+    /// without clear, must add to 0 (the accumulator was cleared). The reset line presents
+    /// non-zero operands with valid, which it must ignore.
+    func resetMidPipeline() -> [Transaction] {
+        let e = extremePairs
+        let load = Transaction(valid: true, clear: true, w: Array(repeating: unitCode, count: lanes), a: Array(repeating: 0x55, count: lanes))
+        let big = Transaction(valid: true, clear: false, w: Array(repeating: e.positive.0, count: lanes), a: Array(repeating: e.positive.1, count: lanes))
+        let small = Transaction(valid: true, clear: false, w: Array(repeating: unitCode, count: lanes), a: Array(repeating: 3, count: lanes))
+        var reset = big
+        reset.rst = true
+        let idle = Transaction(valid: false, clear: false, w: Array(repeating: 0, count: lanes), a: Array(repeating: 0, count: lanes))
+        let drain = Array(repeating: idle, count: mac.pipelineDepth)
+        return [load, big, big, reset] + drain + [small] + drain + [load, reset] + drain + [small, small]
     }
 
     /// Boundary weights × boundary activations on every lane, each transaction cleared.
@@ -242,7 +263,7 @@ public struct MacVectors: VectorUnit {
         lines.reserveCapacity(t.count + mac.pipelineDepth)
         func line(rst: Bool, _ x: Transaction?) -> [UInt64] {
             var v = [UInt64](repeating: 0, count: layout.valueCount)
-            v[0] = rst ? 1 : 0
+            v[0] = rst || x?.rst == true ? 1 : 0
             if let x {
                 v[1] = x.valid ? 1 : 0; v[2] = x.clear ? 1 : 0
                 for j in 0..<lanes { v[3 + j] = x.w[j]; v[3 + lanes + j] = x.a[j] }

@@ -9,7 +9,7 @@ struct VectorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vectors",
         abstract: "Golden test vectors for RTL teams (docs/vectors.md).",
-        subcommands: [VectorsGenerate.self, VectorsVerify.self, VectorsCanonical.self])
+        subcommands: [VectorsGenerate.self, VectorsVerify.self, VectorsCanonical.self, VectorsScore.self])
 }
 
 func progressPrinter(_ label: String) -> (Int, Int) -> Void {
@@ -191,3 +191,42 @@ extension VectorsVerify: DeclaresFiles {
 extension CheckCommand: DeclaresFiles {
     var files: FileUse { FileUse(inputs: [dump] + vectorSetFiles(vectors), outputs: [junit, json], inputDirectories: [vectors]) }
 }
+
+struct VectorsScore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Replay a MAC/PE vector set against the catalogue of mutants (plausible misreadings of the spec) and count the lines that kill each.",
+        discussion: "Exit 1 when an applicable mutant survives (no line kills it) or the unmutated model fails a line. docs/vectors.md, \"Mutation score\".")
+    @Argument(help: "The vector set directory.") var directory: String
+    @Option(help: "Also write the score as JSON here.") var json: String?
+
+    func run() throws {
+        let score = try badInput { try MutationScore.score(directory: directory) }
+        if let json {
+            let object = ScoreFile(unit: score.unitName, configuration: score.configuration, lines: score.lines, referenceFailures: score.referenceFailures,
+                                   margin: score.margin, survivors: score.survivors, mutants: score.entries)
+            try badInput { try Files.writeAtomically(try jsonFileBytes(object), to: json) }
+        }
+        printOut(score.markdown)
+        if score.referenceFailures > 0 || !score.survivors.isEmpty {
+            throw CLIError(message: "\(directory): " + (score.survivors.isEmpty ? "" : "mutants survive: \(score.survivors.joined(separator: ", ")); ")
+                           + (score.referenceFailures > 0 ? "the unmutated model fails \(score.referenceFailures) line(s)" : ""), exitCode: 1)
+        }
+    }
+
+    struct ScoreFile: Encodable {
+        let unit: String
+        let configuration: MacConfiguration
+        let lines: Int
+        let referenceFailures: Int
+        let margin: Int?
+        let survivors: [String]
+        let mutants: [MutationScore.Entry]
+        enum CodingKeys: String, CodingKey { case unit, configuration, lines, referenceFailures = "reference_failures", margin, survivors, mutants }
+    }
+}
+
+extension VectorsScore: DeclaresFiles {
+    var files: FileUse { FileUse(inputs: vectorSetFiles(directory), outputs: [json], inputDirectories: [directory]) }
+}
+

@@ -1,0 +1,185 @@
+import Foundation
+import Formats
+import Units
+
+/// A plausible misreading of the MAC/PE specification (docs/vectors.md, "Mutation score"): a
+/// reference model with one rule changed. A vector set *kills* a mutant when at least one of
+/// its lines expects outputs the mutant does not produce.
+public enum MacMutant: String, CaseIterable, Sendable {
+    /// The ±½ denormal codes decoded as 0 (the level below).
+    case denormalAsZero = "denormal-as-zero"
+    /// The ±½ denormal codes decoded as ±1 (the level above).
+    case denormalAsOne = "denormal-as-one"
+    /// dINT's reserved code 1000 read as a two's complement −8 steps instead of 0.
+    case reservedNotZero = "reserved-not-zero"
+    /// The conditional negate of a negative-weight product without its +1 carry-in (one's
+    /// complement: w·a − 1 for every negative weight).
+    case missingNegateCarry = "missing-negate-carry"
+    /// `clear` without `valid` clears the accumulator.
+    case clearWithoutValidClears = "clear-without-valid-clears"
+    /// One pipeline stage more (latency D + 1).
+    case latencyPlusOne = "latency-plus-one"
+    /// One pipeline stage fewer (latency D − 1).
+    case latencyMinusOne = "latency-minus-one"
+    /// Once saturated, the accumulator stays at the clamp until a clear.
+    case stickySaturation = "sticky-saturation"
+    /// Wrap where the unit saturates, saturate where it wraps.
+    case overflowRuleSwapped = "overflow-rule-swapped"
+    /// `rst` clears the accumulator and valid_out but not the transactions in flight.
+    case resetKeepsPipeline = "reset-keeps-pipeline"
+    /// An accumulator one bit narrower (W − 1), sign-extended to W.
+    case narrowAccumulator = "narrow-accumulator"
+    /// `valid_out` raised for every transaction reaching the accumulator, valid or not.
+    case validOutIgnoresValid = "valid-out-ignores-valid"
+
+    /// Whether the mutant differs from the unit at all in this configuration.
+    public func applies(to c: MacConfiguration) -> Bool {
+        let format: LevelFormat? = c.kind == .int8 ? nil : c.kind.weightFormat
+        switch self {
+        case .denormalAsZero, .denormalAsOne: return format?.halfSteps.contains { abs($0) == 1 } ?? false
+        case .reservedNotZero: return format?.reserved.contains(true) ?? false
+        case .missingNegateCarry: return format != nil
+        case .latencyMinusOne, .resetKeepsPipeline: return c.pipelineDepth > 1
+        case .stickySaturation: return c.overflow == .saturate
+        case .narrowAccumulator: return c.accumulatorWidth > c.treeWidth
+        default: return true
+        }
+    }
+
+    /// The mutant's weight of `code` in product units.
+    func weight(_ code: UInt8, _ c: MacConfiguration) -> Int64 {
+        let right = c.product(code: code, activation: 1)
+        guard c.kind != .int8 else { return right }
+        let f = c.kind.weightFormat
+        switch self {
+        case .denormalAsZero where abs(right) == 1: return 0
+        case .denormalAsOne where abs(right) == 1: return 2 * right
+        case .reservedNotZero where Int(code) < f.codeCount && f.reserved[Int(code)]: return -16
+        default: return right
+        }
+    }
+
+    /// Replays `lines` of a MAC set (`control` bits 1 rst, 2 valid, 4 clear; lanes' codes and
+    /// activations) and returns, per line, the outputs acc (W bits) | valid_out << 63.
+    func run(_ c: MacConfiguration, control: [UInt8], codes: [UInt8], activations: [Int8]) -> [UInt64] {
+        let lanes = c.lanes
+        let depth = self == .latencyPlusOne ? c.pipelineDepth + 1 : self == .latencyMinusOne ? c.pipelineDepth - 1 : c.pipelineDepth
+        let width = self == .narrowAccumulator ? c.accumulatorWidth - 1 : c.accumulatorWidth
+        let rule: OverflowRule = self == .overflowRuleSwapped ? (c.overflow == .wrap ? .saturate : .wrap) : c.overflow
+        let hi = (Int64(1) << Int64(width - 1)) - 1, lo = -(Int64(1) << Int64(width - 1))
+        let mask: UInt64 = (1 << UInt64(c.accumulatorWidth)) - 1
+        let table = (0..<256).map { weight(UInt8($0), c) }
+        // Sign-magnitude and minifloat codes: the top bit is the sign the negate stage uses.
+        let signBit = UInt8(1) << UInt8(c.weightWidth - 1)
+        var inFlight = [(sum: Int64, valid: Bool, clear: Bool)](repeating: (0, false, false), count: depth - 1)
+        var acc: Int64 = 0, validOut = false, stuck = false
+        var out = [UInt64](repeating: 0, count: control.count)
+        for line in 0..<control.count {
+            let x = control[line]
+            if x & 1 != 0 {
+                acc = 0; validOut = false; stuck = false
+                if self != .resetKeepsPipeline { for i in inFlight.indices { inFlight[i] = (0, false, false) } }
+                out[line] = 0
+                continue
+            }
+            var sum: Int64 = 0
+            for l in 0..<lanes {
+                let code = codes[line * lanes + l], a = Int64(activations[line * lanes + l])
+                var p = table[Int(code)] * a
+                if self == .missingNegateCarry && code & signBit != 0 { p -= 1 }
+                sum += p
+            }
+            var stage = (sum: sum, valid: x & 2 != 0, clear: x & 4 != 0)
+            if !inFlight.isEmpty { inFlight.append(stage); stage = inFlight.removeFirst() }
+            if stage.valid || (self == .clearWithoutValidClears && stage.clear) {
+                let base = stage.clear ? 0 : acc
+                if stage.valid {
+                    let exact = base + stage.sum
+                    if stuck && !stage.clear {
+                        // sticky: hold the clamp
+                    } else if exact > hi || exact < lo {
+                        if rule == .wrap {
+                            let shift = Int64(64 - width)
+                            acc = (exact << shift) >> shift
+                        } else {
+                            acc = exact > hi ? hi : lo
+                            if self == .stickySaturation { stuck = true }
+                        }
+                    } else {
+                        acc = exact
+                        if stage.clear { stuck = false }
+                    }
+                } else {
+                    acc = 0
+                }
+            }
+            validOut = self == .validOutIgnoresValid ? true : stage.valid
+            out[line] = UInt64(bitPattern: acc) & mask | (validOut ? 1 << 63 : 0)
+        }
+        return out
+    }
+}
+
+/// How well a MAC/PE vector set catches the mutants: lines failing per mutant.
+public struct MutationScore: Sendable {
+    public struct Entry: Sendable, Codable {
+        public let mutant: String
+        /// Lines whose expected outputs the mutant misses; nil when the mutant does not apply.
+        public let killingLines: Int?
+        public var killed: Bool { (killingLines ?? 0) > 0 }
+        enum CodingKeys: String, CodingKey { case mutant, killingLines = "killing_lines" }
+    }
+
+    public let unitName: String
+    public let configuration: MacConfiguration
+    public let lines: Int
+    /// The unmutated model's failing lines (0 for a sound set and model).
+    public let referenceFailures: Int
+    public let entries: [Entry]
+
+    /// Applicable mutants no line kills.
+    public var survivors: [String] { entries.filter { $0.killingLines == 0 }.map(\.mutant) }
+    /// The fewest lines killing an applicable mutant: the set's margin.
+    public var margin: Int? { entries.compactMap(\.killingLines).min() }
+
+    /// Scores the MAC/PE set in `directory`.
+    public static func score(directory: String) throws -> MutationScore {
+        let set = try VectorReplay(directory: directory)
+        guard case .mac(let c) = set.unit else {
+            throw VectorError.invalid("\(directory): the mutation score covers MAC/PE sets (this one is \(set.unitName)); decoder and quantizer catalogues are not built yet")
+        }
+        func failures(_ observed: [UInt64]) -> Int { zip(observed, set.expectedMac).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) } }
+        let reference = failures(referenceRun(c, set))
+        let entries = MacMutant.allCases.map { m in
+            Entry(mutant: m.rawValue, killingLines: m.applies(to: c) ? failures(m.run(c, control: set.control, codes: set.codes, activations: set.activations)) : nil)
+        }
+        return MutationScore(unitName: set.unitName, configuration: c, lines: set.lines, referenceFailures: reference, entries: entries)
+    }
+
+    /// The unit itself through `MacDriver` (the same model the replay runs).
+    static func referenceRun(_ c: MacConfiguration, _ set: VectorReplay) -> [UInt64] {
+        var model = MacModel(c)
+        let mask: UInt64 = (1 << UInt64(c.accumulatorWidth)) - 1
+        return set.codes.withUnsafeBufferPointer { codes in
+            set.activations.withUnsafeBufferPointer { acts in
+                (0..<set.lines).map { line in
+                    let x = set.control[line]
+                    MacDriver.cycle(&model, codes: codes.baseAddress! + line * c.lanes, activations: acts.baseAddress! + line * c.lanes, count: c.lanes,
+                                    valid: x & 2 != 0, clear: x & 4 != 0, reset: x & 1 != 0)
+                    return UInt64(bitPattern: model.accumulator) & mask | (model.validOut ? 1 << 63 : 0)
+                }
+            }
+        }
+    }
+
+    /// The table `vectors score` prints.
+    public var markdown: String {
+        var s = "| mutant | lines killing it |\n|---|---|\n"
+        for e in entries { s += "| \(e.mutant) | \(e.killingLines.map { $0 == 0 ? "0 — survives" : "\($0)" } ?? "n/a (cannot occur in this configuration)") |\n" }
+        let applicable = entries.filter { $0.killingLines != nil }
+        s += "\n\(unitName) \(configuration.json): \(lines) lines; \(applicable.filter(\.killed).count) of \(applicable.count) applicable mutants killed"
+        s += margin.map { ", margin \($0) line(s)" } ?? ""
+        if referenceFailures > 0 { s += "; the unmutated model fails \(referenceFailures) line(s)" }
+        return s + "\n"
+    }
+}
