@@ -3,12 +3,13 @@
 # as build/lib/libdintsim.so (SwiftPM names the product's file liblibdintsim.so; its soname is
 # libdintsim.so). Prints the library's path.
 #   bash scripts/build-lib.sh           release build  -> build/lib/libdintsim.so
-#   bash scripts/build-lib.sh --asan    AddressSanitizer build (scratch .build-asan) -> build/lib-asan/libdintsim.so
+#   bash scripts/build-lib.sh --asan    AddressSanitizer build (scratch .build-asan, the flags of CI's ASan
+#                                        test run, so the two share one build) -> build/lib-asan/libdintsim.so
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--asan" ]; then
-  swift build --product libdintsim --scratch-path .build-asan --sanitize=address >&2
-  bin=$(swift build --scratch-path .build-asan --show-bin-path)
+  swift build -c release -Xswiftc -enable-testing --product libdintsim --scratch-path .build-asan --sanitize=address >&2
+  bin=$(swift build -c release -Xswiftc -enable-testing --scratch-path .build-asan --sanitize=address --show-bin-path)
   dest=build/lib-asan
 else
   swift build -c release --product libdintsim >&2

@@ -63,6 +63,12 @@ public struct BigInteger: Sendable, Hashable, Comparable, CustomStringConvertibl
         return BigInteger { __gmpz_mul_2exp($0, raw, mp_bitcnt_t(k)) }
     }
 
+    /// ⌊√self⌋ (self ≥ 0).
+    public var squareRootFloor: BigInteger {
+        precondition(signum >= 0, "square root of a negative integer")
+        return BigInteger { __gmpz_sqrt($0, raw) }
+    }
+
     /// Floor division and the matching non-negative remainder (divisor > 0).
     public func floorDivided(by d: BigInteger) -> (quotient: BigInteger, remainder: BigInteger) {
         precondition(d.signum > 0, "divisor must be positive")

@@ -25,6 +25,8 @@ public enum CanonicalVectors {
             Set(directory: "hadamard-g16-fp32", unit: try DecoderVectors(tileSize: 16, output: .fp32), level: 2, count: 600),
             Set(directory: "hadamard-g32-bf16", unit: try DecoderVectors(tileSize: 32, output: .bf16), level: 2, count: 100),
             Set(directory: "hadamard-g8-fp16", unit: try DecoderVectors(tileSize: 8, output: .fp16), level: 2, count: 400),
+            Set(directory: "hadamard-g64-bf16", unit: try DecoderVectors(tileSize: 64, output: .bf16), level: 1, count: 0),
+            Set(directory: "hadamard-g128-fp32", unit: try DecoderVectors(tileSize: 128, output: .fp32), level: 1, count: 0),
         ] }
     }
 }

@@ -37,7 +37,13 @@ public struct DecoderVectors: VectorUnit {
     static let zeros: [UInt16] = [0x0000, 0x8000, 0x0001, 0xbc00, 0xfbff, 0x7bff, 0xd140]
     static let patterns = ["all-max", "alternating", "ramp", "spike", "int3-max"]
     var crossCount: Int { Self.scales.count * Self.zeros.count * Self.patterns.count * 2 }
-    public var levelOneCaseCount: Int { crossCount + 2 * tileSize }
+    var pivotCount: Int { 2 * tileSize }
+    /// The targeted level-1 tiles after the every-pivot ones: a tile of values that round to
+    /// zero in FP16, and where R takes part, one tile per constant misreading it must expose.
+    var targeted: [String] {
+        ["ties-positive", "ties-negative", "zero-rounding"] + (tileSize.trailingZeroBitCount % 2 == 1 ? ["r-16-bits", "r-20-bits"] + (output == .fp32 ? ["exact-inverse-sqrt2"] : []) : [])
+    }
+    public var levelOneCaseCount: Int { crossCount + pivotCount + targeted.count }
 
     func codes(pattern: String, pivot: Int) -> [UInt64] {
         (0..<tileSize).map { i in
@@ -66,7 +72,30 @@ public struct DecoderVectors: VectorUnit {
             let pivot = index % tileSize
             return VectorCase(index: index, category: "boundary", lines: [line(q: codes(pattern: pattern, pivot: pivot), flagged: flagged, pivot: pivot, scale: scale, zero: zero)])
         }
-        if index < levelOneCaseCount {
+        if index >= crossCount + pivotCount && index < levelOneCaseCount {
+            let name = targeted[index - crossCount - pivotCount]
+            if name.hasPrefix("ties") {
+                // Unflagged, s = 2^−p (p the output's significand bits), q_i = i mod 4, z = 1 or
+                // −2: 1 + i·2^−p and −(2 − i·2^−p) are ties for odd i (1 + 2^−p and −(2 − 3·2^−p)
+                // go to the even neighbour toward zero, 1 + 3·2^−p and −(2 − 2^−p) away from it).
+                let p = output.fractionBits + 1
+                let scale = p == 24 ? UInt16(0x0001) : UInt16((15 - p) << 10)
+                return VectorCase(index: index, category: "ties", lines: [line(q: (0..<tileSize).map { UInt64($0 % 4) }, flagged: false, pivot: 0,
+                                                                              scale: scale, zero: name == "ties-positive" ? 0x3c00 : 0xc000)])
+            }
+            if name == "zero-rounding" {
+                // q = e₁ at the smallest scale: every element is ±2^−24·c_G, below half of FP16's
+                // smallest subnormal, so FP16 outputs are zeros of both signs.
+                var q = [UInt64](repeating: 0, count: tileSize); q[1] = 1
+                return VectorCase(index: index, category: name, lines: [line(q: q, flagged: true, pivot: 0, scale: 0x0001, zero: 0)])
+            }
+            let found = name == "exact-inverse-sqrt2" ? RSensitiveTiles.exactInverseSqrt2(tileSize: tileSize, output: output)
+                                                     : RSensitiveTiles.roundedR(bits: name == "r-16-bits" ? 16 : 20, tileSize: tileSize, output: output)
+            // The searches succeed for every G and format (tested); a tile of ones stands in otherwise.
+            let t = found ?? (q: [UInt64](repeating: 1, count: tileSize), scale: 0x3c00, zero: 0)
+            return VectorCase(index: index, category: "r-sensitive", lines: [line(q: t.q, flagged: true, pivot: 0, scale: t.scale, zero: t.zero)])
+        }
+        if index < crossCount + pivotCount {
             // Every pivot position, with a spike there, at two scales.
             let k = index - crossCount, pivot = k % tileSize
             return VectorCase(index: index, category: "every-pivot",

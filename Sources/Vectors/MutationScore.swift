@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import TAHQuant
 import Units
 
 /// A plausible misreading of the MAC/PE specification (docs/vectors.md, "Mutation score"): a
@@ -120,7 +121,7 @@ public enum MacMutant: String, CaseIterable, Sendable {
     }
 }
 
-/// How well a MAC/PE vector set catches the mutants: lines failing per mutant.
+/// How well a vector set catches the mutants of its unit's catalogue: lines failing per mutant.
 public struct MutationScore: Sendable {
     public struct Entry: Sendable, Codable {
         public let mutant: String
@@ -130,8 +131,31 @@ public struct MutationScore: Sendable {
         enum CodingKeys: String, CodingKey { case mutant, killingLines = "killing_lines" }
     }
 
+    /// The scored unit's configuration, encoded as in the set's manifest.
+    public enum Configuration: Sendable, Encodable {
+        case mac(MacConfiguration)
+        case decoder(tileSize: Int, output: BinaryFloatFormat)
+
+        public var json: String {
+            switch self {
+            case .mac(let c): return c.json
+            case .decoder(let g, let f): return (try? DecoderVectors(tileSize: g, output: f).configurationJSON) ?? ""
+            }
+        }
+
+        enum DecoderKeys: String, CodingKey { case tileSize = "tile_size", output }
+        public func encode(to encoder: Encoder) throws {
+            switch self {
+            case .mac(let c): try c.encode(to: encoder)
+            case .decoder(let g, let f):
+                var k = encoder.container(keyedBy: DecoderKeys.self)
+                try k.encode(g, forKey: .tileSize); try k.encode(f.name, forKey: .output)
+            }
+        }
+    }
+
     public let unitName: String
-    public let configuration: MacConfiguration
+    public let configuration: Configuration
     public let lines: Int
     /// The unmutated model's failing lines (0 for a sound set and model).
     public let referenceFailures: Int
@@ -142,18 +166,43 @@ public struct MutationScore: Sendable {
     /// The fewest lines killing an applicable mutant: the set's margin.
     public var margin: Int? { entries.compactMap(\.killingLines).min() }
 
-    /// Scores the MAC/PE set in `directory`.
+    /// Scores the MAC/PE or Hadamard-decoder set in `directory`.
     public static func score(directory: String) throws -> MutationScore {
         let set = try VectorReplay(directory: directory)
-        guard case .mac(let c) = set.unit else {
-            throw VectorError.invalid("\(directory): the mutation score covers MAC/PE sets (this one is \(set.unitName)); decoder and quantizer catalogues are not built yet")
+        switch set.unit {
+        case .mac(let c): return score(set, c)
+        case .decoder(let g, let f): return score(set, tileSize: g, output: f)
         }
+    }
+
+    static func score(_ set: VectorReplay, _ c: MacConfiguration) -> MutationScore {
         func failures(_ observed: [UInt64]) -> Int { zip(observed, set.expectedMac).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) } }
         let reference = failures(referenceRun(c, set))
         let entries = MacMutant.allCases.map { m in
             Entry(mutant: m.rawValue, killingLines: m.applies(to: c) ? failures(m.run(c, control: set.control, codes: set.codes, activations: set.activations)) : nil)
         }
-        return MutationScore(unitName: set.unitName, configuration: c, lines: set.lines, referenceFailures: reference, entries: entries)
+        return MutationScore(unitName: set.unitName, configuration: .mac(c), lines: set.lines, referenceFailures: reference, entries: entries)
+    }
+
+    /// Decoder sets: each line is one tile; the reference is the fast decoder the replay runs.
+    static func score(_ set: VectorReplay, tileSize g: Int, output f: BinaryFloatFormat) -> MutationScore {
+        let tiles = set.inputs.map { v in (q: v[0..<g].map { UInt8($0) }, flagged: v[g] == 1, pivot: Int(v[g + 1]), scale: UInt16(v[g + 2]), zero: UInt16(v[g + 3])) }
+        func failures(_ decode: (_ q: [UInt8], _ flagged: Bool, _ pivot: Int, _ scale: UInt16, _ zero: UInt16) -> [UInt32]) -> Int {
+            zip(tiles, set.expected).reduce(0) { n, pair in
+                let t = pair.0
+                return n + (decode(t.q, t.flagged, t.pivot, t.scale, t.zero).map(UInt64.init) == pair.1 ? 0 : 1)
+            }
+        }
+        var out = [UInt32](repeating: 0, count: g), scratch = [Int64](repeating: 0, count: g)
+        let reference = failures { q, flagged, pivot, scale, zero in
+            TahQuantDecoder.decodeTile(codes: q[...], flagged: flagged, pivot: pivot, scale: scale, zero: zero, output: f, into: &out, at: 0, scratch: &scratch)
+            return out
+        }
+        let entries = DecoderMutant.allCases.map { m in
+            Entry(mutant: m.rawValue, killingLines: m.applies(tileSize: g, output: f)
+                  ? failures { m.decode(codes: $0, flagged: $1, pivot: $2, scale: $3, zero: $4, output: f) } : nil)
+        }
+        return MutationScore(unitName: set.unitName, configuration: .decoder(tileSize: g, output: f), lines: set.lines, referenceFailures: reference, entries: entries)
     }
 
     /// The unit itself through `MacDriver` (the same model the replay runs).

@@ -195,7 +195,7 @@ extension CheckCommand: DeclaresFiles {
 struct VectorsScore: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
-        abstract: "Replay a MAC/PE vector set against the catalogue of mutants (plausible misreadings of the spec) and count the lines that kill each.",
+        abstract: "Replay a MAC/PE or Hadamard-decoder vector set against the catalogue of mutants (plausible misreadings of the spec) and count the lines that kill each.",
         discussion: "Exit 1 when an applicable mutant survives (no line kills it) or the unmutated model fails a line. docs/vectors.md, \"Mutation score\".")
     @Argument(help: "The vector set directory.") var directory: String
     @Option(help: "Also write the score as JSON here.") var json: String?
@@ -216,7 +216,7 @@ struct VectorsScore: ParsableCommand {
 
     struct ScoreFile: Encodable {
         let unit: String
-        let configuration: MacConfiguration
+        let configuration: MutationScore.Configuration
         let lines: Int
         let referenceFailures: Int
         let margin: Int?
