@@ -168,6 +168,9 @@ public struct MutationScore: Sendable {
 
     /// Scores the MAC/PE or Hadamard-decoder set in `directory`.
     public static func score(directory: String) throws -> MutationScore {
+        if let m = try? VectorManifest(directory: directory), m.unit is QuantizerVectors {
+            throw VectorError.invalid("\(directory): the mutation score covers MAC/PE and Hadamard-decoder sets; the quantizer catalogue is not built yet (check this set with `dintsim vectors verify \(directory)`)")
+        }
         let set = try VectorReplay(directory: directory)
         switch set.unit {
         case .mac(let c): return score(set, c)

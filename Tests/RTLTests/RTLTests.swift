@@ -9,9 +9,15 @@ import Units
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     static func make(_ target: String, build: String, _ variables: [String] = []) throws -> (status: Int32, output: String) {
+        try run(["make", "-s", "-C", repository + "/rtl-reference", target, "BUILD=\(build)"] + variables)
+    }
+
+    /// Runs a command through `env`, with `environment` added to ours; its status and output.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["make", "-s", "-C", repository + "/rtl-reference", target, "BUILD=\(build)"] + variables
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         p.standardOutput = pipe; p.standardError = pipe
         try p.run()
@@ -87,6 +93,19 @@ import Units
     @Test func aOneBitFaultInTheRTLFailsTheVectors() throws {
         let r = try Self.make("sim-fault", build: Self.scratch())
         #expect(r.status == 0 && r.output.contains("ok: the vectors catch the fault"), "\(r.output)")
+    }
+
+    /// scripts/prove-equivalence.sh: Yosys proves the exported netlist equivalent to mac.v on a
+    /// pipelined dINT configuration, and refuses the proof against mac.v built with INJECT_FAULT.
+    @Test func exportedNetlistIsProvenEquivalentAndABrokenRTLIsNot() throws {
+        func prove(_ arguments: [String], configs: String) throws -> (status: Int32, output: String) {
+            let dintsim = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dintsim").path
+            return try Self.run(["bash", Self.repository + "/scripts/prove-equivalence.sh"] + arguments, environment: ["CONFIGS": configs, "DINTSIM": dintsim])
+        }
+        let good = try prove([], configs: "dint-mac:1:2:16:wrap")
+        #expect(good.status == 0 && good.output.contains("proven (induction k ="), "\(good.output)")
+        let broken = try prove(["--fault"], configs: "dint-mac:1:1:16:wrap")
+        #expect(broken.status == 0 && broken.output.contains("counterexample"), "\(broken.output)")
     }
 
     /// The Verilator throughput harness (docs/performance.md) builds and passes a MAC set and a

@@ -20,6 +20,12 @@ import Units
         #expect(score.entries.contains { $0.killingLines != nil })
     }
 
+    @Test func quantizerSetsAreRefusedWithTheReason() throws {
+        #expect { try MutationScore.score(directory: VectorsTests.repository + "/vectors/quantizer-int4-rne") } throws: { e in
+            "\(e)".contains("quantizer catalogue is not built yet")
+        }
+    }
+
     /// A tampered expected output is a reference failure, not a kill.
     @Test func aWrongExpectedLineIsAReferenceFailure() throws {
         let dir = VectorsTests.scratch()
