@@ -60,7 +60,11 @@ module hadamard_decoder #(
             reg [G*4-1:0] r_qs;
             always @(posedge clk) begin
                 if (rst) begin
-                    r_st <= 0; r_v <= 1'b0; r_fl <= 1'b0; r_pv <= 0; r_sc <= 0; r_zr <= 0; r_qs <= 0;
+`ifdef INJECT_RESET_FAULT
+                    r_st <= 0; r_v <= v[s];  // the broken copy: rst keeps the tiles in flight
+`else
+                    r_st <= 0; r_v <= 1'b0;
+`endif r_fl <= 1'b0; r_pv <= 0; r_sc <= 0; r_zr <= 0; r_qs <= 0;
                 end else begin
                     r_st <= nxt; r_v <= v[s]; r_fl <= fl[s]; r_pv <= pv[s]; r_sc <= sc[s]; r_zr <= zr[s]; r_qs <= qs[s];
                 end

@@ -129,11 +129,15 @@ public enum Oracle {
     /// `draw` is the 16-bit stochastic draw r: stochastic rounding goes up iff
     /// 2^16 · (v − lo) > r · (hi − lo).
     public static func level(of steps: Rational, in format: LevelFormat, rounding rule: RoundingRule, draw: UInt32 = 0) -> LevelDecision {
-        let levels = format.sortedLevels
+        level(ofHalfSteps: steps.timesPowerOfTwo(1), levels: format.sortedLevels, codes: format.sortedCodes, rounding: rule, draw: draw)
+    }
+
+    /// The same decision over any ascending level list (half-steps) with its codes: the rule
+    /// above, for callers that change the level set (the quantizer mutants of `vectors score`).
+    public static func level(ofHalfSteps half: Rational, levels: [Int], codes: [UInt8], rounding rule: RoundingRule, draw: UInt32 = 0) -> LevelDecision {
         func decision(_ i: Int, saturated: Bool = false) -> LevelDecision {
-            LevelDecision(code: format.sortedCodes[i], halfSteps: levels[i], saturated: saturated)
+            LevelDecision(code: codes[i], halfSteps: levels[i], saturated: saturated)
         }
-        let half = steps.timesPowerOfTwo(1) // value in half-steps
         if half > Rational(levels[levels.count - 1]) { return decision(levels.count - 1, saturated: true) }
         if half < Rational(levels[0]) { return decision(0, saturated: true) }
         // Linear scan: obviously right, and the tables have at most 256 entries.

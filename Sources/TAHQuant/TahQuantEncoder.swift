@@ -242,13 +242,16 @@ public enum Hadamard {
         }
     }
 
+    /// R = 0x1.6a09e667f3bcdp-1, the binary64 nearest 1/√2: the one place the constant is written.
+    public static let r: Double = 0x1.6a09e667f3bcdp-1
+
     /// The constant c_G standing for 1/√G: exactly 2^(−k) when G = 4^k; otherwise
-    /// 2^(−k) × R with G = 2·4^k and R = 0x1.6a09e667f3bcdp-1, the binary64 nearest 1/√2.
+    /// 2^(−k) × R with G = 2·4^k.
     public static func inverseSquareRoot(_ g: Int) -> Double {
         let log2G = g.trailingZeroBitCount
         let k = log2G / 2
         let power = Double(sign: .plus, exponent: -k, significand: 1)
-        return log2G % 2 == 0 ? power : power * 0x1.6a09e667f3bcdp-1
+        return log2G % 2 == 0 ? power : power * r
     }
 }
 

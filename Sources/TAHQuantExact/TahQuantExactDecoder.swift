@@ -10,16 +10,45 @@ public enum TahQuantExactDecoder {
     /// unflagged s·qᵢ + z; flagged (s·Σⱼ H[i][j]·qⱼ + [i = 0]·G·z) × c_G with
     /// H[i][j] = (−1)^popcount(i & j), then elements 0 and pivot swapped.
     public static func tile(codes: [Int], flagged: Bool, pivot: Int, scale: UInt16, zero: UInt16) -> [Rational] {
+        tile(codes: codes, flagged: flagged, pivot: pivot, scale: scale, zero: zero, variant: Variant())
+    }
+
+    /// Departures from the spec, for the decoder mutants of `vectors score` (the spec is the
+    /// default value): another factor in place of c_G, the zero point entering elsewhere, the
+    /// pivot swap not undone.
+    public struct Variant: Sendable {
+        public enum ZeroPoint: Sendable {
+            /// G·z added to (Hq)₀ before the factor (the spec).
+            case transformInput
+            /// G·z·c_G added to output element 0 after the un-swap.
+            case afterUnswap
+            /// z added to every element after the transform.
+            case afterTransform
+        }
+        public var factor: Rational? = nil
+        public var zeroPoint: ZeroPoint = .transformInput
+        public var unswap = true
+        public init(factor: Rational? = nil, zeroPoint: ZeroPoint = .transformInput, unswap: Bool = true) {
+            self.factor = factor; self.zeroPoint = zeroPoint; self.unswap = unswap
+        }
+    }
+
+    public static func tile(codes: [Int], flagged: Bool, pivot: Int, scale: UInt16, zero: UInt16, variant v: Variant) -> [Rational] {
         let g = codes.count
         let s = Oracle.value(ofBits: UInt32(scale), format: .fp16)!
         let z = Oracle.value(ofBits: UInt32(zero), format: .fp16)!
         if !flagged { return codes.map { s * Rational($0) + z } }
-        let c = Rational(exactly: Hadamard.inverseSquareRoot(g))!
+        let c = v.factor ?? Rational(exactly: Hadamard.inverseSquareRoot(g))!
         var y = (0..<g).map { i -> Rational in
             let hq = (0..<g).reduce(0) { $0 + ((i & $1).nonzeroBitCount % 2 == 0 ? codes[$1] : -codes[$1]) }
-            return (s * Rational(hq) + (i == 0 ? z * Rational(g) : .zero)) * c
+            return (s * Rational(hq) + (i == 0 && v.zeroPoint == .transformInput ? z * Rational(g) : .zero)) * c
         }
-        y.swapAt(0, pivot)
+        if v.unswap { y.swapAt(0, pivot) }
+        switch v.zeroPoint {
+        case .transformInput: break
+        case .afterUnswap: y[0] = y[0] + z * Rational(g) * c
+        case .afterTransform: y = y.map { $0 + z }
+        }
         return y
     }
 

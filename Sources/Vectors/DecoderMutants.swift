@@ -1,6 +1,7 @@
 import Exact
 import Formats
 import TAHQuant
+import TAHQuantExact
 
 /// A plausible misreading of the Hadamard-decoder specification (docs/vectors.md, "Mutation
 /// score"): the exact decode of docs/tahquant.md with one rule changed. Each mutant is computed
@@ -57,7 +58,7 @@ public enum DecoderMutant: String, CaseIterable, Sendable {
     static func factor(_ g: Int, _ mutant: DecoderMutant?) -> Rational {
         let log2G = g.trailingZeroBitCount, power = Rational.one.timesPowerOfTwo(-(log2G / 2))
         guard log2G % 2 == 1 else { return power }
-        let r = 0x1.6a09e667f3bcdp-1
+        let r = Hadamard.r
         switch mutant {
         case .r16: return power * Rational(exactly: (r * 0x1p16).rounded(.toNearestOrEven) * 0x1p-16)!
         case .r20: return power * Rational(exactly: (r * 0x1p20).rounded(.toNearestOrEven) * 0x1p-20)!
@@ -73,25 +74,12 @@ public enum DecoderMutant: String, CaseIterable, Sendable {
 
     /// The decode spec itself when `mutant` is nil.
     static func decode(_ mutant: DecoderMutant?, codes: [UInt8], flagged: Bool, pivot: Int, scale: UInt16, zero: UInt16, output: BinaryFloatFormat) -> [UInt32] {
-        let g = codes.count
-        let s = Oracle.value(ofBits: UInt32(scale), format: .fp16)!, z = Oracle.value(ofBits: UInt32(zero), format: .fp16)!
-        var values: [Rational]
-        if !flagged {
-            values = codes.map { s * Rational(Int($0)) + z }
-        } else {
-            let c = factor(g, mutant)
-            values = (0..<g).map { i in
-                let hq = (0..<g).reduce(0) { $0 + ((i & $1).nonzeroBitCount % 2 == 0 ? Int(codes[$1]) : -Int(codes[$1])) }
-                switch mutant {
-                case .zeroPointAfterUnswap, .zeroPointAfterTransform: return s * Rational(hq) * c
-                default: return (s * Rational(hq) + (i == 0 ? z * Rational(g) : .zero)) * c
-                }
-            }
-            if mutant != .pivotNotUnswapped { values.swapAt(0, pivot) }
-            if mutant == .zeroPointAfterUnswap { values[0] = values[0] + z * Rational(g) * c }
-            if mutant == .zeroPointAfterTransform { values = values.map { $0 + z } }
-        }
-        return values.map { round($0, output, mutant) }
+        let variant = TahQuantExactDecoder.Variant(
+            factor: factor(codes.count, mutant),
+            zeroPoint: mutant == .zeroPointAfterUnswap ? .afterUnswap : mutant == .zeroPointAfterTransform ? .afterTransform : .transformInput,
+            unswap: mutant != .pivotNotUnswapped)
+        return TahQuantExactDecoder.tile(codes: codes.map(Int.init), flagged: flagged, pivot: pivot, scale: scale, zero: zero, variant: variant)
+            .map { round($0, output, mutant) }
     }
 
     static func round(_ value: Rational, _ f: BinaryFloatFormat, _ mutant: DecoderMutant?) -> UInt32 {

@@ -135,23 +135,44 @@ public struct MutationScore: Sendable {
     public enum Configuration: Sendable, Encodable {
         case mac(MacConfiguration)
         case decoder(tileSize: Int, output: BinaryFloatFormat)
+        case quantizer(format: LevelFormat, rule: RoundingRule)
 
         public var json: String {
             switch self {
             case .mac(let c): return c.json
             case .decoder(let g, let f): return (try? DecoderVectors(tileSize: g, output: f).configurationJSON) ?? ""
+            case .quantizer(let f, let r): return QuantizerVectors(format: f, rule: r).configurationJSON
             }
         }
 
         enum DecoderKeys: String, CodingKey { case tileSize = "tile_size", output }
+        enum QuantizerKeys: String, CodingKey { case format, rounding }
         public func encode(to encoder: Encoder) throws {
             switch self {
             case .mac(let c): try c.encode(to: encoder)
             case .decoder(let g, let f):
                 var k = encoder.container(keyedBy: DecoderKeys.self)
                 try k.encode(g, forKey: .tileSize); try k.encode(f.name, forKey: .output)
+            case .quantizer(let f, let r):
+                var k = encoder.container(keyedBy: QuantizerKeys.self)
+                try k.encode(f.name, forKey: .format); try k.encode(r.rawValue, forKey: .rounding)
             }
         }
+    }
+
+    /// Names the catalogues (MAC, decoder, quantizer mutants and their rules); bumped whenever a
+    /// mutant is added or changed, so a recorded score says which catalogue it counted.
+    public static let catalogue = "dintsim-mutants 1"
+    /// Sets above this many lines get `"mutation_score": null` in their manifest (scoring holds
+    /// the set in memory); `vectors score` still scores them.
+    public static let recordedLineLimit = 1_000_000
+
+    /// A score as a manifest records it ("mutation_score", docs/vectors.md).
+    public struct Record: Sendable, Equatable {
+        public let catalogue: String
+        /// Per mutant, the lines killing it; nil where the mutant does not apply.
+        public let killingLines: [String: Int?]
+        public let margin: Int?
     }
 
     public let unitName: String
@@ -160,18 +181,49 @@ public struct MutationScore: Sendable {
     /// The unmutated model's failing lines (0 for a sound set and model).
     public let referenceFailures: Int
     public let entries: [Entry]
+    /// What the set's manifest records, when it records a score.
+    public var recorded: Record? = nil
+
+    public var record: Record {
+        Record(catalogue: Self.catalogue, killingLines: Dictionary(uniqueKeysWithValues: entries.map { ($0.mutant, $0.killingLines) }), margin: margin)
+    }
+
+    /// The manifest's "mutation_score" value: catalogue, margin, killed / applicable counts and
+    /// the lines killing each mutant (null where it cannot occur), in catalogue order.
+    public var manifestJSON: String {
+        let applicable = entries.filter { $0.killingLines != nil }
+        return "{\"catalogue\": \"\(Self.catalogue)\", \"margin\": \(margin.map(String.init) ?? "null"), \"killed\": \(applicable.filter(\.killed).count), "
+            + "\"applicable\": \(applicable.count), \"killing_lines\": {"
+            + entries.map { "\"\($0.mutant)\": \($0.killingLines.map(String.init) ?? "null")" }.joined(separator: ", ") + "}}"
+    }
+
+    /// How this score compares with the manifest's record: nil when the manifest records none.
+    public var recordComparison: (agrees: Bool, text: String)? {
+        guard let recorded else { return nil }
+        if recorded == record { return (true, "the score equals the one MANIFEST.json records") }
+        if recorded.catalogue != Self.catalogue {
+            return (true, "MANIFEST.json records a score from catalogue '\(recorded.catalogue)'; this is '\(Self.catalogue)' (regenerate the set to record it)")
+        }
+        return (false, "the score differs from the one MANIFEST.json records (margin \(recorded.margin.map(String.init) ?? "none") there)")
+    }
 
     /// Applicable mutants no line kills.
     public var survivors: [String] { entries.filter { $0.killingLines == 0 }.map(\.mutant) }
     /// The fewest lines killing an applicable mutant: the set's margin.
     public var margin: Int? { entries.compactMap(\.killingLines).min() }
 
-    /// Scores the MAC/PE or Hadamard-decoder set in `directory`.
+    /// Scores the MAC/PE, quantizer or Hadamard-decoder set in `directory`.
     public static func score(directory: String) throws -> MutationScore {
-        if let m = try? VectorManifest(directory: directory), m.unit is QuantizerVectors {
-            throw VectorError.invalid("\(directory): the mutation score covers MAC/PE and Hadamard-decoder sets; the quantizer catalogue is not built yet (check this set with `dintsim vectors verify \(directory)`)")
-        }
-        let set = try VectorReplay(directory: directory)
+        let manifest = try VectorManifest(directory: directory)
+        var s = try score(directory: directory, manifest: manifest)
+        s.recorded = manifest.recordedScore
+        return s
+    }
+
+    /// Scores the set whose manifest is `manifest` (read from `directory` or about to be written).
+    public static func score(directory: String, manifest: VectorManifest) throws -> MutationScore {
+        if let q = manifest.unit as? QuantizerVectors { return try score(directory: directory, manifest: manifest, q) }
+        let set = try VectorReplay(directory: directory, manifest: manifest)
         switch set.unit {
         case .mac(let c): return score(set, c)
         case .decoder(let g, let f): return score(set, tileSize: g, output: f)
@@ -208,6 +260,35 @@ public struct MutationScore: Sendable {
         return MutationScore(unitName: set.unitName, configuration: .decoder(tileSize: g, output: f), lines: set.lines, referenceFailures: reference, entries: entries)
     }
 
+    /// Quantizer sets: each line is one decision; the reference is the fast level selector.
+    static func score(directory: String, manifest: VectorManifest, _ unit: QuantizerVectors) throws -> MutationScore {
+        let layout = unit.layout
+        let reader = try LineReader(path: directory + "/" + VectorFiles.hex)
+        var decisions: [(x: Float, s: Float, draw: UInt32, code: UInt8)] = []
+        while let text = try reader.next() {
+            switch layout.parseHex(text, 0..<layout.valueCount) {
+            case .success(let v):
+                decisions.append((Float(bitPattern: UInt32(v[0])), Float(bitPattern: UInt32(v[1])), UInt32(v[2]), UInt8(v[3])))
+            case .failure(let e): throw VectorError.malformed("\(reader.path) line \(reader.lineNumber): \(e.description)")
+            }
+        }
+        guard decisions.count == manifest.lines, !decisions.isEmpty else {
+            throw VectorError.malformed("\(directory): \(decisions.count) lines in vectors.hex, manifest says \(manifest.lines)")
+        }
+        for (k, d) in decisions.enumerated() where !(d.x.isFinite && d.s.isFinite && d.s > 0) {
+            throw VectorError.malformed("\(directory) line \(k + 1): x must be finite and the scale finite and positive")
+        }
+        let reference = decisions.reduce(0) { n, d in
+            n + (unit.fastOutputs(VectorCase(index: 0, category: "", lines: [[UInt64(d.x.bitPattern), UInt64(d.s.bitPattern), UInt64(d.draw), 0, 0]]))[0][0] == UInt64(d.code) ? 0 : 1)
+        }
+        let entries = QuantizerMutant.allCases.map { m in
+            Entry(mutant: m.rawValue, killingLines: m.applies(format: unit.format, rule: unit.rule)
+                  ? decisions.reduce(0) { $0 + (m.decide(x: $1.x, scale: $1.s, draw: $1.draw, format: unit.format, rule: unit.rule) == $1.code ? 0 : 1) } : nil)
+        }
+        return MutationScore(unitName: unit.unitName, configuration: .quantizer(format: unit.format, rule: unit.rule), lines: decisions.count,
+                             referenceFailures: reference, entries: entries)
+    }
+
     /// The unit itself through `MacDriver` (the same model the replay runs).
     static func referenceRun(_ c: MacConfiguration, _ set: VectorReplay) -> [UInt64] {
         var model = MacModel(c)
@@ -215,10 +296,8 @@ public struct MutationScore: Sendable {
         return set.codes.withUnsafeBufferPointer { codes in
             set.activations.withUnsafeBufferPointer { acts in
                 (0..<set.lines).map { line in
-                    let x = set.control[line]
-                    MacDriver.cycle(&model, codes: codes.baseAddress! + line * c.lanes, activations: acts.baseAddress! + line * c.lanes, count: c.lanes,
-                                    valid: x & 2 != 0, clear: x & 4 != 0, reset: x & 1 != 0)
-                    return UInt64(bitPattern: model.accumulator) & mask | (model.validOut ? 1 << 63 : 0)
+                    VectorReplay.macLine(&model, set.control[line], codes: codes.baseAddress! + line * c.lanes,
+                                         activations: acts.baseAddress! + line * c.lanes, lanes: c.lanes, accMask: mask)
                 }
             }
         }
@@ -228,10 +307,14 @@ public struct MutationScore: Sendable {
     public var markdown: String {
         var s = "| mutant | lines killing it |\n|---|---|\n"
         for e in entries { s += "| \(e.mutant) | \(e.killingLines.map { $0 == 0 ? "0 — survives" : "\($0)" } ?? "n/a (cannot occur in this configuration)") |\n" }
-        let applicable = entries.filter { $0.killingLines != nil }
-        s += "\n\(unitName) \(configuration.json): \(lines) lines; \(applicable.filter(\.killed).count) of \(applicable.count) applicable mutants killed"
-        s += margin.map { ", margin \($0) line(s)" } ?? ""
+        s += "\n\(unitName) \(configuration.json): \(lines) lines; \(summary)"
         if referenceFailures > 0 { s += "; the unmutated model fails \(referenceFailures) line(s)" }
         return s + "\n"
+    }
+
+    /// "7 of 7 applicable mutants killed, margin 36 line(s)".
+    public var summary: String {
+        let applicable = entries.filter { $0.killingLines != nil }
+        return "\(applicable.filter(\.killed).count) of \(applicable.count) applicable mutants killed" + (margin.map { ", margin \($0) line(s)" } ?? "")
     }
 }

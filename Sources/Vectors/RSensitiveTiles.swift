@@ -1,4 +1,5 @@
 import Formats
+import TAHQuant
 
 /// Level-1 decoder tiles on which the spec's constant R = fl64(1/√2) gives a different output
 /// than R rounded to fewer bits, or than the exact 1/√2 (docs/vectors.md, "Decoder level 1"):
@@ -7,7 +8,7 @@ import Formats
 /// order is part of the specification, so an independent tool finds the same tile.
 enum RSensitiveTiles {
     /// R as the integer R·2^53 (odd, 53 bits).
-    static let r53 = UInt128(0x16a09e667f3bcd)
+    static let r53 = UInt128(Hadamard.r.significandBitPattern | 1 << 52)
 
     /// Codes whose sum is W: 15s from element 0 on, the rest in the next element.
     static func codes(sum w: Int, tileSize g: Int) -> [UInt64] {
@@ -35,7 +36,7 @@ enum RSensitiveTiles {
     /// p-bit significands, confirmed by the exact mutant.
     static func roundedR(bits k: Int, tileSize g: Int, output: BinaryFloatFormat) -> (q: [UInt64], scale: UInt16, zero: UInt16)? {
         let mutant: DecoderMutant = k == 16 ? .r16 : .r20
-        let rk = UInt128((0x1.6a09e667f3bcdp-1 * Double(sign: .plus, exponent: k, significand: 1)).rounded(.toNearestOrEven)) << UInt128(53 - k)
+        let rk = UInt128((Hadamard.r * Double(sign: .plus, exponent: k, significand: 1)).rounded(.toNearestOrEven)) << UInt128(53 - k)
         let p = output.fractionBits + 1
         for ms in 1024...2047 {
             for w in 1...(15 * g) {

@@ -18,6 +18,8 @@ public struct VectorManifest {
     /// Cases this directory holds, and the whole sequence's count.
     public let cases: Int
     public let totalCases: Int
+    /// The mutation score recorded at generation ("mutation_score"); nil when null or absent.
+    public let recordedScore: MutationScore.Record?
 
     public init(directory: String) throws {
         let path = directory + "/" + VectorFiles.manifest
@@ -80,6 +82,15 @@ public struct VectorManifest {
         cases = try field("cases", Int.self)
         totalCases = try field("total_cases", Int.self)
         flagCounts = ((m["flag_counts"] as? [String: Any]) ?? [:]).compactMapValues { $0 as? Int }
+        if let r = m["mutation_score"] as? [String: Any] {
+            guard let catalogue = r["catalogue"] as? String, let lines = r["killing_lines"] as? [String: Any],
+                  let killing = Optional(lines.mapValues { $0 as? Int }), lines.values.allSatisfy({ $0 is Int || $0 is NSNull }) else {
+                throw VectorError.malformed("\(path): 'mutation_score' lacks its catalogue or killing_lines")
+            }
+            recordedScore = MutationScore.Record(catalogue: catalogue, killingLines: killing, margin: r["margin"] as? Int)
+        } else {
+            recordedScore = nil
+        }
     }
 }
 

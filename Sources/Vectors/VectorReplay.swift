@@ -50,7 +50,10 @@ public struct VectorReplay: Sendable {
     let inputWords: Int, outputWords: Int
 
     public init(directory: String) throws {
-        let manifest = try VectorManifest(directory: directory)
+        try self.init(directory: directory, manifest: try VectorManifest(directory: directory))
+    }
+
+    init(directory: String, manifest: VectorManifest) throws {
         let layout = manifest.unit.layout
         switch manifest.unit {
         case let m as MacVectors: unit = .mac(m.mac)
@@ -185,15 +188,21 @@ public struct VectorReplay: Sendable {
         activations.withUnsafeBufferPointer { activations in
         expectedMac.withUnsafeBufferPointer { expected in
             forEachLine(segment) { line in
-                let x = control[line]
-                MacDriver.cycle(&model, codes: codes.baseAddress! + line * lanes, activations: activations.baseAddress! + line * lanes, count: lanes,
-                                valid: x & 2 != 0, clear: x & 4 != 0, reset: x & 1 != 0)
-                let observed = UInt64(bitPattern: model.accumulator) & accMask | (model.validOut ? 1 << 63 : 0)
+                let observed = Self.macLine(&model, control[line], codes: codes.baseAddress! + line * lanes,
+                                            activations: activations.baseAddress! + line * lanes, lanes: lanes, accMask: accMask)
                 if observed != expected[line] { o.failed += 1 }
             }
         }}}}
         o.cycles = segment.reduce(0) { $0 + caseStarts[$1 % caseCount + 1] - caseStarts[$1 % caseCount] }
         return o
+    }
+
+    /// One line of a MAC set (control bits 1 rst, 2 valid, 4 clear) through the model; returns
+    /// acc (masked to W bits) | valid_out << 63, the form `expectedMac` holds.
+    @inline(__always)
+    static func macLine(_ model: inout MacModel, _ x: UInt8, codes: UnsafePointer<UInt8>, activations: UnsafePointer<Int8>, lanes: Int, accMask: UInt64) -> UInt64 {
+        MacDriver.cycle(&model, codes: codes, activations: activations, count: lanes, valid: x & 2 != 0, clear: x & 4 != 0, reset: x & 1 != 0)
+        return UInt64(bitPattern: model.accumulator) & accMask | (model.validOut ? 1 << 63 : 0)
     }
 
     func fastDecoder(_ g: Int, _ format: BinaryFloatFormat, _ segment: Range<Int>) -> Outcome {

@@ -38,6 +38,8 @@ public struct GenerationSummary: Sendable {
     public let seconds: Double
     /// A dead writer's lock that was cleared (its pid and how many temporaries it left).
     public var clearedStaleLock: (pid: Int32, temporaries: Int)? = nil
+    /// The mutation score recorded in the manifest (nil for a shard or a set too large to score).
+    public var score: MutationScore? = nil
 }
 
 /// What a generation run will write, estimated before it starts (`VectorGenerator.estimate`).
@@ -158,12 +160,15 @@ public enum VectorGenerator {
         if let jsonl { sums.append((VectorFiles.jsonl, try committed(jsonl))) }
         sums.append((VectorFiles.verilogLayout, try committed(vh)))
         if !writeJSON { try removeStale(directory + "/" + VectorFiles.jsonl) }
-        let manifest = manifestText(unit, level: level, seed: seed, count: count, shard: shard, totalCases: total, cases: range.count, lines: lines,
-                                    categoryCases: categoryCases, categoryLines: categoryLines, flagCounts: flagCounts, sums: sums)
-        try Files.writeAtomically(Array(manifest.utf8), to: directory + "/" + VectorFiles.manifest)
+        let manifest = try scoredManifest(directory: directory, whole: shard == .whole, lines: lines) { score in
+            manifestText(unit, level: level, seed: seed, count: count, shard: shard, totalCases: total, cases: range.count, lines: lines,
+                         categoryCases: categoryCases, categoryLines: categoryLines, flagCounts: flagCounts, sums: sums, score: score)
+        }
+        try Files.writeAtomically(Array(manifest.text.utf8), to: directory + "/" + VectorFiles.manifest)
         var summary = GenerationSummary(cases: range.count, lines: lines, categories: categoryLines.sorted { $0.key < $1.key },
                                         seconds: Date().timeIntervalSince(start))
         summary.clearedStaleLock = lock.clearedStalePid.map { ($0, lock.removedTemporaries) }
+        summary.score = manifest.score
         return summary
     }
 
@@ -238,19 +243,33 @@ public enum VectorGenerator {
         var sums = [(VectorFiles.hex, try committed(hex))]
         if let jsonl { sums.append((VectorFiles.jsonl, try committed(jsonl))) } else { try removeStale(directory + "/" + VectorFiles.jsonl) }
         sums.append((VectorFiles.verilogLayout, try committed(vh)))
-        let manifest = manifestText(first.unit, level: first.level, seed: first.seed, count: first.count, shard: .whole, totalCases: cases,
-                                    cases: cases, lines: lines, categoryCases: categoryCases, categoryLines: categoryLines, flagCounts: flagCounts,
-                                    sums: sums)
-        try Files.writeAtomically(Array(manifest.utf8), to: directory + "/" + VectorFiles.manifest)
+        let manifest = try scoredManifest(directory: directory, whole: true, lines: lines) { score in
+            manifestText(first.unit, level: first.level, seed: first.seed, count: first.count, shard: .whole, totalCases: cases,
+                         cases: cases, lines: lines, categoryCases: categoryCases, categoryLines: categoryLines, flagCounts: flagCounts,
+                         sums: sums, score: score)
+        }
+        try Files.writeAtomically(Array(manifest.text.utf8), to: directory + "/" + VectorFiles.manifest)
         var summary = GenerationSummary(cases: cases, lines: lines, categories: categoryLines.sorted { $0.key < $1.key }, seconds: Date().timeIntervalSince(start))
         summary.clearedStaleLock = lock.clearedStalePid.map { ($0, lock.removedTemporaries) }
+        summary.score = manifest.score
         return summary
+    }
+
+    /// The manifest text with its "mutation_score": the committed data files in `directory`
+    /// are scored against the manifest as it will be written (no score for a shard, or above
+    /// `MutationScore.recordedLineLimit` lines: null).
+    static func scoredManifest(directory: String, whole: Bool, lines: Int, _ text: (MutationScore?) -> String) throws -> (text: String, score: MutationScore?) {
+        guard whole, lines <= MutationScore.recordedLineLimit else { return (text(nil), nil) }
+        let path = directory + "/" + VectorFiles.manifest
+        let unscored = try VectorManifest(manifest: Array(text(nil).utf8), path: path)
+        let score = try MutationScore.score(directory: directory, manifest: unscored)
+        return (text(score), score)
     }
 
     static func json(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
 
     static func manifestText(_ unit: VectorUnit, level: Int, seed: UInt64, count: Int, shard: Shard, totalCases: Int, cases: Int, lines: Int,
-                             categoryCases: [String: Int], categoryLines: [String: Int], flagCounts: [Int], sums: [(String, String)]) -> String {
+                             categoryCases: [String: Int], categoryLines: [String: Int], flagCounts: [Int], sums: [(String, String)], score: MutationScore?) -> String {
         let layout = unit.layout
         var o = "{\n"
         o += "  \"format\": \(json(VectorFiles.formatName)),\n  \"format_version\": \(VectorFiles.formatVersion),\n"
@@ -266,6 +285,7 @@ public enum VectorGenerator {
         o += "  \"flags\": [" + unit.flagNames.map(json).joined(separator: ", ") + "],\n"
         o += "  \"flag_counts\": {" + zip(unit.flagNames, flagCounts).map { "\(json($0.0)): \($0.1)" }.joined(separator: ", ") + "},\n"
         o += "  \"categories\": {" + categoryLines.keys.sorted().map { "\(json($0)): {\"cases\": \(categoryCases[$0]!), \"lines\": \(categoryLines[$0]!)}" }.joined(separator: ", ") + "},\n"
+        o += "  \"mutation_score\": \(score?.manifestJSON ?? "null"),\n"
         o += "  \"notes\": [" + unit.notes.map(json).joined(separator: ", ") + "],\n"
         o += "  \"files\": {" + sums.map { "\(json($0.0)): {\"sha256\": \(json($0.1))}" }.joined(separator: ", ") + "}\n"
         o += "}\n"

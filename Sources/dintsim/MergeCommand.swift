@@ -30,6 +30,7 @@ struct MergeCommand: ParsableCommand {
             let summary = try badInput { try VectorGenerator.merge(shards: shards, into: out) }
             announceStaleLock(summary, out)
             printOut("merged \(shards.count) vector shards into \(out): \(summary.cases) cases, \(summary.lines) lines")
+            printScore(summary)
             return
         }
         let texts = try shards.map { path in try badInput { try Files.read(path) } }

@@ -94,7 +94,17 @@ struct VectorsGenerate: ParsableCommand {
         }
         announceStaleLock(summary, out)
         printOut("\(u.unitName): \(summary.cases) cases, \(summary.lines) lines in \(out) (\(String(format: "%.0f", Double(summary.lines) / max(summary.seconds, 1e-9))) lines/s)")
+        printScore(summary)
         for n in u.notes { printOut("note: \(n)") }
+    }
+}
+
+/// The mutation score the manifest now records, or why it records none.
+func printScore(_ summary: GenerationSummary) {
+    if let score = summary.score {
+        printOut("mutation score (recorded in \(VectorFiles.manifest)): \(score.summary)" + (score.survivors.isEmpty ? "" : "; survivors: \(score.survivors.joined(separator: ", "))"))
+    } else {
+        printOut("mutation score: not recorded (a shard, or above \(MutationScore.recordedLineLimit) lines); run dintsim vectors score on the whole set")
     }
 }
 
@@ -143,7 +153,7 @@ struct VectorsCanonical: ParsableCommand {
                 try VectorGenerator.generate(set.unit, level: set.level, seed: set.seed, count: set.count, directory: out + "/" + set.directory,
                                              progress: progressPrinter(set.directory))
             }
-            printOut("\(set.directory): \(s.cases) cases, \(s.lines) lines")
+            printOut("\(set.directory): \(s.cases) cases, \(s.lines) lines; mutation score: \(s.score?.summary ?? "not recorded")")
         }
     }
 }
@@ -195,8 +205,8 @@ extension CheckCommand: DeclaresFiles {
 struct VectorsScore: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
-        abstract: "Replay a MAC/PE or Hadamard-decoder vector set against the catalogue of mutants (plausible misreadings of the spec) and count the lines that kill each.",
-        discussion: "Exit 1 when an applicable mutant survives (no line kills it) or the unmutated model fails a line. docs/vectors.md, \"Mutation score\".")
+        abstract: "Replay a vector set (MAC/PE, quantizer or Hadamard decoder) against its unit's catalogue of mutants (plausible misreadings of the spec) and count the lines that kill each.",
+        discussion: "Exit 1 when an applicable mutant survives (no line kills it), the unmutated model fails a line, or the score differs from the one MANIFEST.json records under the same catalogue. docs/vectors.md, \"Mutation score\".")
     @Argument(help: "The vector set directory.") var directory: String
     @Option(help: "Also write the score as JSON here.") var json: String?
 
@@ -207,11 +217,11 @@ struct VectorsScore: ParsableCommand {
                                    margin: score.margin, survivors: score.survivors, mutants: score.entries)
             try badInput { try Files.writeAtomically(try jsonFileBytes(object), to: json) }
         }
-        printOut(score.markdown)
-        if score.referenceFailures > 0 || !score.survivors.isEmpty {
-            throw CLIError(message: "\(directory): " + (score.survivors.isEmpty ? "" : "mutants survive: \(score.survivors.joined(separator: ", ")); ")
-                           + (score.referenceFailures > 0 ? "the unmutated model fails \(score.referenceFailures) line(s)" : ""), exitCode: 1)
-        }
+        printOut(score.markdown + (score.recordComparison.map { $0.text + "\n" } ?? ""))
+        let problems = (score.survivors.isEmpty ? [] : ["mutants survive: \(score.survivors.joined(separator: ", "))"])
+            + (score.referenceFailures > 0 ? ["the unmutated model fails \(score.referenceFailures) line(s)"] : [])
+            + (score.recordComparison?.agrees == false ? [score.recordComparison!.text] : [])
+        if !problems.isEmpty { throw CLIError(message: "\(directory): " + problems.joined(separator: "; "), exitCode: 1) }
     }
 
     struct ScoreFile: Encodable {
