@@ -50,7 +50,7 @@ enum RSensitiveTiles {
     }
 
     /// A tile found by `exactInverseSqrt2Search`, by its search coordinates.
-    struct Found: Sendable {
+    struct Found: Sendable, Equatable {
         let e: Int, ms: Int, w: Int, zeroBits: UInt16
     }
 

@@ -155,6 +155,13 @@ import Units
         }
     }
 
+    /// The table's G = 8 entry is the documented search's first hit (the search the table stands
+    /// in for; G 32 and 128 take longer and are confirmed by the test below).
+    @Test func theExactInverseSqrt2SearchFindsTheTabledTile() throws {
+        let found = try #require(RSensitiveTiles.exactInverseSqrt2Search(tileSize: 8, output: .fp32))
+        #expect(found == RSensitiveTiles.exactInverseSqrt2Table[8])
+    }
+
     /// The tabled exact-1/√2 tiles are what the documented search looks for: with the exact
     /// factor (GMP, 256 bits) the tile decodes differently from the spec's R.
     @Test func tabledExactInverseSqrt2TilesAreSensitive() throws {
