@@ -300,7 +300,11 @@ public func dintsim_quantize_block_tensor(_ scheme: UnsafePointer<CChar>?, _ rou
     guard let s = string(scheme), let x, let codes, let blockScales, let blockScaleCount else {
         return LastError.fail(.nullPointer, "\(name): scheme, x, codes, block_scales or block_scale_count is NULL")
     }
-    guard let scheme = BlockFloatScheme(rawValue: s) else { return LastError.fail(.invalidArgument, "\(name): unknown scheme '\(s)' (mxfp4, nvfp4)") }
+    let parsed: (scheme: BlockFloatScheme, mxScale: MXScaleRule)?
+    do { parsed = try BlockFloatScheme.parse(s) } catch { return LastError.fail(.invalidArgument, "\(name): \(error)") }
+    guard let (scheme, mxScale) = parsed else {
+        return LastError.fail(.invalidArgument, "\(name): unknown scheme '\(s)' (mxfp4, mxfp4:floor|ceil|rceil|even, nvfp4)")
+    }
     guard (0..<Int32(roundingRules.count)).contains(rounding), roundingRules[Int(rounding)] != .stochastic else {
         return LastError.fail(.invalidArgument, "\(name): rounding \(rounding) is outside 0...4 (the block formats round deterministically)")
     }
@@ -308,7 +312,7 @@ public func dintsim_quantize_block_tensor(_ scheme: UnsafePointer<CChar>?, _ rou
         return LastError.fail(.invalidArgument, "\(name): shape \(rows) × \(columns) is negative or above 2^40 elements")
     }
     do {
-        let q = try BlockFloatQuantizer(scheme: scheme, rounding: roundingRules[Int(rounding)])
+        let q = try BlockFloatQuantizer(scheme: scheme, rounding: roundingRules[Int(rounding)], mxScale: mxScale)
         let needed = rows * Int64((Int(columns) + q.blockSize - 1) / q.blockSize)
         guard blockScalesCapacity >= needed else {
             return LastError.fail(.invalidArgument, "\(name): block_scales_capacity \(blockScalesCapacity) is below the \(needed) block scales of \(scheme.rawValue)")

@@ -12,8 +12,53 @@ public enum BlockFloatScheme: String, CaseIterable, Sendable, Codable {
     case nvfp4
 
     public var defaultBlockSize: Int { self == .mxfp4 ? 32 : 16 }
+
+    /// A block format named with its MX scale rule: "mxfp4" (floor), "mxfp4:floor|ceil|rceil|even",
+    /// "nvfp4"; nil when the name is not a block format. A bad rule throws, naming the choices.
+    public static func parse(_ name: String) throws -> (scheme: BlockFloatScheme, mxScale: MXScaleRule)? {
+        let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let first = parts.first, let scheme = BlockFloatScheme(rawValue: first) else { return nil }
+        guard parts.count == 2 else { return (scheme, .floor) }
+        let choices = MXScaleRule.allCases.map { "mxfp4:" + $0.rawValue }.joined(separator: ", ")
+        guard scheme == .mxfp4 else { throw QuantizationError.unsuitableFormat("'\(name)': only mxfp4 takes a scale rule (\(choices))") }
+        guard let rule = MXScaleRule(rawValue: parts[1]) else {
+            throw QuantizationError.unsuitableFormat("'\(name)': unknown MX scale rule; use one of \(choices)")
+        }
+        return (scheme, rule)
+    }
+
+    /// The name `parse` reads back ("mxfp4" for the default floor rule).
+    public func name(mxScale: MXScaleRule) -> String { mxScale == .floor ? rawValue : rawValue + ":" + mxScale.rawValue }
     /// The format of the per-block scale codes.
     public var scaleFormat: BinaryFloatFormat { self == .mxfp4 ? .ue8m0 : .e4m3 }
+}
+
+/// How an MXFP4 block's shared exponent k (scale X = 2^k) follows from the block's max|x| = m > 0
+/// (docs/quantization.md, "MX scale rules"). E2M1's largest value is 6 = 1.5 · 2^2.
+public enum MXScaleRule: String, CaseIterable, Sendable, Codable {
+    /// k = ⌊log2 m⌋ − 2 (OCP MX v1.0 §6.3; torchao `FLOOR`, its default). m / X ∈ [4, 8): elements
+    /// above 6 · X saturate.
+    case floor
+    /// k = ⌈log2 m⌉ − 2 (torchao `CEIL`): m / X ∈ (2, 4], nothing saturates, the top binade unused.
+    case ceil
+    /// k = ⌈log2 (m / 6)⌉, the smallest X with m / X ≤ 6 (NVIDIA cuBLAS's MXFP scale derivation,
+    /// "round the scale up", `cvt.rp` to UE8M0; torchao `RCEIL`): k = ⌊log2 m⌋ − 2, plus 1 when m's
+    /// significand exceeds 1.5.
+    case rceil
+    /// k = ⌊log2 RNE₂(m)⌋ − 2, m first rounded to E2M1's 2 significant bits, ties to even (torchao
+    /// `EVEN`): ⌊log2 m⌋ − 2, plus 1 when m's significand is 1.75 or more.
+    case even
+
+    /// The unclamped shared exponent for a finite m > 0 (binary32, subnormals included).
+    public func exponent(forMaxMagnitude m: Float) -> Int {
+        let e = Int(m.exponent), f = m.significand // m = f · 2^e, f ∈ [1, 2), exact for subnormals too
+        switch self {
+        case .floor: return e - 2
+        case .ceil: return e - 2 + (f == 1 ? 0 : 1)
+        case .rceil: return e - 2 + (f > 1.5 ? 1 : 0)
+        case .even: return e - 2 + (f >= 1.75 ? 1 : 0)
+        }
+    }
 }
 
 /// Codes and scales of one block-format quantization.
@@ -42,7 +87,7 @@ public struct BlockQuantizedTensor: Sendable {
 }
 
 /// Quantizes to MXFP4 or NVFP4. Scale rules (docs/quantization.md):
-/// - MXFP4: X = 2^(⌊log2 m⌋ − 2) for a block with max|x| = m > 0 (2 = E2M1's largest exponent),
+/// - MXFP4: X = 2^k, k from the block's max|x| = m > 0 under `mxScale` (default floor: ⌊log2 m⌋ − 2, 2 = E2M1's largest exponent),
 ///   clamped to UE8M0's 2^−127 … 2^127; m = 0 gives code 0 (2^−127) and zero codes.
 /// - NVFP4: S = fl32(M / 2688) for the tensor's max|x| = M (1 if M = 0; 2^−149 if the division
 ///   underflows); block code = E4M3(m / (6·S)) rounded to nearest even, saturating at 448 (the
@@ -51,18 +96,24 @@ public struct BlockQuantizedTensor: Sendable {
 public struct BlockFloatQuantizer: Sendable {
     public let scheme: BlockFloatScheme
     public let blockSize: Int
+    /// MXFP4's shared-exponent rule (ignored by NVFP4, whose scale is E4M3).
+    public let mxScale: MXScaleRule
     let elements: ElementQuantizer
 
     public var rounding: RoundingRule { elements.rounding }
 
-    public init(scheme: BlockFloatScheme, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven) throws {
+    public init(scheme: BlockFloatScheme, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven, mxScale: MXScaleRule = .floor) throws {
         let size = blockSize ?? scheme.defaultBlockSize
         guard size >= 1 else { throw QuantizationError.unsuitableFormat("block size \(size) must be at least 1") }
         guard rounding != .stochastic else {
             throw QuantizationError.unsuitableFormat("\(scheme.rawValue) is defined with deterministic rounding only (stochastic is not offered)")
         }
+        guard scheme == .mxfp4 || mxScale == .floor else {
+            throw QuantizationError.unsuitableFormat("the MX scale rule (\(mxScale.rawValue)) applies to mxfp4 only; nvfp4's block scales are E4M3")
+        }
         self.scheme = scheme
         self.blockSize = size
+        self.mxScale = mxScale
         elements = ElementQuantizer(selector: LevelSelector(format: .fp4, rule: rounding), seed: 0, nonFinite: .error)
     }
 
@@ -81,7 +132,7 @@ public struct BlockFloatQuantizer: Sendable {
         switch scheme {
         case .mxfp4:
             if maxAbs == 0 { return 0 }
-            let exponent = min(max(Int(maxAbs.exponent) - 2, -127), 127)
+            let exponent = min(max(mxScale.exponent(forMaxMagnitude: maxAbs), -127), 127)
             return UInt8(exponent + 127)
         case .nvfp4:
             if maxAbs == 0 { return 0 }

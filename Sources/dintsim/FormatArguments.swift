@@ -24,6 +24,7 @@ extension Granularity: ExpressibleByArgument {
 }
 
 extension NonFinitePolicy: ExpressibleByArgument {}
+extension MXScaleRule: ExpressibleByArgument {}
 
 /// Reads a 2-D float32/float16 `.npy` as binary32 values.
 func readMatrix(_ path: String) throws -> (values: [Float], rows: Int, columns: Int) {

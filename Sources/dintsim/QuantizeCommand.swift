@@ -33,6 +33,8 @@ struct QuantizeCommand: ParsableCommand {
     var scalesOut: String
     @Option(help: "Also write the statistics as JSON here.")
     var statsJson: String?
+    @Option(help: "mxfp4's shared-exponent rule: floor (OCP MX v1.0, default), ceil, rceil (NVIDIA cuBLAS), even (torchao EVEN). docs/quantization.md, \"MX scale rules\".")
+    var mxScale: MXScaleRule?
     @Option(help: "Accept NaN/Inf inputs: zero (they become 0) or saturate (±Inf to the extreme levels, NaN to 0).")
     var allowNonfinite: NonFinitePolicy?
 
@@ -41,6 +43,11 @@ struct QuantizeCommand: ParsableCommand {
         if BlockFloatScheme(rawValue: format) != nil {
             if granularity != nil { throw ValidationError("--granularity does not apply to \(format) (its blocks are fixed)") }
             if allowNonfinite != nil { throw ValidationError("--allow-nonfinite does not apply to \(format) (NaN/Inf are refused)") }
+        }
+        if mxScale != nil && format != BlockFloatScheme.mxfp4.rawValue {
+            throw ValidationError("--mx-scale applies to --format mxfp4 only (nvfp4's block scales are E4M3)")
+        }
+        if BlockFloatScheme(rawValue: format) != nil {
         } else if granularity == nil {
             throw ValidationError("--granularity is required for level formats")
         }
@@ -52,14 +59,15 @@ struct QuantizeCommand: ParsableCommand {
         let progress = rowProgress("quantize")
         let line: String, statsBytes: [UInt8]?
         if let scheme = BlockFloatScheme(rawValue: format) {
-            let quantizer = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding) }
+            let rule = mxScale ?? .floor
+            let quantizer = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding, mxScale: rule) }
             let r = try withNonFiniteHint { try StreamingQuantization.quantize(source, with: quantizer, codes: codes, scales: scales, progress: progress) }
             let bits = "0x" + String(r.tensorScale.bitPattern, radix: 16)
             statsBytes = try statsJson.map { _ in
-                try jsonFileBytes(BlockStatistics(format: scheme.rawValue, blockSize: r.blockSize, tensorScale: r.tensorScale, tensorScaleBits: bits, statistics: r.statistics))
+                try jsonFileBytes(BlockStatistics(format: scheme.name(mxScale: rule), blockSize: r.blockSize, tensorScale: r.tensorScale, tensorScaleBits: bits, statistics: r.statistics))
             }
             line = """
-                quantized \(r.rows) × \(r.columns) to \(scheme.rawValue), blocks of \(r.blockSize), \(rounding): \(r.blockScaleCount) \(scheme.scaleFormat.name) block scale(s), tensor scale \(r.tensorScale) (\(bits))
+                quantized \(r.rows) × \(r.columns) to \(scheme.rawValue)\(scheme == .mxfp4 ? " (scale rule \(rule.rawValue))" : ""), blocks of \(r.blockSize), \(rounding): \(r.blockScaleCount) \(scheme.scaleFormat.name) block scale(s), tensor scale \(r.tensorScale) (\(bits))
                 \(Self.summary(r.statistics))
                 """
         } else {

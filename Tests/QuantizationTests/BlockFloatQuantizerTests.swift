@@ -9,7 +9,7 @@ import PropertyChecking
 /// MXFP4 and NVFP4 against the GMP oracle: every tensor scale, block scale and element code.
 @Suite struct BlockFloatQuantizerTests {
     /// Independent re-derivation of one quantization with rationals; returns the first mismatch.
-    static func oracleMismatch(_ q: BlockQuantizedTensor, input x: [Float], rule: RoundingRule) -> String? {
+    static func oracleMismatch(_ q: BlockQuantizedTensor, input x: [Float], rule: RoundingRule, mxScale: MXScaleRule = .floor) -> String? {
         let tensorMax = x.map { abs($0) }.max() ?? 0
         var s = Rational(1)
         if q.scheme == .nvfp4 && tensorMax != 0 {
@@ -29,7 +29,7 @@ import PropertyChecking
                 if m.signum == 0 {
                     code = 0
                 } else if q.scheme == .mxfp4 {
-                    code = UInt32(min(max(m.binaryExponent - 2, -127), 127) + 127)
+                    code = UInt32(min(max(Self.mxExponent(m, mxScale), -127), 127) + 127)
                 } else {
                     code = Oracle.encode(m / (Rational(6) * s), as: .e4m3, rounding: .toNearestOrEven, saturating: true)
                 }
@@ -44,6 +44,62 @@ import PropertyChecking
             }
         }
         return nil
+    }
+
+    /// The MX shared exponent from the rule's definition, on rationals (docs/quantization.md).
+    static func mxExponent(_ m: Rational, _ rule: MXScaleRule) -> Int {
+        func ceilLog2(_ t: Rational) -> Int { t == Rational.one.timesPowerOfTwo(t.binaryExponent) ? t.binaryExponent : t.binaryExponent + 1 }
+        switch rule {
+        case .floor: return m.binaryExponent - 2
+        case .ceil: return ceilLog2(m) - 2
+        case .rceil: return ceilLog2(m / Rational(6))
+        case .even:
+            // m rounded to 2 significant bits, ties to even: q = m / 2^(e−1) ∈ [2, 4).
+            let e = m.binaryExponent
+            let (n, fraction) = m.timesPowerOfTwo(1 - e).floorAndFraction
+            let half = Rational(1, 2)
+            let up = fraction > half || (fraction == half && n.isBitSet(0))
+            return (Rational(n) + (up ? Rational.one : Rational(0))).timesPowerOfTwo(e - 1).binaryExponent - 2
+        }
+    }
+
+    /// Every MX scale rule: block scales and element codes against the oracle, on the generated
+    /// tensors (ties, zero blocks, tiny blocks) and on MiniLM rows.
+    @Test(arguments: MXScaleRule.allCases)
+    func everyMXScaleRuleEqualsTheOracle(rule: MXScaleRule) throws {
+        let q = try BlockFloatQuantizer(scheme: .mxfp4, mxScale: rule)
+        let report = checkProperty(seed: 0x3C41 + UInt64(MXScaleRule.allCases.firstIndex(of: rule)!), count: 16, generate: { s -> [Int] in
+            [Generate.int(1...6, &s), Generate.int(1...80, &s), Int(s.next() & 0xFFFF)]
+        }) { p in
+            var s = CounterStream(seed: UInt64(p[2]))
+            var x = Self.tensor(&s, rows: p[0], columns: p[1], scheme: .mxfp4)
+            // Block maxima on the rules' boundaries: significands 1, 1.5, 1.75 and neighbours.
+            let edges: [Float] = [1, 1.5, 1.75].flatMap { [$0.nextDown, $0, $0.nextUp] }
+            for i in stride(from: 0, to: x.count, by: 32) { x[i] = edges[Generate.int(0...(edges.count - 1), &s)] * Float(sign: .plus, exponent: Generate.int(-140...120, &s), significand: 1) }
+            guard let result = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
+            return Self.oracleMismatch(result, input: x, rule: .toNearestOrEven, mxScale: rule)
+        }
+        #expect(report.passed, "\(report)")
+        let a = try Files.readNpy(Fixtures.path("minilm-l1-key-weight.npy"))
+        let (_, columns) = try a.matrixShape()
+        let x = Array(try a.floatValues().prefix(24 * columns))
+        #expect(Self.oracleMismatch(try q.quantize(x, rows: 24, columns: columns), input: x, rule: .toNearestOrEven, mxScale: rule) == nil)
+    }
+
+    /// RCEIL as NVIDIA's and torchao's kernels compute it — d = fl32(m · fl32(1/6)), then d rounded
+    /// up to a power of two — equals the exact ⌈log2(m / 6)⌉ for every binary32 significand of m
+    /// (checked in one binade; the rule is scale-invariant away from the subnormal range, which
+    /// the oracle test covers).
+    @Test func rceilWithTheFloat32ReciprocalIsTheExactRule() {
+        let sixth = Float(1) / 6
+        var mismatches = 0
+        for f in UInt32(0)..<(1 << 23) {
+            let m = Float(bitPattern: 0x3f80_0000 | f) // [1, 2)
+            let d = m * sixth
+            let kernel = Int(d.exponent) + (d.significand == 1 ? 0 : 1)
+            if kernel != MXScaleRule.rceil.exponent(forMaxMagnitude: m) { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
     }
 
     /// Rows of blocks with a wide spread of magnitudes, zeros, exact E2M1 ties and midpoints of

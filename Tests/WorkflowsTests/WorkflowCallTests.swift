@@ -13,18 +13,19 @@ import Workloads
     /// Shards measured apart and merged equal the single run; a missing row is refused.
     @Test func underflowShardsMergeToTheSingleRun() throws {
         let sets = UnderflowComparison.DataSet.synthetic([.gaussian, .laplace, .outlierChannels], rows: 16, columns: 64, seed: 3)
-        let formats: [UnderflowComparison.Choice] = [.level(.int4), .level(.dint4), .block(.nvfp4)]
+        let formats: [UnderflowComparison.Choice] = [.level(.int4), .level(.dint4), .block(.nvfp4, .floor), .block(.mxfp4, .rceil)]
         func measure(_ r: Range<Int>?) throws -> [UnderflowComparison.Row] {
             try UnderflowComparison.measure(sets, selected: r, formats: formats, granularity: .channel, rounding: .toNearestOrEven, seed: 0)
         }
         let whole = try measure(nil)
-        #expect(whole.count == 9 && whole.map(\.row) == Array(0..<9))
+        #expect(whole.count == 12 && whole.map(\.row) == Array(0..<12))
+        #expect(whole[3].format == "mxfp4:rceil")
         let merged = try UnderflowComparison.merge([try measure(2..<3), try measure(0..<1), try measure(1..<2)])
         #expect(merged == whole)
         #expect(throws: (any Error).self) { try UnderflowComparison.merge([try measure(0..<1), try measure(2..<3)]) }
         #expect(UnderflowComparison.markdown(whole, rounding: .toNearestOrEven).contains("| nvfp4 |"))
         // dINT4 underflows less than INT4 on every one of these distributions.
-        for d in 0..<3 { #expect(whole[3 * d + 1].statistics.underflowCount < whole[3 * d].statistics.underflowCount) }
+        for d in 0..<3 { #expect(whole[4 * d + 1].statistics.underflowCount < whole[4 * d].statistics.underflowCount) }
     }
 
     /// simulate's library call: matrix-product pairing, the flat JSON, the checks it refuses.

@@ -154,16 +154,21 @@ def quantize_level_draw(format, x, scale, rounding, draw):
     return code.value, flags.value
 
 
-def quantize(x, format="dint4", granularity="channel", rounding="toNearestOrEven", seed=0):
+def quantize(x, format="dint4", granularity="channel", rounding="toNearestOrEven", seed=0, mx_scale=None):
     """A 2-D tensor as `dintsim quantize`: (uint8 codes, float32 scales, statistics dict). For the
     block formats (mxfp4, nvfp4; granularity ignored) the scales are the uint8 block scale codes,
-    [rows, blocks], and the statistics hold the FP32 "tensor_scale" too."""
+    [rows, blocks], and the statistics hold the FP32 "tensor_scale" too. mx_scale is mxfp4's
+    shared-exponent rule, as `--mx-scale`: "floor" (default), "ceil", "rceil" or "even"."""
     x = np.ascontiguousarray(x, dtype=np.float32)
     if x.ndim != 2:
         raise DintsimError(f"quantize needs a 2-D array, got shape {x.shape}")
     rows, columns = x.shape
-    if format in ("mxfp4", "nvfp4"):
-        block = 32 if format == "mxfp4" else 16
+    if mx_scale is not None:
+        if format != "mxfp4":
+            raise DintsimError(f"mx_scale applies to mxfp4 only, not {format}")
+        format = f"mxfp4:{mx_scale}"
+    if format.split(":")[0] in ("mxfp4", "nvfp4"):
+        block = 32 if format.startswith("mxfp4") else 16
         codes = np.empty((rows, columns), dtype=np.uint8)
         scales = np.empty((rows, (columns + block - 1) // block), dtype=np.uint8)
         count, tensor_scale, stats = _c.c_int64(), _c.c_float(), (_c.c_int64 * 4)()

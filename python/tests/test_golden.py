@@ -105,6 +105,47 @@ def test_block_quantize_equals_the_cli(tmp_path, scheme, rounding):
         dintsim.quantize(x, scheme, rounding="stochastic")
 
 
+def _mx_scale_codes_from_bits(x, rule):
+    """UE8M0 block codes of 32-element blocks from float32 bit arithmetic, written from the rules
+    as torchao computes them (FLOOR/CEIL/EVEN on the block max's bits; RCEIL on the bits of
+    fl32(max * fl32(1/6)), rounded up to a power of two) — not from dintsim's exact rule."""
+    m = np.abs(x).reshape(x.shape[0], -1, 32).max(axis=2).astype(np.float32)
+    if rule == "rceil":
+        d = (m * np.float32(np.float32(1) / np.float32(6))).astype(np.float32)
+        bits = d.view(np.int32).astype(np.int64)
+        e, mant = (bits >> 23) & 0xFF, bits & 0x7FFFFF
+        k = e - 127 + np.where(e == 0, mant > 0x400000, mant != 0)
+    else:
+        bits = m.view(np.int32).astype(np.int64)
+        if rule == "even":
+            bits = (bits + (1 << 21)) & 0x7F800000
+        e = (bits >> 23) & 0xFF
+        k = e - 127 - 2 + (((bits & 0x7FFFFF) != 0) if rule == "ceil" else 0)
+    k = np.clip(k, -127, 127)
+    return np.where(m == 0, 0, k + 127).astype(np.uint8)
+
+
+@pytest.mark.parametrize("rule", ["floor", "ceil", "rceil", "even"])
+def test_mx_scale_rules_equal_the_cli_and_the_bit_arithmetic(tmp_path, rule):
+    rng = np.random.default_rng(11)
+    x = rng.standard_t(3, size=(16, 256)).astype(np.float32)
+    # Block maxima on every rule's boundary: significands 1, 1.5, 1.75 and their neighbours.
+    for r, sig in enumerate([1.0, 1.5, 1.75]):
+        for j, v in enumerate([np.nextafter(np.float32(sig), 0, dtype=np.float32), np.float32(sig), np.nextafter(np.float32(sig), 4, dtype=np.float32)]):
+            x[r, 32 * j] = v * np.float32(2.0 ** (3 * r - 4))
+    x[15, :32] = 0
+    np.save(tmp_path / "x.npy", x)
+    subprocess.run([str(cli()), "quantize", "--format", "mxfp4", "--mx-scale", rule, "--input", str(tmp_path / "x.npy"),
+                    "--codes-out", str(tmp_path / "c.npy"), "--scales-out", str(tmp_path / "s.npy")], check=True, stdout=subprocess.DEVNULL)
+    codes, scales, _ = dintsim.quantize(x, "mxfp4", mx_scale=rule)
+    assert np.array_equal(codes, np.load(tmp_path / "c.npy")) and np.array_equal(scales, np.load(tmp_path / "s.npy"))
+    assert np.array_equal(scales, _mx_scale_codes_from_bits(x, rule))
+    if rule != "floor":
+        assert not np.array_equal(scales, _mx_scale_codes_from_bits(x, "floor"))
+    with pytest.raises(dintsim.DintsimError, match="mxfp4 only"):
+        dintsim.quantize(x, "nvfp4", mx_scale=rule)
+
+
 def test_stochastic_draw_is_seed_and_flat_index():
     """quantize_level with (seed, index) decides element `index` of a stochastic quantize."""
     x = np.random.default_rng(1).normal(size=(1, 64)).astype(np.float32)

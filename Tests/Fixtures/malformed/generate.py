@@ -269,6 +269,9 @@ case("conflict: a code book on an INT8 unit", ["simulate", "--unit", "int8-mac",
 case("conflict: --lanes on a quantizer set", gen + ["--lanes", "4"], "--lanes does not apply to --unit quantizer")
 case("conflict: --input with --distribution", ["underflow", "--input", W, "--distribution", "laplace"], "--distribution chooses synthetic data")
 case("conflict: --count at level 1", gen + ["--count", "5"], "level 1 is a fixed list")
+case("conflict: --mx-scale with nvfp4", ["quantize", "--format", "nvfp4", "--mx-scale", "rceil", "--input", W, "--codes-out", "{out}/c.npy", "--scales-out", "{out}/s.npy"],
+     "--mx-scale applies to --format mxfp4 only")
+case("message: an unknown MX scale rule names the choices", ["underflow", "--input", W, "--formats", "mxfp4:round"], "unknown MX scale rule; use one of mxfp4:floor")
 case("usage: a missing option is one line naming where to read more", ["quantize", "--format", "dint4"], "see dintsim quantize --help")
 with open(os.path.join(here, "cases.json"), "w") as f:
     json.dump(cases, f, indent=1, ensure_ascii=False)
