@@ -162,8 +162,13 @@ public enum Oracle {
     }
 
     /// Quantizes `x` with scale `scale` (both finite, scale > 0): the level of the exact x / scale.
-    public static func quantize(_ x: Double, scale: Double, format: LevelFormat, rounding rule: RoundingRule, draw: UInt32 = 0) -> LevelDecision {
+    /// Under `signedZero` = keep, x with its sign bit set (negative or −0.0) that lands on level 0
+    /// gets the format's negative-zero code when it has one (E2M1's 1000).
+    public static func quantize(_ x: Double, scale: Double, format: LevelFormat, rounding rule: RoundingRule, draw: UInt32 = 0,
+                                signedZero: SignedZero = .keep) -> LevelDecision {
         precondition(scale > 0 && x.isFinite && scale.isFinite)
-        return level(of: Rational(exactly: x)! / Rational(exactly: scale)!, in: format, rounding: rule, draw: draw)
+        let d = level(of: Rational(exactly: x)! / Rational(exactly: scale)!, in: format, rounding: rule, draw: draw)
+        guard signedZero == .keep, d.halfSteps == 0, x.sign == .minus, let negativeZero = format.negativeZeroCode else { return d }
+        return LevelDecision(code: negativeZero, halfSteps: 0, saturated: d.saturated)
     }
 }

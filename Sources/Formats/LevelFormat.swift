@@ -73,6 +73,14 @@ public struct LevelFormat: Sendable, Hashable, CustomStringConvertible {
     public var minHalfSteps: Int { sortedLevels[0] }
     /// The code emitted for zero.
     public var zeroCode: UInt8 { sortedCodes[sortedLevels.firstIndex(of: 0)!] }
+    /// A second, non-reserved code of level 0 whose sign bit is set (sign-magnitude and minifloat
+    /// layouts: the top bit), the negative zero: E2M1's 1000. nil for dINT4 (its 1000 is
+    /// reserved), two's-complement and code-book formats.
+    public var negativeZeroCode: UInt8? {
+        guard layout == .signMagnitude || layout == .minifloat else { return nil }
+        let c = Int(zeroCode) | 1 << (bitWidth - 1)
+        return c != Int(zeroCode) && !reserved[c] && halfSteps[c] == 0 ? UInt8(c) : nil
+    }
     /// True when the encodable levels are symmetric about zero.
     public var isSymmetric: Bool { sortedLevels.allSatisfy { sortedLevels.contains(-$0) } }
 

@@ -23,3 +23,14 @@ public enum RoundingRule: String, CaseIterable, Sendable, Hashable, CustomString
     /// The rules that need no random source.
     public static let deterministic: [RoundingRule] = [.toNearestOrEven, .toNearestOrAway, .towardZero, .down, .up]
 }
+
+/// The code a negative value gets when it is quantized to level 0 (docs/quantization.md, "Sign of
+/// zero"), in formats that have a negative-zero code (`LevelFormat.negativeZeroCode`: E2M1's
+/// 1000; dINT4's 1000 is reserved and INT formats have none, so they are unaffected).
+public enum SignedZero: String, CaseIterable, Sendable, Codable {
+    /// The negative-zero code for x with its sign bit set (negative, or −0.0), as IEEE 754
+    /// conversion, OCP MX hardware and the PyTorch-based libraries do.
+    case keep
+    /// Always the positive zero code (dintsim before December 2026).
+    case flush
+}

@@ -102,7 +102,10 @@ public struct BlockFloatQuantizer: Sendable {
 
     public var rounding: RoundingRule { elements.rounding }
 
-    public init(scheme: BlockFloatScheme, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven, mxScale: MXScaleRule = .floor) throws {
+    public var signedZero: SignedZero { elements.selector.signedZero }
+
+    public init(scheme: BlockFloatScheme, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven, mxScale: MXScaleRule = .floor,
+                signedZero: SignedZero = .keep) throws {
         let size = blockSize ?? scheme.defaultBlockSize
         guard size >= 1 else { throw QuantizationError.unsuitableFormat("block size \(size) must be at least 1") }
         guard rounding != .stochastic else {
@@ -114,7 +117,7 @@ public struct BlockFloatQuantizer: Sendable {
         self.scheme = scheme
         self.blockSize = size
         self.mxScale = mxScale
-        elements = ElementQuantizer(selector: LevelSelector(format: .fp4, rule: rounding), seed: 0, nonFinite: .error)
+        elements = ElementQuantizer(selector: LevelSelector(format: .fp4, rule: rounding, signedZero: signedZero), seed: 0, nonFinite: .error)
     }
 
     /// The largest E2M1 value, 6, and E4M3's, 448.

@@ -37,7 +37,7 @@ struct ElementQuantizer: Sendable {
                 for i in start..<(start + length) {
                     let xd = Double(x[i])
                     let index = table.index(xd, scale: sd)
-                    codes[i] = table.codes[index]
+                    codes[i] = selector.code(atIndex: index, x: xd)
                     let fourX = 4 * xd
                     if fourX >= clipHigh || fourX <= clipLow { clipped += 1 }
                     let dequantized = table.halfSteps[index] * 0.5 * sd
@@ -61,7 +61,7 @@ struct ElementQuantizer: Sendable {
             // Non-finite inputs reach here only under .zero or .saturate: they are quantized as 0
             // (or forced to an extreme level) and stay out of the non-zero count and error sums.
             let finite = x[i].isFinite
-            let xd = finite ? Double(x[i]) : 0
+            let xd = finite ? Double(x[i]) : 0 // NaN under .zero: +0
             let forced: Int? = nonFinite == .saturate && x[i].isInfinite ? (x[i] > 0 ? last : 0) : nil
             if xd != 0 { stats.nonzeroCount += 1 }
             let index: Int
@@ -77,7 +77,7 @@ struct ElementQuantizer: Sendable {
                 index = j
                 if saturated && selector.isClipped(xd, scale: sd) { stats.clipCount += 1 }
             }
-            codes[i] = selector.code(atIndex: index)
+            codes[i] = selector.code(atIndex: index, x: xd)
             let dequantized = selector.halfSteps(atIndex: index) * 0.5 * sd
             if dequantized == 0 && xd != 0 { stats.underflowCount += 1 }
             if finite {

@@ -19,15 +19,15 @@ public struct LevelDecision: Sendable {
 
     /// x and s finite binary32 values, s > 0; `draw` the 16-bit stochastic draw (ignored by the
     /// deterministic rules).
-    public init(format: LevelFormat, rule: RoundingRule, x: Float, scale: Float, draw: UInt32 = 0) {
-        self.init(selector: LevelSelector(format: format, rule: rule), x: x, scale: scale, draw: draw)
+    public init(format: LevelFormat, rule: RoundingRule, x: Float, scale: Float, draw: UInt32 = 0, signedZero: SignedZero = .keep) {
+        self.init(selector: LevelSelector(format: format, rule: rule, signedZero: signedZero), x: x, scale: scale, draw: draw)
     }
 
     public init(selector: LevelSelector, x: Float, scale: Float, draw: UInt32 = 0) {
         let xd = Double(x), s = Double(scale)
         let (index, saturated) = selector.select(xd, scale: s, draw: draw)
         let levels = selector.format.sortedLevels
-        code = selector.code(atIndex: index)
+        code = selector.code(atIndex: index, x: xd)
         halfSteps = levels[index]
         var f: UInt32 = 0
         if Double(halfSteps) * s != 2 * xd { f |= 1 }

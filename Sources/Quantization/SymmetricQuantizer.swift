@@ -48,9 +48,10 @@ public struct SymmetricQuantizer: Sendable {
     public let seed: UInt64
     public let nonFinite: NonFinitePolicy
     let elementQuantizer: ElementQuantizer
+    public var signedZero: SignedZero { elementQuantizer.selector.signedZero }
 
     public init(format: LevelFormat, granularity: Granularity, rounding: RoundingRule = .toNearestOrEven,
-                seed: UInt64 = 0, nonFinite: NonFinitePolicy = .error) throws {
+                seed: UInt64 = 0, nonFinite: NonFinitePolicy = .error, signedZero: SignedZero = .keep) throws {
         guard format.maxHalfSteps > 0, format.minHalfSteps < 0 else {
             throw QuantizationError.unsuitableFormat("format \(format.name) has no negative and positive levels; symmetric quantization needs both")
         }
@@ -59,7 +60,7 @@ public struct SymmetricQuantizer: Sendable {
         self.rounding = rounding
         self.seed = seed
         self.nonFinite = nonFinite
-        elementQuantizer = ElementQuantizer(selector: LevelSelector(format: format, rule: rounding), seed: seed, nonFinite: nonFinite)
+        elementQuantizer = ElementQuantizer(selector: LevelSelector(format: format, rule: rounding, signedZero: signedZero), seed: seed, nonFinite: nonFinite)
     }
 
     /// The top level in steps, as binary32 (exact: a multiple of ½ of at most 512).

@@ -135,34 +135,35 @@ public struct MutationScore: Sendable {
     public enum Configuration: Sendable, Encodable {
         case mac(MacConfiguration)
         case decoder(tileSize: Int, output: BinaryFloatFormat)
-        case quantizer(format: LevelFormat, rule: RoundingRule)
+        case quantizer(format: LevelFormat, rule: RoundingRule, signedZero: SignedZero)
 
         public var json: String {
             switch self {
             case .mac(let c): return c.json
             case .decoder(let g, let f): return (try? DecoderVectors(tileSize: g, output: f).configurationJSON) ?? ""
-            case .quantizer(let f, let r): return QuantizerVectors(format: f, rule: r).configurationJSON
+            case .quantizer(let f, let r, let z): return QuantizerVectors(format: f, rule: r, signedZero: z).configurationJSON
             }
         }
 
         enum DecoderKeys: String, CodingKey { case tileSize = "tile_size", output }
-        enum QuantizerKeys: String, CodingKey { case format, rounding }
+        enum QuantizerKeys: String, CodingKey { case format, rounding, signedZero = "signed_zero" }
         public func encode(to encoder: Encoder) throws {
             switch self {
             case .mac(let c): try c.encode(to: encoder)
             case .decoder(let g, let f):
                 var k = encoder.container(keyedBy: DecoderKeys.self)
                 try k.encode(g, forKey: .tileSize); try k.encode(f.name, forKey: .output)
-            case .quantizer(let f, let r):
+            case .quantizer(let f, let r, let z):
                 var k = encoder.container(keyedBy: QuantizerKeys.self)
                 try k.encode(f.name, forKey: .format); try k.encode(r.rawValue, forKey: .rounding)
+                if f.negativeZeroCode != nil { try k.encode(z.rawValue, forKey: .signedZero) }
             }
         }
     }
 
     /// Names the catalogues (MAC, decoder, quantizer mutants and their rules); bumped whenever a
     /// mutant is added or changed, so a recorded score says which catalogue it counted.
-    public static let catalogue = "dintsim-mutants 1"
+    public static let catalogue = "dintsim-mutants 2"
     /// Sets above this many lines get `"mutation_score": null` in their manifest (scoring holds
     /// the set in memory); `vectors score` still scores them.
     public static let recordedLineLimit = 1_000_000
@@ -282,10 +283,10 @@ public struct MutationScore: Sendable {
             n + (unit.fastOutputs(VectorCase(index: 0, category: "", lines: [[UInt64(d.x.bitPattern), UInt64(d.s.bitPattern), UInt64(d.draw), 0, 0]]))[0][0] == UInt64(d.code) ? 0 : 1)
         }
         let entries = QuantizerMutant.allCases.map { m in
-            Entry(mutant: m.rawValue, killingLines: m.applies(format: unit.format, rule: unit.rule)
-                  ? decisions.reduce(0) { $0 + (m.decide(x: $1.x, scale: $1.s, draw: $1.draw, format: unit.format, rule: unit.rule) == $1.code ? 0 : 1) } : nil)
+            Entry(mutant: m.rawValue, killingLines: m.applies(format: unit.format, rule: unit.rule, signedZero: unit.signedZero)
+                  ? decisions.reduce(0) { $0 + (m.decide(x: $1.x, scale: $1.s, draw: $1.draw, format: unit.format, rule: unit.rule, signedZero: unit.signedZero) == $1.code ? 0 : 1) } : nil)
         }
-        return MutationScore(unitName: unit.unitName, configuration: .quantizer(format: unit.format, rule: unit.rule), lines: decisions.count,
+        return MutationScore(unitName: unit.unitName, configuration: .quantizer(format: unit.format, rule: unit.rule, signedZero: unit.signedZero), lines: decisions.count,
                              referenceFailures: reference, entries: entries)
     }
 

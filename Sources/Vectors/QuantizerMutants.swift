@@ -39,6 +39,9 @@ public enum QuantizerMutant: String, CaseIterable, Sendable {
     /// x multiplied by the binary32 reciprocal of s, the product rounded to binary32 (nearest
     /// even; ±∞ read as ±max finite, 0 · ∞ as 0), instead of the exact x / s.
     case reciprocalScale = "reciprocal-scale"
+    /// The other signed-zero rule: a negative value at level 0 gets +0 where the set keeps the
+    /// sign, −0 where it flushes.
+    case zeroSignFlipped = "zero-sign-flipped"
 
     var tieRule: RoundingRule? {
         switch self {
@@ -51,7 +54,7 @@ public enum QuantizerMutant: String, CaseIterable, Sendable {
     }
 
     /// Whether the mutant can differ from the spec for this format and rule.
-    public func applies(format: LevelFormat, rule: RoundingRule) -> Bool {
+    public func applies(format: LevelFormat, rule: RoundingRule, signedZero: SignedZero = .keep) -> Bool {
         let nearest = rule == .toNearestOrEven || rule == .toNearestOrAway
         switch self {
         case .tiesToEven, .tiesAway, .tiesTowardZero, .tiesUp:
@@ -67,6 +70,7 @@ public enum QuantizerMutant: String, CaseIterable, Sendable {
         case .drawOnMagnitude: return rule == .stochastic && format.minHalfSteps < 0
         case .thresholdUlpHigh, .thresholdUlpLow, .reciprocalScale: return true
         case .denormalLevelsSkipped: return format.sortedLevels.contains { abs($0) == 1 }
+        case .zeroSignFlipped: return format.negativeZeroCode != nil
         }
     }
 
@@ -80,7 +84,16 @@ public enum QuantizerMutant: String, CaseIterable, Sendable {
     }
 
     /// The code this mutant outputs for x / s (binary32 x finite, s > 0 finite) with draw r.
-    public func decide(x: Float, scale s: Float, draw r: UInt32, format: LevelFormat, rule: RoundingRule) -> UInt8 {
+    public func decide(x: Float, scale s: Float, draw r: UInt32, format: LevelFormat, rule: RoundingRule, signedZero: SignedZero = .keep) -> UInt8 {
+        let code = decideLevel(x: x, scale: s, draw: r, format: format, rule: rule)
+        // The signed-zero rule on the level-0 code (the mutant's own rule for zero-sign-flipped).
+        let rule = self == .zeroSignFlipped ? (signedZero == .keep ? SignedZero.flush : .keep) : signedZero
+        guard rule == .keep, code == format.zeroCode, x.sign == .minus, let negativeZero = format.negativeZeroCode else { return code }
+        return negativeZero
+    }
+
+    /// The mutant's level code (level 0 as the positive zero code).
+    func decideLevel(x: Float, scale s: Float, draw r: UInt32, format: LevelFormat, rule: RoundingRule) -> UInt8 {
         let levels = format.sortedLevels, codes = format.sortedCodes
         func spec(_ x: Float, _ s: Float = s, draw: UInt32 = r, levels: [Int] = levels, codes: [UInt8] = codes) -> UInt8 {
             let half = (Rational(exactly: Double(x))! / Rational(exactly: Double(s))!).timesPowerOfTwo(1)
@@ -111,6 +124,7 @@ public enum QuantizerMutant: String, CaseIterable, Sendable {
             let lo = Rational(levels[j]), hi = Rational(levels[j + 1])
             let away = (hi - half).timesPowerOfTwo(16) > Rational(Int(r)) * (hi - lo)
             return codes[away ? j : j + 1]
+        case .zeroSignFlipped: return spec(x)
         case .thresholdUlpHigh:
             return x == 0 ? spec(x) : spec(x > 0 ? x.nextDown : x.nextUp)
         case .thresholdUlpLow:

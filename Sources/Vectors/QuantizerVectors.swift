@@ -7,11 +7,12 @@ import Quantization
 public struct QuantizerVectors: VectorUnit {
     public let format: LevelFormat
     public let rule: RoundingRule
+    public let signedZero: SignedZero
     let selector: LevelSelector
 
-    public init(format: LevelFormat, rule: RoundingRule) {
-        self.format = format; self.rule = rule
-        selector = LevelSelector(format: format, rule: rule)
+    public init(format: LevelFormat, rule: RoundingRule, signedZero: SignedZero = .keep) {
+        self.format = format; self.rule = rule; self.signedZero = signedZero
+        selector = LevelSelector(format: format, rule: rule, signedZero: signedZero)
     }
 
     public var unitName: String { "quantizer" }
@@ -22,7 +23,11 @@ public struct QuantizerVectors: VectorUnit {
     }
     public static let flags = ["inexact", "tie", "underflow-to-zero", "saturated", "clipped", "smallest-level"]
     public var flagNames: [String] { Self.flags }
-    public var configurationJSON: String { "{\"format\": \"\(format.name)\", \"rounding\": \"\(rule.rawValue)\"}" }
+    /// `signed_zero` only for formats with a negative zero (E2M1), where the rule can matter.
+    public var configurationJSON: String {
+        "{\"format\": \"\(format.name)\", \"rounding\": \"\(rule.rawValue)\""
+            + (format.negativeZeroCode != nil ? ", \"signed_zero\": \"\(signedZero.rawValue)\"}" : "}")
+    }
     public var verilogParameters: [(String, Int)] { [("CODE_W", format.bitWidth)] }
     public var notes: [String] { [] }
 
@@ -106,7 +111,7 @@ public struct QuantizerVectors: VectorUnit {
     public func fastOutputs(_ c: VectorCase) -> [[UInt64]] {
         c.lines.map { v in
             let x = Double(Float(bitPattern: UInt32(v[0]))), s = Double(Float(bitPattern: UInt32(v[1])))
-            return [UInt64(selector.code(atIndex: selector.select(x, scale: s, draw: UInt32(v[2])).index))]
+            return [UInt64(selector.code(atIndex: selector.select(x, scale: s, draw: UInt32(v[2])).index, x: x))]
         }
     }
 
@@ -114,7 +119,7 @@ public struct QuantizerVectors: VectorUnit {
         var outputs = [[UInt64]](), flags = [UInt64]()
         for v in c.lines {
             let x = Double(Float(bitPattern: UInt32(v[0]))), s = Double(Float(bitPattern: UInt32(v[1])))
-            let d = Oracle.quantize(x, scale: s, format: format, rounding: rule, draw: UInt32(v[2]))
+            let d = Oracle.quantize(x, scale: s, format: format, rounding: rule, draw: UInt32(v[2]), signedZero: signedZero)
             outputs.append([UInt64(d.code)])
             let half = (Rational(exactly: x)! / Rational(exactly: s)!).timesPowerOfTwo(1)
             var f: UInt64 = 0

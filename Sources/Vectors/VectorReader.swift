@@ -51,7 +51,12 @@ public struct VectorManifest {
                 unit = try MacVectors(mac)
             case "quantizer":
                 guard let rule = RoundingRule(rawValue: try c("rounding", String.self)) else { throw VectorError.malformed("\(path): unknown rounding rule") }
-                unit = QuantizerVectors(format: try LevelFormat.preset(named: try c("format", String.self)), rule: rule)
+                var signedZero = SignedZero.keep
+                if let name = config["signed_zero"] {
+                    guard let z = (name as? String).flatMap(SignedZero.init(rawValue:)) else { throw VectorError.malformed("\(path): signed_zero is not keep or flush") }
+                    signedZero = z
+                }
+                unit = QuantizerVectors(format: try LevelFormat.preset(named: try c("format", String.self)), rule: rule, signedZero: signedZero)
             case "hadamard-decoder":
                 let name = try c("output", String.self)
                 guard let output = BinaryFloatFormat.all.first(where: { $0.name == name }) else { throw VectorError.malformed("\(path): unknown output format '\(name)'") }

@@ -25,6 +25,7 @@ extension Granularity: ExpressibleByArgument {
 
 extension NonFinitePolicy: ExpressibleByArgument {}
 extension MXScaleRule: ExpressibleByArgument {}
+extension SignedZero: ExpressibleByArgument {}
 
 /// Reads a 2-D float32/float16 `.npy` as binary32 values.
 func readMatrix(_ path: String) throws -> (values: [Float], rows: Int, columns: Int) {

@@ -33,6 +33,8 @@ struct QuantizeCommand: ParsableCommand {
     var scalesOut: String
     @Option(help: "Also write the statistics as JSON here.")
     var statsJson: String?
+    @Option(help: "The code of a negative value (or −0) at level 0 in formats with a negative zero (E2M1: fp4, mxfp4, nvfp4): keep (1000, as IEEE conversion and the FP4 libraries; default) or flush (0000). docs/quantization.md, \"Sign of zero\".")
+    var signedZero: SignedZero = .keep
     @Option(help: "mxfp4's shared-exponent rule: floor (OCP MX v1.0, default), ceil, rceil (NVIDIA cuBLAS), even (torchao EVEN). docs/quantization.md, \"MX scale rules\".")
     var mxScale: MXScaleRule?
     @Option(help: "Accept NaN/Inf inputs: zero (they become 0) or saturate (±Inf to the extreme levels, NaN to 0).")
@@ -60,7 +62,7 @@ struct QuantizeCommand: ParsableCommand {
         let line: String, statsBytes: [UInt8]?
         if let scheme = BlockFloatScheme(rawValue: format) {
             let rule = mxScale ?? .floor
-            let quantizer = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding, mxScale: rule) }
+            let quantizer = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding, mxScale: rule, signedZero: signedZero) }
             let r = try withNonFiniteHint { try StreamingQuantization.quantize(source, with: quantizer, codes: codes, scales: scales, progress: progress) }
             let bits = "0x" + String(r.tensorScale.bitPattern, radix: 16)
             statsBytes = try statsJson.map { _ in
@@ -74,7 +76,7 @@ struct QuantizeCommand: ParsableCommand {
             let granularity = granularity!
             let fmt = try resolveFormat(format)
             let quantizer = try badInput {
-                try SymmetricQuantizer(format: fmt, granularity: granularity, rounding: rounding, seed: seed, nonFinite: allowNonfinite ?? .error)
+                try SymmetricQuantizer(format: fmt, granularity: granularity, rounding: rounding, seed: seed, nonFinite: allowNonfinite ?? .error, signedZero: signedZero)
             }
             let r = try withNonFiniteHint { try StreamingQuantization.quantize(source, with: quantizer, codes: codes, scales: scales, progress: progress) }
             statsBytes = try statsJson.map { _ in try jsonFileBytes(r.statistics) }

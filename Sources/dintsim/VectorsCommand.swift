@@ -45,6 +45,7 @@ struct VectorsGenerate: ParsableCommand {
     @OptionGroup var mac: MacShapeOptions
     @Option(help: "Quantizer level format (preset name; default dint4).") var format: String?
     @Option(help: "Quantizer rounding rule (default toNearestOrEven).") var rounding: RoundingRule?
+    @Option(help: "Quantizer: the code of a negative value at level 0, keep (−0 where the format has one, default) or flush (+0).") var signedZero: SignedZero?
     @Option(help: "Decoder tile size G (default 16).") var tileSize: Int?
     @Option(help: "Decoder output format: fp32, bf16 or fp16 (default fp32).") var output: String?
 
@@ -55,7 +56,7 @@ struct VectorsGenerate: ParsableCommand {
         guard level == 1 || level == 2 else { throw ValidationError("--level must be 1 or 2") }
         if level == 1 && count != nil { throw ValidationError("--count adds random cases at level 2; level 1 is a fixed list: drop --count or add --level 2") }
         if let count, count < 0 { throw ValidationError("--count must be 0 or more") }
-        let quantizerOptions = [("--format", format != nil), ("--rounding", rounding != nil)].filter(\.1).map(\.0)
+        let quantizerOptions = [("--format", format != nil), ("--rounding", rounding != nil), ("--signed-zero", signedZero != nil)].filter(\.1).map(\.0)
         let decoderOptions = [("--tile-size", tileSize != nil), ("--output", output != nil)].filter(\.1).map(\.0)
         let isMac = MacKind(unitName: unit) != nil
         for (given, applies) in [(mac.given, isMac), (quantizerOptions, unit == "quantizer"), (decoderOptions, unit == "hadamard-decoder")] where !applies {
@@ -69,7 +70,7 @@ struct VectorsGenerate: ParsableCommand {
             case let name where MacKind(unitName: name) != nil:
                 return try MacVectors(try mac.configuration(MacKind(unitName: name)!))
             case "quantizer":
-                return QuantizerVectors(format: try LevelFormat.preset(named: format ?? "dint4"), rule: rounding ?? .toNearestOrEven)
+                return QuantizerVectors(format: try LevelFormat.preset(named: format ?? "dint4"), rule: rounding ?? .toNearestOrEven, signedZero: signedZero ?? .keep)
             case "hadamard-decoder":
                 let name = output ?? "fp32"
                 guard let f = BinaryFloatFormat.all.first(where: { $0.name == name }) else { throw CLIError.badInput("unknown --output '\(name)' (fp32, bf16, fp16)") }

@@ -9,7 +9,8 @@ import PropertyChecking
 /// MXFP4 and NVFP4 against the GMP oracle: every tensor scale, block scale and element code.
 @Suite struct BlockFloatQuantizerTests {
     /// Independent re-derivation of one quantization with rationals; returns the first mismatch.
-    static func oracleMismatch(_ q: BlockQuantizedTensor, input x: [Float], rule: RoundingRule, mxScale: MXScaleRule = .floor) -> String? {
+    static func oracleMismatch(_ q: BlockQuantizedTensor, input x: [Float], rule: RoundingRule, mxScale: MXScaleRule = .floor,
+                               signedZero: SignedZero = .keep) -> String? {
         let tensorMax = x.map { abs($0) }.max() ?? 0
         var s = Rational(1)
         if q.scheme == .nvfp4 && tensorMax != 0 {
@@ -37,8 +38,10 @@ import PropertyChecking
                 let scale = Oracle.value(ofBits: code, format: q.scheme.scaleFormat)! * s
                 for c in columns {
                     let v = x[r * q.columns + c]
-                    let expected = m.signum == 0 || scale.signum == 0 ? LevelFormat.fp4.zeroCode
+                    let level = m.signum == 0 || scale.signum == 0 ? LevelFormat.fp4.zeroCode
                         : Oracle.level(of: Rational(exactly: Double(v))! / scale, in: .fp4, rounding: rule).code
+                    // Sign of zero (keep): a value with its sign bit set at level 0 is E2M1's 1000.
+                    let expected = level == 0 && v.sign == .minus && signedZero == .keep ? 0b1000 : level
                     if q.codes[r * q.columns + c] != expected { return "(\(r), \(c)) = \(v): code \(q.codes[r * q.columns + c]) vs \(expected)" }
                 }
             }
@@ -171,7 +174,8 @@ import PropertyChecking
         for i in 0..<(rows * columns) {
             let scale = first.elementScale(block: (i / columns) * first.blocksPerRow + (i % columns) / first.blockSize)
             guard scale != 0 else { continue }
-            #expect(selector.code(atIndex: selector.select(y[i], scale: scale).index) == first.codes[i])
+            // Levels, not codes: a negative zero dequantizes to +0, so its code comes back 0000.
+            #expect(selector.halfSteps(atIndex: selector.select(y[i], scale: scale).index) == Double(LevelFormat.fp4.decodeHalfSteps(first.codes[i])))
         }
     }
 
@@ -191,9 +195,12 @@ import PropertyChecking
     }
 
     @Test func theScaleRulesOnKnownBlocks() throws {
-        // max 7.5 → X = 2^(2 − 2) = 1: 7.5 saturates to 6 (the MX clipping), 5 ties to 4.
+        // max 7.5 → X = 2^(2 − 2) = 1: 7.5 saturates to 6 (the MX clipping), 5 ties to 4, −0.25
+        // ties to 0 and keeps its sign (1000), 0.3 → ½.
         let mx = try BlockFloatQuantizer(scheme: .mxfp4).quantize([7.5, 5, -0.25, 0.3], rows: 1, columns: 4)
-        #expect(mx.blockScales == [127] && mx.codes == [0b0111, 0b0110, 0, 0b0001])
+        #expect(mx.blockScales == [127] && mx.codes == [0b0111, 0b0110, 0b1000, 0b0001])
+        let flushed = try BlockFloatQuantizer(scheme: .mxfp4, signedZero: .flush).quantize([7.5, 5, -0.25, 0.3], rows: 1, columns: 4)
+        #expect(flushed.codes == [0b0111, 0b0110, 0, 0b0001])
         #expect(mx.statistics.underflowCount == 1 && mx.statistics.clipCount == 1)
         // NVFP4: S = 6/2688 = 1/448, block scale 6/(6·S) = 448 → E4M3 max; elements x / 1 … per unit.
         let nv = try BlockFloatQuantizer(scheme: .nvfp4).quantize([6, 3, 1.5, -0.5], rows: 1, columns: 4)

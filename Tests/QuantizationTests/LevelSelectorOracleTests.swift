@@ -42,10 +42,10 @@ import PropertyChecking
                                    count: Self.casesPerPair, generate: Self.generate(format), shrink: Self.shrink) { c in
             let fast = selector.select(Double(c.x), scale: Double(c.scale), draw: c.draw)
             let exact = Oracle.quantize(Double(c.x), scale: Double(c.scale), format: format, rounding: rule, draw: c.draw)
-            let fastCode = selector.code(atIndex: fast.index)
+            let fastCode = selector.code(atIndex: fast.index, x: Double(c.x))
             // The quantizer's table path (nearest rules) must agree too.
             if rule == .toNearestOrEven || rule == .toNearestOrAway {
-                let table = selector.code(atIndex: selector.selectNearest(Double(c.x), scale: Double(c.scale)))
+                let table = selector.code(atIndex: selector.selectNearest(Double(c.x), scale: Double(c.scale)), x: Double(c.x))
                 if table != exact.code { return "table path code \(table), oracle \(exact)" }
             }
             return fastCode == exact.code && fast.saturated == exact.saturated
