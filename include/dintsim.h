@@ -124,7 +124,8 @@ int32_t dintsim_quantize_tensor(const char *format, const char *granularity, int
 /* A 2-D tensor in a block format, as `dintsim quantize --format mxfp4|nvfp4 [--mx-scale R]`: scheme
  * "mxfp4" (32-element blocks, UE8M0 scales, the OCP floor rule), "mxfp4:floor", "mxfp4:ceil",
  * "mxfp4:rceil" or "mxfp4:even" (the MX scale rule, docs/quantization.md) or "nvfp4" (16, E4M3
- * scales, an FP32 tensor scale); rounding 0-4 (the
+ * scales, an FP32 tensor scale), "nvfp4:encode" (the tensor scale in NVIDIA's encode form G =
+ * 2688 / amax), "nvfp4:reciprocal" (elements multiplied by a binary32 reciprocal) or both; rounding 0-4 (the
  * elements' rule; stochastic is refused). Writes rows*columns E2M1 codes, rows*ceil(columns/block)
  * block scale codes (block_scales_capacity at least that), their count, the tensor scale (1 for
  * MXFP4; may be NULL) and, when stats is not NULL, [elements, nonzero, underflow, clipped]. */

@@ -300,11 +300,12 @@ public func dintsim_quantize_block_tensor(_ scheme: UnsafePointer<CChar>?, _ rou
     guard let s = string(scheme), let x, let codes, let blockScales, let blockScaleCount else {
         return LastError.fail(.nullPointer, "\(name): scheme, x, codes, block_scales or block_scale_count is NULL")
     }
-    let parsed: (scheme: BlockFloatScheme, mxScale: MXScaleRule)?
-    do { parsed = try BlockFloatScheme.parse(s) } catch { return LastError.fail(.invalidArgument, "\(name): \(error)") }
-    guard let (scheme, mxScale) = parsed else {
-        return LastError.fail(.invalidArgument, "\(name): unknown scheme '\(s)' (mxfp4, mxfp4:floor|ceil|rceil|even, nvfp4)")
+    let parsed: BlockFloatVariant?
+    do { parsed = try BlockFloatVariant(parsing: s) } catch { return LastError.fail(.invalidArgument, "\(name): \(error)") }
+    guard let variant = parsed else {
+        return LastError.fail(.invalidArgument, "\(name): unknown scheme '\(s)' (mxfp4[:floor|ceil|rceil|even], nvfp4[:decode|encode][:exact|reciprocal])")
     }
+    let scheme = variant.scheme
     guard (0..<Int32(roundingRules.count)).contains(rounding), roundingRules[Int(rounding)] != .stochastic else {
         return LastError.fail(.invalidArgument, "\(name): rounding \(rounding) is outside 0...4 (the block formats round deterministically)")
     }
@@ -312,7 +313,7 @@ public func dintsim_quantize_block_tensor(_ scheme: UnsafePointer<CChar>?, _ rou
         return LastError.fail(.invalidArgument, "\(name): shape \(rows) × \(columns) is negative or above 2^40 elements")
     }
     do {
-        let q = try BlockFloatQuantizer(scheme: scheme, rounding: roundingRules[Int(rounding)], mxScale: mxScale)
+        let q = try BlockFloatQuantizer(variant, rounding: roundingRules[Int(rounding)])
         let needed = rows * Int64((Int(columns) + q.blockSize - 1) / q.blockSize)
         guard blockScalesCapacity >= needed else {
             return LastError.fail(.invalidArgument, "\(name): block_scales_capacity \(blockScalesCapacity) is below the \(needed) block scales of \(scheme.rawValue)")

@@ -13,22 +13,6 @@ public enum BlockFloatScheme: String, CaseIterable, Sendable, Codable {
 
     public var defaultBlockSize: Int { self == .mxfp4 ? 32 : 16 }
 
-    /// A block format named with its MX scale rule: "mxfp4" (floor), "mxfp4:floor|ceil|rceil|even",
-    /// "nvfp4"; nil when the name is not a block format. A bad rule throws, naming the choices.
-    public static func parse(_ name: String) throws -> (scheme: BlockFloatScheme, mxScale: MXScaleRule)? {
-        let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
-        guard let first = parts.first, let scheme = BlockFloatScheme(rawValue: first) else { return nil }
-        guard parts.count == 2 else { return (scheme, .floor) }
-        let choices = MXScaleRule.allCases.map { "mxfp4:" + $0.rawValue }.joined(separator: ", ")
-        guard scheme == .mxfp4 else { throw QuantizationError.unsuitableFormat("'\(name)': only mxfp4 takes a scale rule (\(choices))") }
-        guard let rule = MXScaleRule(rawValue: parts[1]) else {
-            throw QuantizationError.unsuitableFormat("'\(name)': unknown MX scale rule; use one of \(choices)")
-        }
-        return (scheme, rule)
-    }
-
-    /// The name `parse` reads back ("mxfp4" for the default floor rule).
-    public func name(mxScale: MXScaleRule) -> String { mxScale == .floor ? rawValue : rawValue + ":" + mxScale.rawValue }
     /// The format of the per-block scale codes.
     public var scaleFormat: BinaryFloatFormat { self == .mxfp4 ? .ue8m0 : .e4m3 }
 }
@@ -61,6 +45,68 @@ public enum MXScaleRule: String, CaseIterable, Sendable, Codable {
     }
 }
 
+/// The form of NVFP4's per-tensor scale and how it is computed (docs/quantization.md, "NVFP4
+/// conventions").
+public enum NVFP4TensorScale: String, CaseIterable, Sendable, Codable {
+    /// S = fl32(M / 2688), the decode scale; block code = E4M3 of the exact m / (6·S).
+    case decode
+    /// G = fl32(2688 / M), the encode scale (NVIDIA's recipe, TransformerEngine); the decode
+    /// scale is fl32(1 / G), block code = E4M3 of fl32(m · fl32(G · fl32(1/6))).
+    case encode
+}
+
+/// How NVFP4 divides an element by its scale b·S.
+public enum NVFP4ElementDivision: String, CaseIterable, Sendable, Codable {
+    /// The level of the exact x / (b·S).
+    case exact
+    /// The level of fl32(x · e), e = fl32(1 / fl32(b·S)) (the largest finite binary32 when that
+    /// overflows), as GPU kernels multiply by a reciprocal.
+    case reciprocal
+}
+
+/// A block format with its conventions, as one name: "mxfp4[:floor|ceil|rceil|even]",
+/// "nvfp4[:decode|encode][:exact|reciprocal]" (defaults omitted). `underflow --formats` and the C
+/// scheme string read it.
+public struct BlockFloatVariant: Sendable, Equatable {
+    public var scheme: BlockFloatScheme
+    public var mxScale: MXScaleRule = .floor
+    public var nvfp4TensorScale: NVFP4TensorScale = .decode
+    public var nvfp4ElementDivision: NVFP4ElementDivision = .exact
+
+    public init(_ scheme: BlockFloatScheme, mxScale: MXScaleRule = .floor, nvfp4TensorScale: NVFP4TensorScale = .decode,
+                nvfp4ElementDivision: NVFP4ElementDivision = .exact) {
+        self.scheme = scheme; self.mxScale = mxScale; self.nvfp4TensorScale = nvfp4TensorScale; self.nvfp4ElementDivision = nvfp4ElementDivision
+    }
+
+    /// nil when `name` is not a block format; an option that does not belong to the scheme (or is
+    /// unknown, or given twice) throws, naming the choices.
+    public init?(parsing name: String) throws {
+        let parts = name.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard let scheme = BlockFloatScheme(rawValue: parts[0]) else { return nil }
+        self.init(scheme)
+        let choices = scheme == .mxfp4 ? "mxfp4:" + MXScaleRule.allCases.map(\.rawValue).joined(separator: "|")
+            : "nvfp4:" + NVFP4TensorScale.allCases.map(\.rawValue).joined(separator: "|") + ":" + NVFP4ElementDivision.allCases.map(\.rawValue).joined(separator: "|")
+        var seen = Set<String>()
+        for token in parts.dropFirst() {
+            let kind: String
+            if scheme == .mxfp4, let r = MXScaleRule(rawValue: token) { mxScale = r; kind = "scale rule" }
+            else if scheme == .nvfp4, let t = NVFP4TensorScale(rawValue: token) { nvfp4TensorScale = t; kind = "tensor-scale" }
+            else if scheme == .nvfp4, let d = NVFP4ElementDivision(rawValue: token) { nvfp4ElementDivision = d; kind = "element-division" }
+            else { throw QuantizationError.unsuitableFormat("'\(name)': '\(token)' is not an option of \(scheme.rawValue); use \(choices)") }
+            guard seen.insert(kind).inserted else { throw QuantizationError.unsuitableFormat("'\(name)': two \(kind) options; use \(choices)") }
+        }
+    }
+
+    /// The name `init(parsing:)` reads back, defaults omitted.
+    public var name: String {
+        var tokens = [scheme.rawValue]
+        if mxScale != .floor { tokens.append(mxScale.rawValue) }
+        if nvfp4TensorScale != .decode { tokens.append(nvfp4TensorScale.rawValue) }
+        if nvfp4ElementDivision != .exact { tokens.append(nvfp4ElementDivision.rawValue) }
+        return tokens.joined(separator: ":")
+    }
+}
+
 /// Codes and scales of one block-format quantization.
 public struct BlockQuantizedTensor: Sendable {
     public let scheme: BlockFloatScheme
@@ -71,14 +117,19 @@ public struct BlockQuantizedTensor: Sendable {
     public var codes: [UInt8]
     /// Block scale codes (UE8M0 or E4M3 bits), row-major, rows × blocksPerRow.
     public var blockScales: [UInt8]
-    /// The per-tensor FP32 scale (NVFP4); 1 for MXFP4.
+    /// The per-tensor FP32 scale (NVFP4) in the quantizer's `NVFP4TensorScale` form; 1 for MXFP4.
     public var tensorScale: Float
+    /// The form of `tensorScale`: S itself, or the encode scale G (decode scale fl32(1 / G)).
+    public var tensorScaleForm: NVFP4TensorScale = .decode
+
+    /// The decode scale S elements are multiplied by (with their block scale).
+    public var decodeTensorScale: Float { tensorScaleForm == .encode ? 1 / tensorScale : tensorScale }
     public var statistics: QuantizationStatistics
 
     public var blocksPerRow: Int { (columns + blockSize - 1) / blockSize }
 
     /// The scale of block b (flat index): decode(block code) × tensor scale, exact in binary64.
-    public func elementScale(block b: Int) -> Double { scheme.scaleFormat.decode(UInt32(blockScales[b])) * Double(tensorScale) }
+    public func elementScale(block b: Int) -> Double { scheme.scaleFormat.decode(UInt32(blockScales[b])) * Double(decodeTensorScale) }
 
     /// Element (r, c)'s value: E2M1 value × its block's scale (exact).
     public func dequantized(row r: Int, column c: Int) -> Double {
@@ -98,14 +149,28 @@ public struct BlockFloatQuantizer: Sendable {
     public let blockSize: Int
     /// MXFP4's shared-exponent rule (ignored by NVFP4, whose scale is E4M3).
     public let mxScale: MXScaleRule
+    /// NVFP4's tensor-scale form and element division (defaults: decode, exact).
+    public let nvfp4TensorScale: NVFP4TensorScale
+    public let nvfp4ElementDivision: NVFP4ElementDivision
     let elements: ElementQuantizer
+
+    /// The format and conventions as one name (`BlockFloatVariant`).
+    public var variant: BlockFloatVariant {
+        BlockFloatVariant(scheme, mxScale: mxScale, nvfp4TensorScale: nvfp4TensorScale, nvfp4ElementDivision: nvfp4ElementDivision)
+    }
+
+    public init(_ v: BlockFloatVariant, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven, signedZero: SignedZero = .keep) throws {
+        try self.init(scheme: v.scheme, blockSize: blockSize, rounding: rounding, mxScale: v.mxScale, signedZero: signedZero,
+                      nvfp4TensorScale: v.nvfp4TensorScale, nvfp4ElementDivision: v.nvfp4ElementDivision)
+    }
 
     public var rounding: RoundingRule { elements.rounding }
 
     public var signedZero: SignedZero { elements.selector.signedZero }
 
     public init(scheme: BlockFloatScheme, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven, mxScale: MXScaleRule = .floor,
-                signedZero: SignedZero = .keep) throws {
+                signedZero: SignedZero = .keep, nvfp4TensorScale: NVFP4TensorScale = .decode,
+                nvfp4ElementDivision: NVFP4ElementDivision = .exact) throws {
         let size = blockSize ?? scheme.defaultBlockSize
         guard size >= 1 else { throw QuantizationError.unsuitableFormat("block size \(size) must be at least 1") }
         guard rounding != .stochastic else {
@@ -114,21 +179,40 @@ public struct BlockFloatQuantizer: Sendable {
         guard scheme == .mxfp4 || mxScale == .floor else {
             throw QuantizationError.unsuitableFormat("the MX scale rule (\(mxScale.rawValue)) applies to mxfp4 only; nvfp4's block scales are E4M3")
         }
+        guard scheme == .nvfp4 || (nvfp4TensorScale == .decode && nvfp4ElementDivision == .exact) else {
+            throw QuantizationError.unsuitableFormat("the NVFP4 tensor-scale form and element division apply to nvfp4 only")
+        }
         self.scheme = scheme
         self.blockSize = size
         self.mxScale = mxScale
+        self.nvfp4TensorScale = nvfp4TensorScale
+        self.nvfp4ElementDivision = nvfp4ElementDivision
         elements = ElementQuantizer(selector: LevelSelector(format: .fp4, rule: rounding, signedZero: signedZero), seed: 0, nonFinite: .error)
     }
 
     /// The largest E2M1 value, 6, and E4M3's, 448.
     static let elementTop: Float = 6, scaleTop: Float = 448
 
-    /// NVFP4's per-tensor scale for a tensor whose max|x| is `maxAbs`; 1 for MXFP4.
+    /// NVFP4's per-tensor scale for a tensor whose max|x| is `maxAbs`, in the `nvfp4TensorScale`
+    /// form; 1 for MXFP4.
+    /// - decode: S = fl32(M / 2688); 1 when M = 0, 2^−149 when the quotient underflows.
+    /// - encode: G = fl32(2688 / M); the largest finite binary32 when M = 0 or the quotient
+    ///   overflows (TransformerEngine's min(…, FLT_MAX)).
     public func tensorScale(forMaxMagnitude maxAbs: Float) -> Float {
-        guard scheme == .nvfp4, maxAbs != 0 else { return 1 }
-        let s = maxAbs / (Self.elementTop * Self.scaleTop)
-        return s == 0 ? .leastNonzeroMagnitude : s
+        guard scheme == .nvfp4 else { return 1 }
+        switch nvfp4TensorScale {
+        case .decode:
+            guard maxAbs != 0 else { return 1 }
+            let s = maxAbs / (Self.elementTop * Self.scaleTop)
+            return s == 0 ? .leastNonzeroMagnitude : s
+        case .encode:
+            let g = (Self.elementTop * Self.scaleTop) / maxAbs
+            return g.isFinite ? g : .greatestFiniteMagnitude
+        }
     }
+
+    /// The decode scale S of a tensor scale in this quantizer's form.
+    public func decodeTensorScale(_ tensorScale: Float) -> Float { nvfp4TensorScale == .encode ? 1 / tensorScale : tensorScale }
 
     /// The block scale code for a block whose max|x| is `maxAbs`.
     public func blockScaleCode(forMaxMagnitude maxAbs: Float, tensorScale: Float) -> UInt8 {
@@ -139,9 +223,17 @@ public struct BlockFloatQuantizer: Sendable {
             return UInt8(exponent + 127)
         case .nvfp4:
             if maxAbs == 0 { return 0 }
-            // One correctly rounded binary64 division: its result cannot cross or land on an E4M3
-            // rounding boundary unless the exact quotient is on it (docs/quantization.md).
-            let quotient = Double(maxAbs) / (6 * Double(tensorScale))
+            let quotient: Double
+            switch nvfp4TensorScale {
+            case .decode:
+                // One correctly rounded binary64 division: its result cannot cross or land on an
+                // E4M3 rounding boundary unless the exact quotient is on it (docs/quantization.md).
+                quotient = Double(maxAbs) / (6 * Double(tensorScale))
+            case .encode:
+                // The recipe's binary32 steps: fl32(m · fl32(G · fl32(1/6))), FLT_MAX on overflow.
+                let d = maxAbs * (tensorScale * (1 / Self.elementTop))
+                quotient = Double(d.isFinite ? d : .greatestFiniteMagnitude)
+            }
             return UInt8(BinaryFloatFormat.e4m3.encode(quotient, rounding: .toNearestOrEven, saturating: true))
         }
     }
@@ -155,7 +247,8 @@ public struct BlockFloatQuantizer: Sendable {
         var statistics = QuantizationStatistics()
         let (codes, blockScales) = try quantizeRows(values, rows: rows, columns: columns, firstRow: 0, tensorScale: s, statistics: &statistics)
         return BlockQuantizedTensor(scheme: scheme, rows: rows, columns: columns, blockSize: blockSize, codes: codes,
-                                    blockScales: blockScales, tensorScale: s, statistics: statistics)
+                                    blockScales: blockScales, tensorScale: s, tensorScaleForm: scheme == .nvfp4 ? nvfp4TensorScale : .decode,
+                                    statistics: statistics)
     }
 
     /// Blocks per row of a tensor with `columns` columns.
@@ -183,6 +276,7 @@ public struct BlockFloatQuantizer: Sendable {
         }
         if let i = values.firstIndex(where: { !$0.isFinite }) { throw QuantizationError.nonFinite(index: firstRow * columns + i, value: values[i]) }
         let perRow = blocksPerRow(columns: columns)
+        let decodeScale = decodeTensorScale(s)
         var codes = [UInt8](repeating: 0, count: values.count)
         var blockScales = [UInt8](repeating: 0, count: rows * perRow)
         let blocks = rows * perRow
@@ -206,8 +300,16 @@ public struct BlockFloatQuantizer: Sendable {
                                 for i in start..<(start + length) { blockMax = max(blockMax, abs(w.x[i])) }
                                 let code = blockScaleCode(forMaxMagnitude: blockMax, tensorScale: s)
                                 w.scales[b] = code
-                                let scale = scheme.scaleFormat.decode(UInt32(code)) * Double(s)
-                                w.stats[b] = elements.quantize(w.x, w.codes, start: start, length: length, scale: blockMax == 0 ? 0 : scale)
+                                let block = scheme.scaleFormat.decode(UInt32(code))
+                                let scale = block * Double(decodeScale)
+                                var reciprocal: Float? = nil
+                                if nvfp4ElementDivision == .reciprocal {
+                                    // e = fl32(1 / fl32(b · S)), FLT_MAX when b · S is 0.
+                                    let e = 1 / (Float(block) * decodeScale)
+                                    reciprocal = e.isFinite ? e : .greatestFiniteMagnitude
+                                }
+                                w.stats[b] = elements.quantize(w.x, w.codes, start: start, length: length,
+                                                               scale: blockMax == 0 ? 0 : scale, reciprocal: reciprocal)
                             }
                         }
                     }

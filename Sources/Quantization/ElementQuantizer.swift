@@ -18,15 +18,19 @@ struct ElementQuantizer: Sendable {
     /// `indexBase` is added to a buffer index to give the element's flat index in the whole tensor
     /// (the stochastic draw's counter); the statistics continue `continuing` element by element,
     /// so a group quantized in several pieces sums exactly as in one.
+    ///
+    /// `reciprocal` (NVFP4's `reciprocal` element division): each level is decided on
+    /// v = fl32(x · reciprocal) with scale 1 instead of on the exact x / sd, as GPU kernels do;
+    /// the statistics still compare x with level · sd. A zero `sd` then takes no shortcut: v decides.
     func quantize(_ x: UnsafeBufferPointer<Float>, _ codes: UnsafeMutableBufferPointer<UInt8>,
-                  start: Int, length: Int, scale sd: Double, indexBase: Int = 0,
+                  start: Int, length: Int, scale sd: Double, reciprocal: Float? = nil, indexBase: Int = 0,
                   continuing: QuantizationStatistics = QuantizationStatistics()) -> QuantizationStatistics {
         let random = CounterRandom(seed: seed)
         let zeroIndex = format.sortedLevels.firstIndex(of: 0)!
         let last = format.sortedLevels.count - 1
         var stats = continuing
         stats.elementCount += length
-        if selector.nearest != nil && nonFinite == .error && sd != 0 {
+        if selector.nearest != nil && nonFinite == .error && sd != 0 && reciprocal == nil {
             // Every input is finite (checked by the caller) and the rule is nearest: the
             // table decision, with the same statistics arithmetic as the general loop below.
             var nonzero = stats.nonzeroCount, underflow = stats.underflowCount, clipped = stats.clipCount
@@ -68,6 +72,12 @@ struct ElementQuantizer: Sendable {
             if let forced {
                 index = forced
                 stats.clipCount += 1
+            } else if let reciprocal {
+                let v = Double(x[i] * reciprocal) // fl32 product; ±∞ saturates like any value beyond ±max
+                let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(indexBase + i)) : 0
+                let (j, saturated) = selector.select(v, scale: 1, draw: draw)
+                index = j
+                if saturated && selector.isClipped(v, scale: 1) { stats.clipCount += 1 }
             } else if sd == 0 {
                 // A zero scale (an all-zero group, or a block scale that underflowed): level 0.
                 index = zeroIndex

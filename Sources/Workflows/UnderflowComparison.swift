@@ -26,8 +26,8 @@ public enum UnderflowComparison {
     /// A format under comparison: a level format at a granularity, or an FP4 block format.
     public enum Choice: Sendable {
         case level(LevelFormat)
-        /// The MX scale rule applies to mxfp4 (floor for nvfp4).
-        case block(BlockFloatScheme, MXScaleRule)
+        /// A block format with its conventions.
+        case block(BlockFloatVariant)
     }
 
     /// A data set, opened only when measured (a shard reads only its own).
@@ -62,7 +62,7 @@ public enum UnderflowComparison {
         let measured: [StreamingQuantization.Measured] = try formats.map { choice in
             switch choice {
             case .level(let f): return .level(try SymmetricQuantizer(format: f, granularity: granularity, rounding: rounding, seed: seed))
-            case .block(let scheme, let rule): return .block(try BlockFloatQuantizer(scheme: scheme, rounding: rounding, mxScale: rule))
+            case .block(let v): return .block(try BlockFloatQuantizer(v, rounding: rounding))
             }
         }
         let total = dataSets.count * formats.count
@@ -77,9 +77,10 @@ public enum UnderflowComparison {
                 case .level(let format):
                     rows.append(Row(row: row, rowsTotal: total, data: dataSets[d].name, format: format.name, granularity: "\(granularity) fp32",
                                     bitsPerElement: Double(format.bitWidth) + 32 * Double(r.scaleCount) / elements, statistics: r.statistics))
-                case .block(let scheme, let rule):
-                    let blockSize = try BlockFloatQuantizer(scheme: scheme, rounding: rounding, mxScale: rule).blockSize
-                    rows.append(Row(row: row, rowsTotal: total, data: dataSets[d].name, format: scheme.name(mxScale: rule),
+                case .block(let v):
+                    let scheme = v.scheme
+                    let blockSize = try BlockFloatQuantizer(v, rounding: rounding).blockSize
+                    rows.append(Row(row: row, rowsTotal: total, data: dataSets[d].name, format: v.name,
                                     granularity: "block:\(blockSize) \(scheme.scaleFormat.name)",
                                     bitsPerElement: 4 + (Double(scheme.scaleFormat.bitWidth * r.scaleCount) + (scheme == .nvfp4 ? 32 : 0)) / elements,
                                     statistics: r.statistics))

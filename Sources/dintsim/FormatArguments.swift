@@ -26,6 +26,8 @@ extension Granularity: ExpressibleByArgument {
 extension NonFinitePolicy: ExpressibleByArgument {}
 extension MXScaleRule: ExpressibleByArgument {}
 extension SignedZero: ExpressibleByArgument {}
+extension NVFP4TensorScale: ExpressibleByArgument {}
+extension NVFP4ElementDivision: ExpressibleByArgument {}
 
 /// Reads a 2-D float32/float16 `.npy` as binary32 values.
 func readMatrix(_ path: String) throws -> (values: [Float], rows: Int, columns: Int) {

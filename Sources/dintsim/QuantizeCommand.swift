@@ -35,6 +35,10 @@ struct QuantizeCommand: ParsableCommand {
     var statsJson: String?
     @Option(help: "The code of a negative value (or −0) at level 0 in formats with a negative zero (E2M1: fp4, mxfp4, nvfp4): keep (1000, as IEEE conversion and the FP4 libraries; default) or flush (0000). docs/quantization.md, \"Sign of zero\".")
     var signedZero: SignedZero = .keep
+    @Option(help: "nvfp4's tensor scale: decode (S = M / 2688, default) or encode (G = 2688 / M, NVIDIA's recipe; written and printed in that form). docs/quantization.md, \"NVFP4 conventions\".")
+    var nvfp4TensorScale: NVFP4TensorScale?
+    @Option(help: "nvfp4's element division: exact (x / (b·S), default) or reciprocal (fl32(x · fl32(1 / fl32(b·S))), as GPU kernels).")
+    var nvfp4ElementDivision: NVFP4ElementDivision?
     @Option(help: "mxfp4's shared-exponent rule: floor (OCP MX v1.0, default), ceil, rceil (NVIDIA cuBLAS), even (torchao EVEN). docs/quantization.md, \"MX scale rules\".")
     var mxScale: MXScaleRule?
     @Option(help: "Accept NaN/Inf inputs: zero (they become 0) or saturate (±Inf to the extreme levels, NaN to 0).")
@@ -49,6 +53,9 @@ struct QuantizeCommand: ParsableCommand {
         if mxScale != nil && format != BlockFloatScheme.mxfp4.rawValue {
             throw ValidationError("--mx-scale applies to --format mxfp4 only (nvfp4's block scales are E4M3)")
         }
+        if (nvfp4TensorScale != nil || nvfp4ElementDivision != nil) && format != BlockFloatScheme.nvfp4.rawValue {
+            throw ValidationError("--nvfp4-tensor-scale and --nvfp4-element-division apply to --format nvfp4 only")
+        }
         if BlockFloatScheme(rawValue: format) != nil {
         } else if granularity == nil {
             throw ValidationError("--granularity is required for level formats")
@@ -62,14 +69,19 @@ struct QuantizeCommand: ParsableCommand {
         let line: String, statsBytes: [UInt8]?
         if let scheme = BlockFloatScheme(rawValue: format) {
             let rule = mxScale ?? .floor
-            let quantizer = try badInput { try BlockFloatQuantizer(scheme: scheme, rounding: rounding, mxScale: rule, signedZero: signedZero) }
+            let quantizer = try badInput {
+                try BlockFloatQuantizer(scheme: scheme, rounding: rounding, mxScale: rule, signedZero: signedZero,
+                                        nvfp4TensorScale: nvfp4TensorScale ?? .decode, nvfp4ElementDivision: nvfp4ElementDivision ?? .exact)
+            }
+            let form = scheme == .nvfp4 ? quantizer.nvfp4TensorScale : .decode
             let r = try withNonFiniteHint { try StreamingQuantization.quantize(source, with: quantizer, codes: codes, scales: scales, progress: progress) }
             let bits = "0x" + String(r.tensorScale.bitPattern, radix: 16)
             statsBytes = try statsJson.map { _ in
-                try jsonFileBytes(BlockStatistics(format: scheme.name(mxScale: rule), blockSize: r.blockSize, tensorScale: r.tensorScale, tensorScaleBits: bits, statistics: r.statistics))
+                try jsonFileBytes(BlockStatistics(format: quantizer.variant.name, blockSize: r.blockSize, tensorScale: r.tensorScale, tensorScaleBits: bits,
+                                                  tensorScaleForm: form.rawValue, elementDivision: quantizer.nvfp4ElementDivision.rawValue, statistics: r.statistics))
             }
             line = """
-                quantized \(r.rows) × \(r.columns) to \(scheme.rawValue)\(scheme == .mxfp4 ? " (scale rule \(rule.rawValue))" : ""), blocks of \(r.blockSize), \(rounding): \(r.blockScaleCount) \(scheme.scaleFormat.name) block scale(s), tensor scale \(r.tensorScale) (\(bits))
+                quantized \(r.rows) × \(r.columns) to \(scheme.rawValue)\(scheme == .mxfp4 ? " (scale rule \(rule.rawValue))" : ""), blocks of \(r.blockSize), \(rounding): \(r.blockScaleCount) \(scheme.scaleFormat.name) block scale(s), tensor scale \(form == .encode ? "(encode form G) " : "")\(r.tensorScale) (\(bits))\(quantizer.nvfp4ElementDivision == .reciprocal ? ", reciprocal element division" : "")
                 \(Self.summary(r.statistics))
                 """
         } else {
@@ -114,8 +126,14 @@ struct QuantizeCommand: ParsableCommand {
         let blockSize: Int
         let tensorScale: Float
         let tensorScaleBits: String
+        /// "decode" (S) or "encode" (G = 2688 / M): the form `tensor_scale` is written in.
+        let tensorScaleForm: String
+        let elementDivision: String
         let statistics: QuantizationStatistics
-        enum CodingKeys: String, CodingKey { case format, blockSize = "block_size", tensorScale = "tensor_scale", tensorScaleBits = "tensor_scale_bits", statistics }
+        enum CodingKeys: String, CodingKey {
+            case format, blockSize = "block_size", tensorScale = "tensor_scale", tensorScaleBits = "tensor_scale_bits"
+            case tensorScaleForm = "tensor_scale_form", elementDivision = "element_division", statistics
+        }
     }
 }
 

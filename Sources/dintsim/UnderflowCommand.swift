@@ -32,7 +32,7 @@ struct UnderflowCommand: ParsableCommand {
     @Option(help: "Seed of the synthetic data and of stochastic rounding.") var seed: UInt64 = 0
     @Option(help: "tensor, channel or group:G.") var granularity: Granularity = .channel
     @Option(help: "Rounding rule.") var rounding: RoundingRule = .toNearestOrEven
-    @Option(help: "Formats to compare, comma-separated: level formats, mxfp4 (or mxfp4:floor|ceil|rceil|even, the MX scale rule), nvfp4.") var formats = "int4,int4-sym,dint4,fp4,mxfp4,nvfp4"
+    @Option(help: "Formats to compare, comma-separated: level formats, mxfp4[:floor|ceil|rceil|even] (the MX scale rule), nvfp4[:decode|encode][:exact|reciprocal] (the NVFP4 conventions).") var formats = "int4,int4-sym,dint4,fp4,mxfp4,nvfp4"
     @Option(help: "Also write the rows as JSON here.") var json: String?
     @Option(help: "Measure only shard i of n (0-based) of the data sets, e.g. 0/4.") var shard = "0/1"
 
@@ -52,7 +52,7 @@ struct UnderflowCommand: ParsableCommand {
 
     func run() throws {
         let choices: [UnderflowComparison.Choice] = try formats.split(separator: ",").map { name in
-            if let (scheme, rule) = try badInput({ try BlockFloatScheme.parse(String(name)) }) { return .block(scheme, rule) }
+            if let v = try badInput({ try BlockFloatVariant(parsing: String(name)) }) { return .block(v) }
             return .level(try resolveFormat(String(name)))
         }
         let part = try badInput { try Shard(parsing: shard) }

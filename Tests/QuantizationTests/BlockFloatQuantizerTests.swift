@@ -210,3 +210,107 @@ import PropertyChecking
         #expect(throws: QuantizationError.self) { try BlockFloatQuantizer(scheme: .mxfp4).quantize([1, .nan], rows: 1, columns: 2) }
     }
 }
+
+/// NVFP4's conventions (docs/quantization.md, "NVFP4 conventions") against the GMP oracle: every
+/// binary32 step of the encode-form tensor scale and of the reciprocal element division redone on
+/// rationals, rounding named at each step.
+@Suite struct NVFP4ConventionTests {
+    /// fl32 of an exact value; nil when it overflows (the recipe then takes FLT_MAX or ±∞).
+    static func fl32(_ v: Rational) -> Rational? { Oracle.value(ofBits: Oracle.encode(v, as: .fp32), format: .fp32) }
+    static let fltMax = Rational(exactly: Double(Float.greatestFiniteMagnitude))!
+
+    static func mismatch(_ q: BlockQuantizedTensor, input x: [Float], form: NVFP4TensorScale, division: NVFP4ElementDivision, rule: RoundingRule) -> String? {
+        let m = x.map { abs($0) }.max() ?? 0
+        let tensorMax = Rational(exactly: Double(m))!
+        // The tensor scale in its form, and the decode scale S.
+        let s: Rational
+        switch form {
+        case .decode:
+            let bits = m == 0 ? Float(1).bitPattern : max(1, Oracle.encode(tensorMax / Rational(2688), as: .fp32))
+            if q.tensorScale.bitPattern != bits { return "tensor scale \(q.tensorScale) vs bits \(bits)" }
+            s = Oracle.value(ofBits: bits, format: .fp32)!
+        case .encode:
+            let g = m == 0 ? fltMax : (fl32(Rational(2688) / tensorMax) ?? fltMax)
+            if Rational(exactly: Double(q.tensorScale))! != g { return "encode tensor scale \(q.tensorScale) vs \(g)" }
+            s = fl32(Rational.one / g)!
+        }
+        let g = form == .encode ? Rational(exactly: Double(q.tensorScale))! : Rational.one
+        for r in 0..<q.rows {
+            for b in 0..<q.blocksPerRow {
+                let columns = (b * q.blockSize)..<min(q.columns, (b + 1) * q.blockSize)
+                let blockMax = Rational(exactly: Double(columns.map { abs(x[r * q.columns + $0]) }.max()!))!
+                let code: UInt32
+                if blockMax.signum == 0 { code = 0 } else if form == .decode {
+                    code = Oracle.encode(blockMax / (Rational(6) * s), as: .e4m3, rounding: .toNearestOrEven, saturating: true)
+                } else {
+                    let multiplier = fl32(g * fl32(Rational(1, 6))!) ?? fltMax
+                    code = Oracle.encode(fl32(blockMax * multiplier) ?? fltMax, as: .e4m3, rounding: .toNearestOrEven, saturating: true)
+                }
+                if UInt32(q.blockScales[r * q.blocksPerRow + b]) != code { return "row \(r) block \(b): scale code \(q.blockScales[r * q.blocksPerRow + b]) vs \(code)" }
+                let bv = Oracle.value(ofBits: code, format: .e4m3)!
+                for c in columns {
+                    let v = x[r * q.columns + c], xv = Rational(exactly: Double(v))!
+                    let level: UInt8
+                    if division == .exact {
+                        level = blockMax.signum == 0 || bv.signum == 0 ? LevelFormat.fp4.zeroCode : Oracle.level(of: xv / (bv * s), in: .fp4, rounding: rule).code
+                    } else {
+                        let bS = fl32(bv * s)!
+                        let e = bS.signum == 0 ? fltMax : (fl32(Rational.one / bS) ?? fltMax)
+                        // fl32(x · e); an overflow is ±∞, beyond every level: it saturates.
+                        let scaled = fl32(xv * e) ?? (xv.signum < 0 ? -fltMax * Rational(2) : fltMax * Rational(2))
+                        level = Oracle.level(of: scaled, in: .fp4, rounding: rule).code
+                    }
+                    let expected = level == 0 && v.sign == .minus ? 0b1000 : level
+                    if q.codes[r * q.columns + c] != expected { return "(\(r), \(c)) = \(v): code \(q.codes[r * q.columns + c]) vs \(expected)" }
+                }
+            }
+        }
+        return nil
+    }
+
+    @Test(arguments: NVFP4TensorScale.allCases, NVFP4ElementDivision.allCases)
+    func everyScaleAndCodeEqualsTheOracle(form: NVFP4TensorScale, division: NVFP4ElementDivision) throws {
+        for rule in [RoundingRule.toNearestOrEven, .towardZero] {
+            let q = try BlockFloatQuantizer(scheme: .nvfp4, rounding: rule, nvfp4TensorScale: form, nvfp4ElementDivision: division)
+            let report = checkProperty(seed: 0x4F7 + UInt64(form == .encode ? 2 : 0) + UInt64(division == .reciprocal ? 1 : 0), count: 16, generate: { s -> [Int] in
+                [Generate.int(1...6, &s), Generate.int(1...80, &s), Int(s.next() & 0xFFFF)]
+            }) { p in
+                var s = CounterStream(seed: UInt64(p[2]))
+                let x = BlockFloatQuantizerTests.tensor(&s, rows: p[0], columns: p[1], scheme: .nvfp4)
+                guard let result = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
+                return Self.mismatch(result, input: x, form: form, division: division, rule: rule)
+            }
+            #expect(report.passed, "\(form) \(division) \(rule): \(report)")
+        }
+        let a = try Files.readNpy(Fixtures.path("minilm-l1-key-weight.npy"))
+        let (_, columns) = try a.matrixShape()
+        let x = Array(try a.floatValues().prefix(24 * columns))
+        let q = try BlockFloatQuantizer(scheme: .nvfp4, nvfp4TensorScale: form, nvfp4ElementDivision: division)
+        #expect(Self.mismatch(try q.quantize(x, rows: 24, columns: columns), input: x, form: form, division: division, rule: .toNearestOrEven) == nil)
+    }
+
+    /// A block whose E4M3 scale underflows: exact division gives zero codes; the reciprocal
+    /// (FLT_MAX) gives ±6 codes for its non-zero elements — the two libraries' conventions for an
+    /// underflowing block — while every value dequantizes to 0 either way.
+    @Test func anUnderflowingBlockUnderEachDivision() throws {
+        var x = [Float](repeating: 0, count: 32)
+        x[0] = 1e4; x[16] = 1e-9; x[17] = -1e-9
+        for division in NVFP4ElementDivision.allCases {
+            let r = try BlockFloatQuantizer(scheme: .nvfp4, nvfp4ElementDivision: division).quantize(x, rows: 1, columns: 32)
+            #expect(r.blockScales[1] == 0)
+            #expect(Array(r.codes[16...17]) == (division == .exact ? [0, 0b1000] : [0b0111, 0b1111]))
+            #expect(r.statistics.underflowCount == 2)
+        }
+    }
+
+    @Test func variantNamesRoundTrip() throws {
+        for v in [BlockFloatVariant(.mxfp4), BlockFloatVariant(.mxfp4, mxScale: .rceil), BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encode),
+                  BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encode, nvfp4ElementDivision: .reciprocal)] {
+            #expect(try BlockFloatVariant(parsing: v.name) == v)
+        }
+        #expect(try BlockFloatVariant(parsing: "nvfp4:reciprocal:encode") == BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encode, nvfp4ElementDivision: .reciprocal))
+        #expect(try BlockFloatVariant(parsing: "int4") == nil)
+        #expect(throws: QuantizationError.self) { try BlockFloatVariant(parsing: "mxfp4:encode") }
+        #expect(throws: QuantizationError.self) { try BlockFloatVariant(parsing: "nvfp4:encode:decode") }
+    }
+}

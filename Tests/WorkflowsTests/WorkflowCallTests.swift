@@ -13,7 +13,7 @@ import Workloads
     /// Shards measured apart and merged equal the single run; a missing row is refused.
     @Test func underflowShardsMergeToTheSingleRun() throws {
         let sets = UnderflowComparison.DataSet.synthetic([.gaussian, .laplace, .outlierChannels], rows: 16, columns: 64, seed: 3)
-        let formats: [UnderflowComparison.Choice] = [.level(.int4), .level(.dint4), .block(.nvfp4, .floor), .block(.mxfp4, .rceil)]
+        let formats: [UnderflowComparison.Choice] = [.level(.int4), .level(.dint4), .block(BlockFloatVariant(.nvfp4)), .block(BlockFloatVariant(.mxfp4, mxScale: .rceil))]
         func measure(_ r: Range<Int>?) throws -> [UnderflowComparison.Row] {
             try UnderflowComparison.measure(sets, selected: r, formats: formats, granularity: .channel, rounding: .toNearestOrEven, seed: 0)
         }

@@ -146,6 +146,58 @@ def test_mx_scale_rules_equal_the_cli_and_the_bit_arithmetic(tmp_path, rule):
         dintsim.quantize(x, "nvfp4", mx_scale=rule)
 
 
+_E4M3_VALUES = np.array([(m / 8 * 2.0 ** -6) if e == 0 else (1 + m / 8) * 2.0 ** (e - 7) for e in range(16) for m in range(8)
+                         if not (e == 15 and m == 7)], dtype=np.float64)  # codes 0..126, ascending
+
+
+def _e4m3_rne_saturating(d):
+    """Code of the E4M3 value nearest d >= 0 (ties to the even code), saturating at 448."""
+    d = np.minimum(d.astype(np.float64), 448.0)
+    hi = np.clip(np.searchsorted(_E4M3_VALUES, d), 1, len(_E4M3_VALUES) - 1)
+    lo = hi - 1
+    dl, dh = d - _E4M3_VALUES[lo], _E4M3_VALUES[hi] - d
+    code = np.where(dl < dh, lo, np.where(dh < dl, hi, np.where(lo % 2 == 0, lo, hi)))
+    return np.where(d <= 0, 0, code).astype(np.uint8)
+
+
+def _e2m1_rne(v):
+    """E2M1 codes of float32 v as TransformerEngine's reference casts them: RNE, saturating at 6,
+    a negative value rounding to zero gives 1000 (and -0.0 gives 0000 there; none occurs here)."""
+    levels = np.array([0, 0.5, 1, 1.5, 2, 3, 4, 6])
+    a = np.minimum(np.abs(v.astype(np.float64)), 6.0)
+    hi = np.clip(np.searchsorted(levels, a), 1, 7)
+    lo = hi - 1
+    dl, dh = a - levels[lo], levels[hi] - a
+    mag = np.where(dl < dh, lo, np.where(dh < dl, hi, np.where(lo % 2 == 0, lo, hi)))
+    return (mag + np.where(v < 0, 8, 0)).astype(np.uint8)
+
+
+def test_nvfp4_encode_reciprocal_equals_the_recipe_in_float32():
+    """nvfp4:encode:reciprocal against the NVIDIA recipe's binary32 steps done in numpy: G =
+    2688 / amax, block scale E4M3(m * (G * (1/6))), e = 1 / (b * (1/G)), code E2M1(x * e)."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_t(3, size=(32, 128)) * np.exp(rng.normal(0, 2, size=(32, 1)))).astype(np.float32)
+    x[3, :16] = 0
+    x[4, :16] *= np.float32(1e-12)  # an underflowing block: the reciprocal gives +-6 codes
+    codes, scales, stats = dintsim.quantize(x, "nvfp4:encode:reciprocal")
+    f = np.float32
+    g = f(2688) / np.abs(x).max()
+    m = np.abs(x).reshape(32, 8, 16).max(axis=2)
+    d = m * (g * (f(1) / f(6)))
+    want_scales = _e4m3_rne_saturating(d)
+    assert np.array_equal(scales, want_scales)
+    b = _E4M3_VALUES[want_scales].astype(np.float32)
+    with np.errstate(divide="ignore", over="ignore"):
+        e = f(1) / (b * (f(1) / g))
+        e = np.where(np.isfinite(e), e, np.finfo(np.float32).max).astype(np.float32)
+        v = (x.reshape(32, 8, 16) * e[:, :, None]).astype(np.float32).reshape(32, 128)
+    assert np.array_equal(codes, _e2m1_rne(v))
+    assert np.float32(stats["tensor_scale"]) == g
+    assert (codes[4, :16] & 7 == 7).sum() > 0
+    exact, _, _ = dintsim.quantize(x, "nvfp4")
+    assert not np.array_equal(exact, codes)
+
+
 def test_stochastic_draw_is_seed_and_flat_index():
     """quantize_level with (seed, index) decides element `index` of a stochastic quantize."""
     x = np.random.default_rng(1).normal(size=(1, 64)).astype(np.float32)

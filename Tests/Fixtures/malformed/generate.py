@@ -271,7 +271,7 @@ case("conflict: --input with --distribution", ["underflow", "--input", W, "--dis
 case("conflict: --count at level 1", gen + ["--count", "5"], "level 1 is a fixed list")
 case("conflict: --mx-scale with nvfp4", ["quantize", "--format", "nvfp4", "--mx-scale", "rceil", "--input", W, "--codes-out", "{out}/c.npy", "--scales-out", "{out}/s.npy"],
      "--mx-scale applies to --format mxfp4 only")
-case("message: an unknown MX scale rule names the choices", ["underflow", "--input", W, "--formats", "mxfp4:round"], "unknown MX scale rule; use one of mxfp4:floor")
+case("message: an unknown MX scale rule names the choices", ["underflow", "--input", W, "--formats", "mxfp4:round"], "'round' is not an option of mxfp4; use mxfp4:floor|ceil|rceil|even")
 case("usage: a missing option is one line naming where to read more", ["quantize", "--format", "dint4"], "see dintsim quantize --help")
 with open(os.path.join(here, "cases.json"), "w") as f:
     json.dump(cases, f, indent=1, ensure_ascii=False)
