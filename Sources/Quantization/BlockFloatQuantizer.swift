@@ -53,6 +53,9 @@ public enum NVFP4TensorScale: String, CaseIterable, Sendable, Codable {
     /// G = fl32(2688 / M), the encode scale (NVIDIA's recipe, TransformerEngine); the decode
     /// scale is fl32(1 / G), block code = E4M3 of fl32(m · fl32(G · fl32(1/6))).
     case encode
+
+    /// The decode scale S of a tensor scale written in this form.
+    public func decodeScale(_ tensorScale: Float) -> Float { self == .encode ? 1 / tensorScale : tensorScale }
 }
 
 /// How NVFP4 divides an element by its scale b·S.
@@ -123,7 +126,7 @@ public struct BlockQuantizedTensor: Sendable {
     public var tensorScaleForm: NVFP4TensorScale = .decode
 
     /// The decode scale S elements are multiplied by (with their block scale).
-    public var decodeTensorScale: Float { tensorScaleForm == .encode ? 1 / tensorScale : tensorScale }
+    public var decodeTensorScale: Float { tensorScaleForm.decodeScale(tensorScale) }
     public var statistics: QuantizationStatistics
 
     public var blocksPerRow: Int { (columns + blockSize - 1) / blockSize }
@@ -211,8 +214,6 @@ public struct BlockFloatQuantizer: Sendable {
         }
     }
 
-    /// The decode scale S of a tensor scale in this quantizer's form.
-    public func decodeTensorScale(_ tensorScale: Float) -> Float { nvfp4TensorScale == .encode ? 1 / tensorScale : tensorScale }
 
     /// The block scale code for a block whose max|x| is `maxAbs`.
     public func blockScaleCode(forMaxMagnitude maxAbs: Float, tensorScale: Float) -> UInt8 {
@@ -276,7 +277,7 @@ public struct BlockFloatQuantizer: Sendable {
         }
         if let i = values.firstIndex(where: { !$0.isFinite }) { throw QuantizationError.nonFinite(index: firstRow * columns + i, value: values[i]) }
         let perRow = blocksPerRow(columns: columns)
-        let decodeScale = decodeTensorScale(s)
+        let decodeScale = nvfp4TensorScale.decodeScale(s)
         var codes = [UInt8](repeating: 0, count: values.count)
         var blockScales = [UInt8](repeating: 0, count: rows * perRow)
         let blocks = rows * perRow

@@ -26,7 +26,6 @@ struct ElementQuantizer: Sendable {
                   start: Int, length: Int, scale sd: Double, reciprocal: Float? = nil, indexBase: Int = 0,
                   continuing: QuantizationStatistics = QuantizationStatistics()) -> QuantizationStatistics {
         let random = CounterRandom(seed: seed)
-        let zeroIndex = format.sortedLevels.firstIndex(of: 0)!
         let last = format.sortedLevels.count - 1
         var stats = continuing
         stats.elementCount += length
@@ -80,7 +79,7 @@ struct ElementQuantizer: Sendable {
                 if saturated && selector.isClipped(v, scale: 1) { stats.clipCount += 1 }
             } else if sd == 0 {
                 // A zero scale (an all-zero group, or a block scale that underflowed): level 0.
-                index = zeroIndex
+                index = selector.zeroIndex
             } else {
                 let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(indexBase + i)) : 0
                 let (j, saturated) = selector.select(xd, scale: sd, draw: draw)
