@@ -29,8 +29,8 @@ public enum RoundingRule: String, CaseIterable, Sendable, Hashable, CustomString
 /// 1000; dINT4's 1000 is reserved and INT formats have none, so they are unaffected).
 public enum SignedZero: String, CaseIterable, Sendable, Codable {
     /// The negative-zero code for x with its sign bit set (negative, or −0.0), as IEEE 754
-    /// conversion, OCP MX hardware and the PyTorch-based libraries do.
+    /// conversion, OCP MX hardware, TransformerEngine and torchao do.
     case keep
-    /// Always the positive zero code (dintsim before December 2026).
+    /// Always the positive zero code (compressed-tensors; dintsim before December 2026).
     case flush
 }

@@ -303,7 +303,7 @@ public func dintsim_quantize_block_tensor(_ scheme: UnsafePointer<CChar>?, _ rou
     let parsed: BlockFloatVariant?
     do { parsed = try BlockFloatVariant(parsing: s) } catch { return LastError.fail(.invalidArgument, "\(name): \(error)") }
     guard let variant = parsed else {
-        return LastError.fail(.invalidArgument, "\(name): unknown scheme '\(s)' (mxfp4[:floor|ceil|rceil|even], nvfp4[:decode|encode][:exact|reciprocal])")
+        return LastError.fail(.invalidArgument, "\(name): unknown scheme '\(s)' (\(BlockFloatVariant.choices(.mxfp4)), \(BlockFloatVariant.choices(.nvfp4)))")
     }
     let scheme = variant.scheme
     guard (0..<Int32(roundingRules.count)).contains(rounding), roundingRules[Int(rounding)] != .stochastic else {

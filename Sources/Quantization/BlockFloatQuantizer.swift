@@ -58,45 +58,144 @@ public enum NVFP4TensorScale: String, CaseIterable, Sendable, Codable {
     public func decodeScale(_ tensorScale: Float) -> Float { self == .encode ? 1 / tensorScale : tensorScale }
 }
 
+/// How NVFP4's block-scale quotient q = m / (6·S) (m the block's max|x|, S the decode tensor scale)
+/// is computed before it is rounded to E4M3 (docs/quantization.md, "NVFP4 conventions").
+public enum NVFP4BlockScale: String, CaseIterable, Sendable, Codable {
+    /// The exact quotient (m / (6·S), or m · G / 6 in the encode form), rounded once to E4M3.
+    case exactQuotient = "exact-quotient"
+    /// a = fl32(m / 6) first, then fl32(a / S) or fl32(G · a) (torchao, compressed-tensors).
+    case amaxFirst = "amax-first"
+    /// fl32(m · fl32(G · fl32(1/6))): the encode scale times 1/6 first (TransformerEngine); encode form only.
+    case scaleFirst = "scale-first"
+
+    /// The default under a tensor-scale form: exact for decode, TransformerEngine's steps for encode.
+    public static func defaultRule(for form: NVFP4TensorScale) -> NVFP4BlockScale { form == .encode ? .scaleFirst : .exactQuotient }
+}
+
+/// What NVFP4 does with a block-scale quotient that is 0 or rounds to E4M3 code 0.
+public enum NVFP4ScaleFloor: String, CaseIterable, Sendable, Codable {
+    /// Code 0 stands (a zero or underflowing block; dintsim, TransformerEngine).
+    case allowZero = "allow-zero"
+    /// The quotient is raised to E4M3's smallest normal 2^−6 before rounding: codes ≥ 0x08, no
+    /// subnormal scales (torchao's clamp(min = finfo(float8_e4m3fn).tiny)).
+    case minNormal = "min-normal"
+    /// Code 0 is replaced by 0x20, the value 0.125 (compressed-tensors).
+    case eighth
+
+    /// E4M3 code 0x08 (2^−6) and 0x20 (0.125).
+    static let minNormalCode: UInt8 = 0x08, eighthCode: UInt8 = 0x20
+}
+
 /// How NVFP4 divides an element by its scale b·S.
 public enum NVFP4ElementDivision: String, CaseIterable, Sendable, Codable {
     /// The level of the exact x / (b·S).
     case exact
     /// The level of fl32(x · e), e = fl32(1 / fl32(b·S)) (the largest finite binary32 when that
-    /// overflows), as GPU kernels multiply by a reciprocal.
+    /// overflows), as GPU kernels multiply by a reciprocal (TransformerEngine).
     case reciprocal
+    /// The level of fl32(x / d), d the element scale in binary32: fl32(S · b) in the decode form
+    /// (torchao), fl32(b / G) in the encode form (compressed-tensors). d = 0 gives ±∞ (level ±6) for
+    /// x ≠ 0 and level 0 for x = 0.
+    case quotient
 }
 
-/// A block format with its conventions, as one name: "mxfp4[:floor|ceil|rceil|even]",
-/// "nvfp4[:decode|encode][:exact|reciprocal]" (defaults omitted). `underflow --formats` and the C
-/// scheme string read it.
+/// A named set of FP4 conventions: what a library or spec does, as one choice
+/// (docs/quantization.md, "Conventions").
+public enum BlockFloatConvention: String, CaseIterable, Sendable, Codable {
+    /// The OCP MX v1.0 spec: MXFP4 floor, signed zero kept. The spec does not define NVFP4.
+    case ocp
+    /// NVIDIA cuBLAS / TransformerEngine: MXFP4 rceil; NVFP4 encode, scale-first, reciprocal, code 0 allowed.
+    case nvidia
+    /// torchao (prototype.mx_formats): MXFP4 floor; NVFP4 decode, amax-first, quotient, min-normal.
+    case torchao
+    /// compressed-tensors (vLLM / llm-compressor): MXFP4 rceil; NVFP4 encode, amax-first, quotient,
+    /// code 0 → 0.125; zeros packed as 0000.
+    case compressedTensors = "compressed-tensors"
+
+    /// The variant this convention gives `scheme`; throws where the convention does not define it.
+    public func variant(_ scheme: BlockFloatScheme) throws -> BlockFloatVariant {
+        switch (self, scheme) {
+        case (.ocp, .mxfp4), (.torchao, .mxfp4): return BlockFloatVariant(.mxfp4)
+        case (.nvidia, .mxfp4): return BlockFloatVariant(.mxfp4, mxScale: .rceil)
+        case (.compressedTensors, .mxfp4): return BlockFloatVariant(.mxfp4, mxScale: .rceil, signedZero: .flush)
+        case (.ocp, .nvfp4):
+            throw QuantizationError.unsuitableFormat("the ocp convention (OCP MX v1.0) defines the MX formats only, not nvfp4; use --convention nvidia, torchao or compressed-tensors")
+        case (.nvidia, .nvfp4):
+            return BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encode, nvfp4BlockScale: .scaleFirst, nvfp4ElementDivision: .reciprocal)
+        case (.torchao, .nvfp4):
+            return BlockFloatVariant(.nvfp4, nvfp4TensorScale: .decode, nvfp4BlockScale: .amaxFirst, nvfp4ElementDivision: .quotient, nvfp4ScaleFloor: .minNormal)
+        case (.compressedTensors, .nvfp4):
+            return BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encode, nvfp4BlockScale: .amaxFirst, nvfp4ElementDivision: .quotient,
+                                     nvfp4ScaleFloor: .eighth, signedZero: .flush)
+        }
+    }
+}
+
+/// A block format with its conventions, as one name: the scheme, then optionally a convention
+/// (`BlockFloatConvention`), then options that override it, defaults omitted:
+/// "mxfp4[:CONVENTION][:floor|ceil|rceil|even][:keep|flush]",
+/// "nvfp4[:CONVENTION][:decode|encode][:exact-quotient|amax-first|scale-first][:exact|reciprocal|quotient][:allow-zero|min-normal|eighth][:keep|flush]".
+/// `quantize`, `underflow --formats`, the C scheme string and Python's format argument read it.
 public struct BlockFloatVariant: Sendable, Equatable {
     public var scheme: BlockFloatScheme
     public var mxScale: MXScaleRule = .floor
     public var nvfp4TensorScale: NVFP4TensorScale = .decode
+    public var nvfp4BlockScale: NVFP4BlockScale = .exactQuotient
     public var nvfp4ElementDivision: NVFP4ElementDivision = .exact
+    public var nvfp4ScaleFloor: NVFP4ScaleFloor = .allowZero
+    public var signedZero: SignedZero = .keep
 
+    /// `nvfp4BlockScale` nil: the form's default (`NVFP4BlockScale.defaultRule(for:)`).
     public init(_ scheme: BlockFloatScheme, mxScale: MXScaleRule = .floor, nvfp4TensorScale: NVFP4TensorScale = .decode,
-                nvfp4ElementDivision: NVFP4ElementDivision = .exact) {
-        self.scheme = scheme; self.mxScale = mxScale; self.nvfp4TensorScale = nvfp4TensorScale; self.nvfp4ElementDivision = nvfp4ElementDivision
+                nvfp4BlockScale: NVFP4BlockScale? = nil, nvfp4ElementDivision: NVFP4ElementDivision = .exact,
+                nvfp4ScaleFloor: NVFP4ScaleFloor = .allowZero, signedZero: SignedZero = .keep) {
+        self.scheme = scheme; self.mxScale = mxScale; self.nvfp4TensorScale = nvfp4TensorScale
+        self.nvfp4BlockScale = nvfp4BlockScale ?? .defaultRule(for: nvfp4TensorScale)
+        self.nvfp4ElementDivision = nvfp4ElementDivision; self.nvfp4ScaleFloor = nvfp4ScaleFloor; self.signedZero = signedZero
+    }
+
+    /// Every choice the name of `scheme` may carry, for messages.
+    public static func choices(_ scheme: BlockFloatScheme) -> String {
+        func list<E: RawRepresentable & CaseIterable>(_ e: E.Type) -> String where E.RawValue == String { e.allCases.map(\.rawValue).joined(separator: "|") }
+        let options = scheme == .mxfp4 ? [list(MXScaleRule.self)]
+            : [list(NVFP4TensorScale.self), list(NVFP4BlockScale.self), list(NVFP4ElementDivision.self), list(NVFP4ScaleFloor.self)]
+        return ([scheme.rawValue, "[" + list(BlockFloatConvention.self) + "]"] + options.map { "[\($0)]" } + ["[" + list(SignedZero.self) + "]"]).joined(separator: ":")
     }
 
     /// nil when `name` is not a block format; an option that does not belong to the scheme (or is
-    /// unknown, or given twice) throws, naming the choices.
+    /// unknown, or given twice), a convention not right after the scheme, or a combination the
+    /// quantizer refuses throws, naming the choices.
     public init?(parsing name: String) throws {
         let parts = name.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard let scheme = BlockFloatScheme(rawValue: parts[0]) else { return nil }
         self.init(scheme)
-        let choices = scheme == .mxfp4 ? "mxfp4:" + MXScaleRule.allCases.map(\.rawValue).joined(separator: "|")
-            : "nvfp4:" + NVFP4TensorScale.allCases.map(\.rawValue).joined(separator: "|") + ":" + NVFP4ElementDivision.allCases.map(\.rawValue).joined(separator: "|")
-        var seen = Set<String>()
-        for token in parts.dropFirst() {
+        var seen = Set<String>(), blockScaleGiven = false
+        for (i, token) in parts.dropFirst().enumerated() {
             let kind: String
-            if scheme == .mxfp4, let r = MXScaleRule(rawValue: token) { mxScale = r; kind = "scale rule" }
-            else if scheme == .nvfp4, let t = NVFP4TensorScale(rawValue: token) { nvfp4TensorScale = t; kind = "tensor-scale" }
+            if let c = BlockFloatConvention(rawValue: token), i == 0 { self = try c.variant(scheme); kind = "convention" }
+            else if scheme == .mxfp4, let r = MXScaleRule(rawValue: token) { mxScale = r; kind = "scale rule" }
+            else if scheme == .nvfp4, let t = NVFP4TensorScale(rawValue: token) {
+                nvfp4TensorScale = t
+                if !blockScaleGiven { nvfp4BlockScale = .defaultRule(for: t) }
+                kind = "tensor-scale"
+            }
+            else if scheme == .nvfp4, let b = NVFP4BlockScale(rawValue: token) { nvfp4BlockScale = b; blockScaleGiven = true; kind = "block-scale" }
             else if scheme == .nvfp4, let d = NVFP4ElementDivision(rawValue: token) { nvfp4ElementDivision = d; kind = "element-division" }
-            else { throw QuantizationError.unsuitableFormat("'\(name)': '\(token)' is not an option of \(scheme.rawValue); use \(choices)") }
-            guard seen.insert(kind).inserted else { throw QuantizationError.unsuitableFormat("'\(name)': two \(kind) options; use \(choices)") }
+            else if scheme == .nvfp4, let f = NVFP4ScaleFloor(rawValue: token) { nvfp4ScaleFloor = f; kind = "scale-floor" }
+            else if let z = SignedZero(rawValue: token) { signedZero = z; kind = "signed-zero" }
+            else {
+                let hint = BlockFloatConvention(rawValue: token) != nil ? " (a convention comes right after the scheme)" : ""
+                throw QuantizationError.unsuitableFormat("'\(name)': '\(token)' is not an option of \(scheme.rawValue)\(hint); use \(Self.choices(scheme))")
+            }
+            guard seen.insert(kind).inserted else { throw QuantizationError.unsuitableFormat("'\(name)': two \(kind) options; use \(Self.choices(scheme))") }
+        }
+        try validate()
+    }
+
+    /// Throws for a combination no rule defines: scale-first needs the encode form.
+    public func validate() throws {
+        if scheme == .nvfp4 && nvfp4BlockScale == .scaleFirst && nvfp4TensorScale != .encode {
+            throw QuantizationError.unsuitableFormat("the scale-first block scale multiplies by the encode scale G: use it with the encode tensor scale (nvfp4:encode:scale-first)")
         }
     }
 
@@ -105,7 +204,10 @@ public struct BlockFloatVariant: Sendable, Equatable {
         var tokens = [scheme.rawValue]
         if mxScale != .floor { tokens.append(mxScale.rawValue) }
         if nvfp4TensorScale != .decode { tokens.append(nvfp4TensorScale.rawValue) }
+        if nvfp4BlockScale != .defaultRule(for: nvfp4TensorScale) { tokens.append(nvfp4BlockScale.rawValue) }
         if nvfp4ElementDivision != .exact { tokens.append(nvfp4ElementDivision.rawValue) }
+        if nvfp4ScaleFloor != .allowZero { tokens.append(nvfp4ScaleFloor.rawValue) }
+        if signedZero != .keep { tokens.append(signedZero.rawValue) }
         return tokens.joined(separator: ":")
     }
 }
@@ -143,55 +245,55 @@ public struct BlockQuantizedTensor: Sendable {
 /// Quantizes to MXFP4 or NVFP4. Scale rules (docs/quantization.md):
 /// - MXFP4: X = 2^k, k from the block's max|x| = m > 0 under `mxScale` (default floor: ⌊log2 m⌋ − 2, 2 = E2M1's largest exponent),
 ///   clamped to UE8M0's 2^−127 … 2^127; m = 0 gives code 0 (2^−127) and zero codes.
-/// - NVFP4: S = fl32(M / 2688) for the tensor's max|x| = M (1 if M = 0; 2^−149 if the division
+/// - NVFP4: by default S = fl32(M / 2688) for the tensor's max|x| = M (1 if M = 0; 2^−149 if the division
 ///   underflows); block code = E4M3(m / (6·S)) rounded to nearest even, saturating at 448 (the
-///   exact quotient rounded once). The block's element scale is E4M3 value × S.
+///   exact quotient rounded once). The block's element scale is E4M3 value × S. The
+///   `BlockFloatVariant` options name the libraries' other binary32 steps.
 /// Each element is the E2M1 level of the exact x / scale under `rounding`, saturating at ±6.
 public struct BlockFloatQuantizer: Sendable {
-    public let scheme: BlockFloatScheme
+    /// The format and conventions as one name.
+    public let variant: BlockFloatVariant
     public let blockSize: Int
-    /// MXFP4's shared-exponent rule (ignored by NVFP4, whose scale is E4M3).
-    public let mxScale: MXScaleRule
-    /// NVFP4's tensor-scale form and element division (defaults: decode, exact).
-    public let nvfp4TensorScale: NVFP4TensorScale
-    public let nvfp4ElementDivision: NVFP4ElementDivision
     let elements: ElementQuantizer
 
-    /// The format and conventions as one name (`BlockFloatVariant`).
-    public var variant: BlockFloatVariant {
-        BlockFloatVariant(scheme, mxScale: mxScale, nvfp4TensorScale: nvfp4TensorScale, nvfp4ElementDivision: nvfp4ElementDivision)
+    public var scheme: BlockFloatScheme { variant.scheme }
+    /// MXFP4's shared-exponent rule (ignored by NVFP4, whose scale is E4M3).
+    public var mxScale: MXScaleRule { variant.mxScale }
+    /// NVFP4's tensor-scale form, block-scale steps, element division and scale floor.
+    public var nvfp4TensorScale: NVFP4TensorScale { variant.nvfp4TensorScale }
+    public var nvfp4BlockScale: NVFP4BlockScale { variant.nvfp4BlockScale }
+    public var nvfp4ElementDivision: NVFP4ElementDivision { variant.nvfp4ElementDivision }
+    public var nvfp4ScaleFloor: NVFP4ScaleFloor { variant.nvfp4ScaleFloor }
+
+    public init(_ v: BlockFloatVariant, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven) throws {
+        let size = blockSize ?? v.scheme.defaultBlockSize
+        guard size >= 1 else { throw QuantizationError.unsuitableFormat("block size \(size) must be at least 1") }
+        guard rounding != .stochastic else {
+            throw QuantizationError.unsuitableFormat("\(v.scheme.rawValue) is defined with deterministic rounding only (stochastic is not offered)")
+        }
+        guard v.scheme == .mxfp4 || v.mxScale == .floor else {
+            throw QuantizationError.unsuitableFormat("the MX scale rule (\(v.mxScale.rawValue)) applies to mxfp4 only; nvfp4's block scales are E4M3")
+        }
+        guard v.scheme == .nvfp4 || (v.nvfp4TensorScale == .decode && v.nvfp4BlockScale == .exactQuotient && v.nvfp4ElementDivision == .exact
+                                     && v.nvfp4ScaleFloor == .allowZero) else {
+            throw QuantizationError.unsuitableFormat("the NVFP4 tensor-scale form, block-scale steps, element division and scale floor apply to nvfp4 only")
+        }
+        try v.validate()
+        variant = v
+        self.blockSize = size
+        elements = ElementQuantizer(selector: LevelSelector(format: .fp4, rule: rounding, signedZero: v.signedZero), seed: 0, nonFinite: .error)
     }
-
-    public init(_ v: BlockFloatVariant, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven, signedZero: SignedZero = .keep) throws {
-        try self.init(scheme: v.scheme, blockSize: blockSize, rounding: rounding, mxScale: v.mxScale, signedZero: signedZero,
-                      nvfp4TensorScale: v.nvfp4TensorScale, nvfp4ElementDivision: v.nvfp4ElementDivision)
-    }
-
-    public var rounding: RoundingRule { elements.rounding }
-
-    public var signedZero: SignedZero { elements.selector.signedZero }
 
     public init(scheme: BlockFloatScheme, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven, mxScale: MXScaleRule = .floor,
                 signedZero: SignedZero = .keep, nvfp4TensorScale: NVFP4TensorScale = .decode,
                 nvfp4ElementDivision: NVFP4ElementDivision = .exact) throws {
-        let size = blockSize ?? scheme.defaultBlockSize
-        guard size >= 1 else { throw QuantizationError.unsuitableFormat("block size \(size) must be at least 1") }
-        guard rounding != .stochastic else {
-            throw QuantizationError.unsuitableFormat("\(scheme.rawValue) is defined with deterministic rounding only (stochastic is not offered)")
-        }
-        guard scheme == .mxfp4 || mxScale == .floor else {
-            throw QuantizationError.unsuitableFormat("the MX scale rule (\(mxScale.rawValue)) applies to mxfp4 only; nvfp4's block scales are E4M3")
-        }
-        guard scheme == .nvfp4 || (nvfp4TensorScale == .decode && nvfp4ElementDivision == .exact) else {
-            throw QuantizationError.unsuitableFormat("the NVFP4 tensor-scale form and element division apply to nvfp4 only")
-        }
-        self.scheme = scheme
-        self.blockSize = size
-        self.mxScale = mxScale
-        self.nvfp4TensorScale = nvfp4TensorScale
-        self.nvfp4ElementDivision = nvfp4ElementDivision
-        elements = ElementQuantizer(selector: LevelSelector(format: .fp4, rule: rounding, signedZero: signedZero), seed: 0, nonFinite: .error)
+        try self.init(BlockFloatVariant(scheme, mxScale: mxScale, nvfp4TensorScale: nvfp4TensorScale, nvfp4ElementDivision: nvfp4ElementDivision,
+                                        signedZero: signedZero), blockSize: blockSize, rounding: rounding)
     }
+
+    public var rounding: RoundingRule { elements.rounding }
+
+    public var signedZero: SignedZero { variant.signedZero }
 
     /// The largest E2M1 value, 6, and E4M3's, 448.
     static let elementTop: Float = 6, scaleTop: Float = 448
@@ -214,7 +316,6 @@ public struct BlockFloatQuantizer: Sendable {
         }
     }
 
-
     /// The block scale code for a block whose max|x| is `maxAbs`.
     public func blockScaleCode(forMaxMagnitude maxAbs: Float, tensorScale: Float) -> UInt8 {
         switch scheme {
@@ -223,19 +324,41 @@ public struct BlockFloatQuantizer: Sendable {
             let exponent = min(max(mxScale.exponent(forMaxMagnitude: maxAbs), -127), 127)
             return UInt8(exponent + 127)
         case .nvfp4:
-            if maxAbs == 0 { return 0 }
-            let quotient: Double
-            switch nvfp4TensorScale {
-            case .decode:
-                // One correctly rounded binary64 division: its result cannot cross or land on an
-                // E4M3 rounding boundary unless the exact quotient is on it (docs/quantization.md).
-                quotient = Double(maxAbs) / (6 * Double(tensorScale))
-            case .encode:
-                // The recipe's binary32 steps: fl32(m · fl32(G · fl32(1/6))), FLT_MAX on overflow.
-                let d = maxAbs * (tensorScale * (1 / Self.elementTop))
-                quotient = Double(d.isFinite ? d : .greatestFiniteMagnitude)
+            var quotient: Double
+            if maxAbs == 0 { quotient = 0 } else {
+                let g = tensorScale, encode = nvfp4TensorScale == .encode
+                switch nvfp4BlockScale {
+                case .exactQuotient:
+                    // One correctly rounded binary64 operation on an exact numerator (m, or the
+                    // 48-bit m·G): it cannot cross or land on an E4M3 rounding boundary unless the
+                    // exact quotient is on it (docs/quantization.md).
+                    quotient = encode ? Double(maxAbs) * Double(g) / 6 : Double(maxAbs) / (6 * Double(tensorScale))
+                case .amaxFirst:
+                    let a = maxAbs / Self.elementTop
+                    quotient = Double(encode ? g * a : a / tensorScale)
+                case .scaleFirst:
+                    // The recipe's binary32 steps: fl32(m · fl32(G · fl32(1/6))).
+                    quotient = Double(maxAbs * (g * (1 / Self.elementTop)))
+                }
+                if !quotient.isFinite { quotient = Double(Float.greatestFiniteMagnitude) } // saturates
             }
-            return UInt8(BinaryFloatFormat.e4m3.encode(quotient, rounding: .toNearestOrEven, saturating: true))
+            if nvfp4ScaleFloor == .minNormal { quotient = max(quotient, 0x1p-6) }
+            let code = UInt8(BinaryFloatFormat.e4m3.encode(quotient, rounding: .toNearestOrEven, saturating: true))
+            return code == 0 && nvfp4ScaleFloor == .eighth ? NVFP4ScaleFloor.eighthCode : code
+        }
+    }
+
+    /// How elements of a block with block-scale value `block` are divided by their scale.
+    func elementScaling(block: Float, tensorScale: Float) -> Binary32ElementScaling? {
+        let decodeScale = nvfp4TensorScale.decodeScale(tensorScale)
+        switch nvfp4ElementDivision {
+        case .exact: return nil
+        case .reciprocal:
+            // e = fl32(1 / fl32(b · S)), FLT_MAX when b · S is 0.
+            let e = 1 / (block * decodeScale)
+            return .multiply(e.isFinite ? e : .greatestFiniteMagnitude)
+        case .quotient:
+            return .divide(nvfp4TensorScale == .encode ? block / tensorScale : block * decodeScale)
         }
     }
 
@@ -303,14 +426,8 @@ public struct BlockFloatQuantizer: Sendable {
                                 w.scales[b] = code
                                 let block = scheme.scaleFormat.decode(UInt32(code))
                                 let scale = block * Double(decodeScale)
-                                var reciprocal: Float? = nil
-                                if nvfp4ElementDivision == .reciprocal {
-                                    // e = fl32(1 / fl32(b · S)), FLT_MAX when b · S is 0.
-                                    let e = 1 / (Float(block) * decodeScale)
-                                    reciprocal = e.isFinite ? e : .greatestFiniteMagnitude
-                                }
-                                w.stats[b] = elements.quantize(w.x, w.codes, start: start, length: length,
-                                                               scale: blockMax == 0 ? 0 : scale, reciprocal: reciprocal)
+                                w.stats[b] = elements.quantize(w.x, w.codes, start: start, length: length, scale: blockMax == 0 ? 0 : scale,
+                                                               binary32: elementScaling(block: Float(block), tensorScale: s))
                             }
                         }
                     }

@@ -1,5 +1,20 @@
 import Formats
 
+/// An element's scaling done in binary32, as GPU kernels do, instead of the exact x / scale.
+enum Binary32ElementScaling: Sendable {
+    /// v = fl32(x · e).
+    case multiply(Float)
+    /// v = fl32(x / d); 0 / 0 is taken as 0.
+    case divide(Float)
+
+    @inline(__always) func scaled(_ x: Float) -> Float {
+        switch self {
+        case .multiply(let e): return x * e
+        case .divide(let d): let v = x / d; return v.isNaN ? 0 : v
+        }
+    }
+}
+
 /// Quantizes a run of elements that share one scale to a level format, and measures what that
 /// did: the one element loop behind every scaled quantizer (per-tensor/channel/group symmetric
 /// scaling, and the FP4 block formats).
@@ -19,17 +34,17 @@ struct ElementQuantizer: Sendable {
     /// (the stochastic draw's counter); the statistics continue `continuing` element by element,
     /// so a group quantized in several pieces sums exactly as in one.
     ///
-    /// `reciprocal` (NVFP4's `reciprocal` element division): each level is decided on
-    /// v = fl32(x · reciprocal) with scale 1 instead of on the exact x / sd, as GPU kernels do;
+    /// `binary32` (NVFP4's `reciprocal` and `quotient` element divisions): each level is decided on
+    /// v = fl32(x · e) or fl32(x / d) with scale 1 instead of on the exact x / sd, as GPU kernels do;
     /// the statistics still compare x with level · sd. A zero `sd` then takes no shortcut: v decides.
     func quantize(_ x: UnsafeBufferPointer<Float>, _ codes: UnsafeMutableBufferPointer<UInt8>,
-                  start: Int, length: Int, scale sd: Double, reciprocal: Float? = nil, indexBase: Int = 0,
+                  start: Int, length: Int, scale sd: Double, binary32: Binary32ElementScaling? = nil, indexBase: Int = 0,
                   continuing: QuantizationStatistics = QuantizationStatistics()) -> QuantizationStatistics {
         let random = CounterRandom(seed: seed)
         let last = format.sortedLevels.count - 1
         var stats = continuing
         stats.elementCount += length
-        if selector.nearest != nil && nonFinite == .error && sd != 0 && reciprocal == nil {
+        if selector.nearest != nil && nonFinite == .error && sd != 0 && binary32 == nil {
             // Every input is finite (checked by the caller) and the rule is nearest: the
             // table decision, with the same statistics arithmetic as the general loop below.
             var nonzero = stats.nonzeroCount, underflow = stats.underflowCount, clipped = stats.clipCount
@@ -71,8 +86,8 @@ struct ElementQuantizer: Sendable {
             if let forced {
                 index = forced
                 stats.clipCount += 1
-            } else if let reciprocal {
-                let v = Double(x[i] * reciprocal) // fl32 product; ±∞ saturates like any value beyond ±max
+            } else if let binary32 {
+                let v = Double(binary32.scaled(x[i])) // ±∞ saturates like any value beyond ±max
                 let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(indexBase + i)) : 0
                 let (j, saturated) = selector.select(v, scale: 1, draw: draw)
                 index = j

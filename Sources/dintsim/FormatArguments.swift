@@ -28,6 +28,9 @@ extension MXScaleRule: ExpressibleByArgument {}
 extension SignedZero: ExpressibleByArgument {}
 extension NVFP4TensorScale: ExpressibleByArgument {}
 extension NVFP4ElementDivision: ExpressibleByArgument {}
+extension NVFP4BlockScale: ExpressibleByArgument {}
+extension NVFP4ScaleFloor: ExpressibleByArgument {}
+extension BlockFloatConvention: ExpressibleByArgument {}
 
 /// Reads a 2-D float32/float16 `.npy` as binary32 values.
 func readMatrix(_ path: String) throws -> (values: [Float], rows: Int, columns: Int) {

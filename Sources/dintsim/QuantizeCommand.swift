@@ -33,12 +33,18 @@ struct QuantizeCommand: ParsableCommand {
     var scalesOut: String
     @Option(help: "Also write the statistics as JSON here.")
     var statsJson: String?
-    @Option(help: "The code of a negative value (or −0) at level 0 in formats with a negative zero (E2M1: fp4, mxfp4, nvfp4): keep (1000, as IEEE conversion and the FP4 libraries; default) or flush (0000). docs/quantization.md, \"Sign of zero\".")
-    var signedZero: SignedZero = .keep
+    @Option(help: "A library's or spec's FP4 conventions at once, for mxfp4 / nvfp4: \(BlockFloatConvention.allCases.map(\.rawValue).joined(separator: ", ")) (ocp: mxfp4 only). The options below override single rules. docs/quantization.md, \"Conventions\".")
+    var convention: BlockFloatConvention?
+    @Option(help: "The code of a negative value (or −0) at level 0 in formats with a negative zero (E2M1: fp4, mxfp4, nvfp4): keep (1000, as IEEE conversion and most FP4 libraries; default) or flush (0000). docs/quantization.md, \"Sign of zero\".")
+    var signedZero: SignedZero?
     @Option(help: "nvfp4's tensor scale: decode (S = M / 2688, default) or encode (G = 2688 / M, NVIDIA's recipe; written and printed in that form). docs/quantization.md, \"NVFP4 conventions\".")
     var nvfp4TensorScale: NVFP4TensorScale?
-    @Option(help: "nvfp4's element division: exact (x / (b·S), default) or reciprocal (fl32(x · fl32(1 / fl32(b·S))), as GPU kernels).")
+    @Option(help: "nvfp4's block-scale quotient before E4M3 rounding: exact-quotient (default with decode), amax-first (fl32(m/6) first: torchao, compressed-tensors) or scale-first (fl32(m · fl32(G · fl32(1/6))): TransformerEngine; default with encode).")
+    var nvfp4BlockScale: NVFP4BlockScale?
+    @Option(help: "nvfp4's element division: exact (x / (b·S), default), reciprocal (fl32(x · fl32(1 / fl32(b·S))), TransformerEngine) or quotient (fl32(x / fl32(b·S)), or fl32(x / fl32(b / G)) with encode: torchao, compressed-tensors).")
     var nvfp4ElementDivision: NVFP4ElementDivision?
+    @Option(help: "nvfp4's zero and underflowing block scales: allow-zero (code 0, default), min-normal (raised to 2^-6 before rounding: torchao) or eighth (code 0 becomes 0.125: compressed-tensors).")
+    var nvfp4ScaleFloor: NVFP4ScaleFloor?
     @Option(help: "mxfp4's shared-exponent rule: floor (OCP MX v1.0, default), ceil, rceil (NVIDIA cuBLAS), even (torchao EVEN). docs/quantization.md, \"MX scale rules\".")
     var mxScale: MXScaleRule?
     @Option(help: "Accept NaN/Inf inputs: zero (they become 0) or saturate (±Inf to the extreme levels, NaN to 0).")
@@ -53,8 +59,11 @@ struct QuantizeCommand: ParsableCommand {
         if mxScale != nil && format != BlockFloatScheme.mxfp4.rawValue {
             throw ValidationError("--mx-scale applies to --format mxfp4 only (nvfp4's block scales are E4M3)")
         }
-        if (nvfp4TensorScale != nil || nvfp4ElementDivision != nil) && format != BlockFloatScheme.nvfp4.rawValue {
-            throw ValidationError("--nvfp4-tensor-scale and --nvfp4-element-division apply to --format nvfp4 only")
+        if (nvfp4TensorScale != nil || nvfp4BlockScale != nil || nvfp4ElementDivision != nil || nvfp4ScaleFloor != nil) && format != BlockFloatScheme.nvfp4.rawValue {
+            throw ValidationError("--nvfp4-tensor-scale, --nvfp4-block-scale, --nvfp4-element-division and --nvfp4-scale-floor apply to --format nvfp4 only")
+        }
+        if convention != nil && BlockFloatScheme(rawValue: format) == nil {
+            throw ValidationError("--convention applies to the block formats mxfp4 and nvfp4; for \(format) choose --signed-zero alone")
         }
         if BlockFloatScheme(rawValue: format) != nil {
         } else if granularity == nil {
@@ -68,11 +77,7 @@ struct QuantizeCommand: ParsableCommand {
         let progress = rowProgress("quantize")
         let line: String, statsBytes: [UInt8]?
         if let scheme = BlockFloatScheme(rawValue: format) {
-            let rule = mxScale ?? .floor
-            let quantizer = try badInput {
-                try BlockFloatQuantizer(scheme: scheme, rounding: rounding, mxScale: rule, signedZero: signedZero,
-                                        nvfp4TensorScale: nvfp4TensorScale ?? .decode, nvfp4ElementDivision: nvfp4ElementDivision ?? .exact)
-            }
+            let quantizer = try badInput { try BlockFloatQuantizer(try variant(scheme), rounding: rounding) }
             let form = scheme == .nvfp4 ? quantizer.nvfp4TensorScale : .decode
             let r = try withNonFiniteHint { try StreamingQuantization.quantize(source, with: quantizer, codes: codes, scales: scales, progress: progress) }
             let bits = "0x" + String(r.tensorScale.bitPattern, radix: 16)
@@ -81,14 +86,14 @@ struct QuantizeCommand: ParsableCommand {
                                                   tensorScaleForm: form.rawValue, elementDivision: quantizer.nvfp4ElementDivision.rawValue, statistics: r.statistics))
             }
             line = """
-                quantized \(r.rows) × \(r.columns) to \(scheme.rawValue)\(scheme == .mxfp4 ? " (scale rule \(rule.rawValue))" : ""), blocks of \(r.blockSize), \(rounding): \(r.blockScaleCount) \(scheme.scaleFormat.name) block scale(s), tensor scale \(form == .encode ? "(encode form G) " : "")\(r.tensorScale) (\(bits))\(quantizer.nvfp4ElementDivision == .reciprocal ? ", reciprocal element division" : "")
+                quantized \(r.rows) × \(r.columns) to \(quantizer.variant.name)\(convention.map { " (\($0.rawValue) convention)" } ?? ""), blocks of \(r.blockSize), \(rounding): \(r.blockScaleCount) \(scheme.scaleFormat.name) block scale(s), tensor scale \(form == .encode ? "(encode form G) " : "")\(r.tensorScale) (\(bits))
                 \(Self.summary(r.statistics))
                 """
         } else {
             let granularity = granularity!
             let fmt = try resolveFormat(format)
             let quantizer = try badInput {
-                try SymmetricQuantizer(format: fmt, granularity: granularity, rounding: rounding, seed: seed, nonFinite: allowNonfinite ?? .error, signedZero: signedZero)
+                try SymmetricQuantizer(format: fmt, granularity: granularity, rounding: rounding, seed: seed, nonFinite: allowNonfinite ?? .error, signedZero: signedZero ?? .keep)
             }
             let r = try withNonFiniteHint { try StreamingQuantization.quantize(source, with: quantizer, codes: codes, scales: scales, progress: progress) }
             statsBytes = try statsJson.map { _ in try jsonFileBytes(r.statistics) }
@@ -106,6 +111,22 @@ struct QuantizeCommand: ParsableCommand {
         // Everything is written and synced before the first rename.
         try badInput { for w in writers { try w.finish() }; for w in writers { try w.commit() } }
         printOut(line)
+    }
+
+    /// The block format's variant: the convention's (or the defaults), then each option given.
+    func variant(_ scheme: BlockFloatScheme) throws -> BlockFloatVariant {
+        var v = try convention?.variant(scheme) ?? BlockFloatVariant(scheme)
+        if let mxScale { v.mxScale = mxScale }
+        if let nvfp4TensorScale {
+            v.nvfp4TensorScale = nvfp4TensorScale
+            if nvfp4BlockScale == nil && convention == nil { v.nvfp4BlockScale = .defaultRule(for: nvfp4TensorScale) }
+        }
+        if let nvfp4BlockScale { v.nvfp4BlockScale = nvfp4BlockScale }
+        if let nvfp4ElementDivision { v.nvfp4ElementDivision = nvfp4ElementDivision }
+        if let nvfp4ScaleFloor { v.nvfp4ScaleFloor = nvfp4ScaleFloor }
+        if let signedZero { v.signedZero = signedZero }
+        try v.validate()
+        return v
     }
 
     /// quantize's own option for the non-finite refusal.

@@ -212,81 +212,132 @@ import PropertyChecking
 }
 
 /// NVFP4's conventions (docs/quantization.md, "NVFP4 conventions") against the GMP oracle: every
-/// binary32 step of the encode-form tensor scale and of the reciprocal element division redone on
-/// rationals, rounding named at each step.
+/// binary32 step of each tensor-scale form, block-scale quotient, scale floor and element division
+/// redone on rationals, rounding named at each step.
 @Suite struct NVFP4ConventionTests {
     /// fl32 of an exact value; nil when it overflows (the recipe then takes FLT_MAX or ±∞).
     static func fl32(_ v: Rational) -> Rational? { Oracle.value(ofBits: Oracle.encode(v, as: .fp32), format: .fp32) }
     static let fltMax = Rational(exactly: Double(Float.greatestFiniteMagnitude))!
 
-    static func mismatch(_ q: BlockQuantizedTensor, input x: [Float], form: NVFP4TensorScale, division: NVFP4ElementDivision, rule: RoundingRule) -> String? {
+    /// Every NVFP4 variant the quantizer accepts (scale-first needs the encode form).
+    static let allVariants: [BlockFloatVariant] = NVFP4TensorScale.allCases.flatMap { form in
+        NVFP4BlockScale.allCases.filter { $0 != .scaleFirst || form == .encode }.flatMap { block in
+            NVFP4ElementDivision.allCases.flatMap { division in
+                NVFP4ScaleFloor.allCases.map { floor in
+                    BlockFloatVariant(.nvfp4, nvfp4TensorScale: form, nvfp4BlockScale: block, nvfp4ElementDivision: division, nvfp4ScaleFloor: floor)
+                }
+            }
+        }
+    }
+
+    static func mismatch(_ q: BlockQuantizedTensor, input x: [Float], variant v: BlockFloatVariant, rule: RoundingRule) -> String? {
         let m = x.map { abs($0) }.max() ?? 0
         let tensorMax = Rational(exactly: Double(m))!
-        // The tensor scale in its form, and the decode scale S.
-        let s: Rational
-        switch form {
-        case .decode:
+        let encode = v.nvfp4TensorScale == .encode
+        // The tensor scale in its form (G, or S), and the decode scale S.
+        let s: Rational, g: Rational
+        if encode {
+            g = m == 0 ? fltMax : (fl32(Rational(2688) / tensorMax) ?? fltMax)
+            if Rational(exactly: Double(q.tensorScale))! != g { return "encode tensor scale \(q.tensorScale) vs \(g)" }
+            s = fl32(Rational.one / g)!
+        } else {
             let bits = m == 0 ? Float(1).bitPattern : max(1, Oracle.encode(tensorMax / Rational(2688), as: .fp32))
             if q.tensorScale.bitPattern != bits { return "tensor scale \(q.tensorScale) vs bits \(bits)" }
             s = Oracle.value(ofBits: bits, format: .fp32)!
-        case .encode:
-            let g = m == 0 ? fltMax : (fl32(Rational(2688) / tensorMax) ?? fltMax)
-            if Rational(exactly: Double(q.tensorScale))! != g { return "encode tensor scale \(q.tensorScale) vs \(g)" }
-            s = fl32(Rational.one / g)!
+            g = Rational.one
         }
-        let g = form == .encode ? Rational(exactly: Double(q.tensorScale))! : Rational.one
         for r in 0..<q.rows {
             for b in 0..<q.blocksPerRow {
                 let columns = (b * q.blockSize)..<min(q.columns, (b + 1) * q.blockSize)
                 let blockMax = Rational(exactly: Double(columns.map { abs(x[r * q.columns + $0]) }.max()!))!
-                let code: UInt32
-                if blockMax.signum == 0 { code = 0 } else if form == .decode {
-                    code = Oracle.encode(blockMax / (Rational(6) * s), as: .e4m3, rounding: .toNearestOrEven, saturating: true)
-                } else {
-                    let multiplier = fl32(g * fl32(Rational(1, 6))!) ?? fltMax
-                    code = Oracle.encode(fl32(blockMax * multiplier) ?? fltMax, as: .e4m3, rounding: .toNearestOrEven, saturating: true)
+                var quotient = Rational(0)
+                if blockMax.signum != 0 {
+                    switch v.nvfp4BlockScale {
+                    case .exactQuotient: quotient = encode ? blockMax * g / Rational(6) : blockMax / (Rational(6) * s)
+                    case .amaxFirst:
+                        let a = fl32(blockMax / Rational(6))!
+                        quotient = (encode ? fl32(g * a) : fl32(a / s)) ?? fltMax
+                    case .scaleFirst: quotient = fl32(blockMax * (fl32(g * fl32(Rational(1, 6))!) ?? fltMax)) ?? fltMax
+                    }
                 }
+                if v.nvfp4ScaleFloor == .minNormal && quotient < Rational(1, 64) { quotient = Rational(1, 64) }
+                var code = Oracle.encode(quotient, as: .e4m3, rounding: .toNearestOrEven, saturating: true)
+                if code == 0 && v.nvfp4ScaleFloor == .eighth { code = 0x20 }
                 if UInt32(q.blockScales[r * q.blocksPerRow + b]) != code { return "row \(r) block \(b): scale code \(q.blockScales[r * q.blocksPerRow + b]) vs \(code)" }
                 let bv = Oracle.value(ofBits: code, format: .e4m3)!
                 for c in columns {
-                    let v = x[r * q.columns + c], xv = Rational(exactly: Double(v))!
+                    let value = x[r * q.columns + c], xv = Rational(exactly: Double(value))!
+                    // An overflowing fl32 is ±∞, beyond every level: it saturates.
+                    func saturating(_ y: Rational?) -> Rational { y ?? (xv.signum < 0 ? -fltMax * Rational(2) : fltMax * Rational(2)) }
                     let level: UInt8
-                    if division == .exact {
+                    switch v.nvfp4ElementDivision {
+                    case .exact:
                         level = blockMax.signum == 0 || bv.signum == 0 ? LevelFormat.fp4.zeroCode : Oracle.level(of: xv / (bv * s), in: .fp4, rounding: rule).code
-                    } else {
+                    case .reciprocal:
                         let bS = fl32(bv * s)!
                         let e = bS.signum == 0 ? fltMax : (fl32(Rational.one / bS) ?? fltMax)
-                        // fl32(x · e); an overflow is ±∞, beyond every level: it saturates.
-                        let scaled = fl32(xv * e) ?? (xv.signum < 0 ? -fltMax * Rational(2) : fltMax * Rational(2))
+                        level = Oracle.level(of: saturating(fl32(xv * e)), in: .fp4, rounding: rule).code
+                    case .quotient:
+                        let d = fl32(encode ? bv / g : bv * s)!
+                        let scaled = d.signum == 0 ? (xv.signum == 0 ? Rational(0) : saturating(nil)) : saturating(fl32(xv / d))
                         level = Oracle.level(of: scaled, in: .fp4, rounding: rule).code
                     }
-                    let expected = level == 0 && v.sign == .minus ? 0b1000 : level
-                    if q.codes[r * q.columns + c] != expected { return "(\(r), \(c)) = \(v): code \(q.codes[r * q.columns + c]) vs \(expected)" }
+                    let expected = level == 0 && value.sign == .minus && v.signedZero == .keep ? 0b1000 : level
+                    if q.codes[r * q.columns + c] != expected { return "(\(r), \(c)) = \(value): code \(q.codes[r * q.columns + c]) vs \(expected)" }
                 }
             }
         }
         return nil
     }
 
-    @Test(arguments: NVFP4TensorScale.allCases, NVFP4ElementDivision.allCases)
-    func everyScaleAndCodeEqualsTheOracle(form: NVFP4TensorScale, division: NVFP4ElementDivision) throws {
+    @Test(arguments: allVariants)
+    func everyScaleAndCodeEqualsTheOracle(variant: BlockFloatVariant) throws {
         for rule in [RoundingRule.toNearestOrEven, .towardZero] {
-            let q = try BlockFloatQuantizer(scheme: .nvfp4, rounding: rule, nvfp4TensorScale: form, nvfp4ElementDivision: division)
-            let report = checkProperty(seed: 0x4F7 + UInt64(form == .encode ? 2 : 0) + UInt64(division == .reciprocal ? 1 : 0), count: 16, generate: { s -> [Int] in
+            let q = try BlockFloatQuantizer(variant, rounding: rule)
+            let report = checkProperty(seed: 0x4F7 + UInt64(Self.allVariants.firstIndex(of: variant)!), count: rule == .toNearestOrEven ? 10 : 4, generate: { s -> [Int] in
                 [Generate.int(1...6, &s), Generate.int(1...80, &s), Int(s.next() & 0xFFFF)]
             }) { p in
                 var s = CounterStream(seed: UInt64(p[2]))
                 let x = BlockFloatQuantizerTests.tensor(&s, rows: p[0], columns: p[1], scheme: .nvfp4)
                 guard let result = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
-                return Self.mismatch(result, input: x, form: form, division: division, rule: rule)
+                return Self.mismatch(result, input: x, variant: variant, rule: rule)
             }
-            #expect(report.passed, "\(form) \(division) \(rule): \(report)")
+            #expect(report.passed, "\(variant.name) \(rule): \(report)")
         }
         let a = try Files.readNpy(Fixtures.path("minilm-l1-key-weight.npy"))
         let (_, columns) = try a.matrixShape()
-        let x = Array(try a.floatValues().prefix(24 * columns))
-        let q = try BlockFloatQuantizer(scheme: .nvfp4, nvfp4TensorScale: form, nvfp4ElementDivision: division)
-        #expect(Self.mismatch(try q.quantize(x, rows: 24, columns: columns), input: x, form: form, division: division, rule: .toNearestOrEven) == nil)
+        let x = Array(try a.floatValues().prefix(8 * columns))
+        let q = try BlockFloatQuantizer(variant)
+        #expect(Self.mismatch(try q.quantize(x, rows: 8, columns: columns), input: x, variant: variant, rule: .toNearestOrEven) == nil)
+    }
+
+    /// Each convention's NVFP4 and MXFP4 against the oracle, on every MiniLM fixture (a row block)
+    /// and on a tie-heavy grid, and with its signed-zero rule.
+    @Test(arguments: BlockFloatConvention.allCases)
+    func everyConventionEqualsTheOracleOnRealTensors(convention: BlockFloatConvention) throws {
+        var inputs: [(x: [Float], rows: Int, columns: Int)] = []
+        for name in ["minilm-l1-key-weight.npy", "minilm-l2-ffn-down-weight.npy", "minilm-l2-ffn-gelu-acts.npy", "minilm-l2-ffn-input-acts.npy"] {
+            let a = try Files.readNpy(Fixtures.path(name))
+            let (_, columns) = try a.matrixShape()
+            inputs.append((Array(try a.floatValues().prefix(4 * columns)), 4, columns))
+        }
+        // k/4 · 2^j with signs: E2M1 midpoints, E4M3 ties, zero blocks and −0.0.
+        var grid = (0..<(24 * 64)).map { i -> Float in Float((i * 7) % 29) / 4 * Float(sign: i % 3 == 0 ? .minus : .plus, exponent: (i / 64) % 9 - 4, significand: 1) }
+        for i in 0..<32 { grid[64 + i] = i % 2 == 0 ? 0 : -0.0 }
+        inputs.append((grid, 24, 64))
+        for scheme in BlockFloatScheme.allCases {
+            guard let v = try? convention.variant(scheme) else {
+                #expect(convention == .ocp && scheme == .nvfp4)
+                continue
+            }
+            let q = try BlockFloatQuantizer(v)
+            for input in inputs {
+                let r = try q.quantize(input.x, rows: input.rows, columns: input.columns)
+                let miss = scheme == .nvfp4 ? Self.mismatch(r, input: input.x, variant: v, rule: .toNearestOrEven)
+                    : BlockFloatQuantizerTests.oracleMismatch(r, input: input.x, rule: .toNearestOrEven, mxScale: v.mxScale, signedZero: v.signedZero)
+                #expect(miss == nil, "\(convention) \(v.name): \(miss ?? "")")
+            }
+        }
     }
 
     /// A block whose E4M3 scale underflows: exact division gives zero codes; the reciprocal
@@ -301,16 +352,36 @@ import PropertyChecking
             #expect(Array(r.codes[16...17]) == (division == .exact ? [0, 0b1000] : [0b0111, 0b1111]))
             #expect(r.statistics.underflowCount == 2)
         }
+        // The floors: the block keeps a non-zero scale (2^−6 or 0.125), so its elements are
+        // divided by it and land on level 0 with their sign.
+        for (floor, code) in [(NVFP4ScaleFloor.minNormal, UInt8(0x08)), (.eighth, 0x20)] {
+            for division in NVFP4ElementDivision.allCases {
+                let v = BlockFloatVariant(.nvfp4, nvfp4ElementDivision: division, nvfp4ScaleFloor: floor)
+                let r = try BlockFloatQuantizer(v).quantize(x, rows: 1, columns: 32)
+                #expect(r.blockScales[1] == code && Array(r.codes[16...17]) == [0, 0b1000], "\(v.name)")
+            }
+        }
     }
 
     @Test func variantNamesRoundTrip() throws {
-        for v in [BlockFloatVariant(.mxfp4), BlockFloatVariant(.mxfp4, mxScale: .rceil), BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encode),
-                  BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encode, nvfp4ElementDivision: .reciprocal)] {
-            #expect(try BlockFloatVariant(parsing: v.name) == v)
+        for v in Self.allVariants + [BlockFloatVariant(.mxfp4), BlockFloatVariant(.mxfp4, mxScale: .rceil, signedZero: .flush)] {
+            #expect(try BlockFloatVariant(parsing: v.name) == v, "\(v.name)")
+        }
+        for c in BlockFloatConvention.allCases {
+            for scheme in BlockFloatScheme.allCases {
+                guard let v = try? c.variant(scheme) else { continue }
+                #expect(try BlockFloatVariant(parsing: "\(scheme.rawValue):\(c.rawValue)") == v)
+            }
         }
         #expect(try BlockFloatVariant(parsing: "nvfp4:reciprocal:encode") == BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encode, nvfp4ElementDivision: .reciprocal))
+        #expect(try BlockFloatVariant(parsing: "nvfp4:encode")?.nvfp4BlockScale == .scaleFirst)
+        #expect(try BlockFloatVariant(parsing: "nvfp4:amax-first:encode")?.nvfp4BlockScale == .amaxFirst)
+        // A convention, then an override.
+        #expect(try BlockFloatVariant(parsing: "nvfp4:torchao:keep") == BlockFloatVariant(.nvfp4, nvfp4BlockScale: .amaxFirst, nvfp4ElementDivision: .quotient, nvfp4ScaleFloor: .minNormal))
+        #expect(try BlockFloatVariant(parsing: "mxfp4:compressed-tensors:floor") == BlockFloatVariant(.mxfp4, signedZero: .flush))
         #expect(try BlockFloatVariant(parsing: "int4") == nil)
-        #expect(throws: QuantizationError.self) { try BlockFloatVariant(parsing: "mxfp4:encode") }
-        #expect(throws: QuantizationError.self) { try BlockFloatVariant(parsing: "nvfp4:encode:decode") }
+        for bad in ["mxfp4:encode", "nvfp4:encode:decode", "nvfp4:scale-first", "nvfp4:ocp", "nvfp4:keep:nvidia", "mxfp4:min-normal"] {
+            #expect(throws: QuantizationError.self, "\(bad)") { try BlockFloatVariant(parsing: bad) }
+        }
     }
 }

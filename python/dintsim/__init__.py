@@ -154,19 +154,27 @@ def quantize_level_draw(format, x, scale, rounding, draw):
     return code.value, flags.value
 
 
-def quantize(x, format="dint4", granularity="channel", rounding="toNearestOrEven", seed=0, mx_scale=None):
+def quantize(x, format="dint4", granularity="channel", rounding="toNearestOrEven", seed=0, mx_scale=None, convention=None):
     """A 2-D tensor as `dintsim quantize`: (uint8 codes, float32 scales, statistics dict). For the
     block formats (mxfp4, nvfp4; granularity ignored) the scales are the uint8 block scale codes,
-    [rows, blocks], and the statistics hold the FP32 "tensor_scale" too. mx_scale is mxfp4's
-    shared-exponent rule, as `--mx-scale`: "floor" (default), "ceil", "rceil" or "even"."""
+    [rows, blocks], and the statistics hold the FP32 "tensor_scale" too. A block format may carry
+    its conventions in its name ("nvfp4:encode:reciprocal", docs/quantization.md). mx_scale is
+    mxfp4's shared-exponent rule, as `--mx-scale`: "floor" (default), "ceil", "rceil" or "even";
+    convention a library's rules at once, as `--convention`: "ocp", "nvidia", "torchao" or
+    "compressed-tensors" (options named in format override it)."""
     x = np.ascontiguousarray(x, dtype=np.float32)
     if x.ndim != 2:
         raise DintsimError(f"quantize needs a 2-D array, got shape {x.shape}")
     rows, columns = x.shape
+    if convention is not None:
+        scheme, _, options = format.partition(":")
+        if scheme not in ("mxfp4", "nvfp4"):
+            raise DintsimError(f"convention applies to the block formats mxfp4 and nvfp4, not {format}")
+        format = ":".join([scheme, convention] + ([options] if options else []))
     if mx_scale is not None:
-        if format != "mxfp4":
+        if format.split(":")[0] != "mxfp4":
             raise DintsimError(f"mx_scale applies to mxfp4 only, not {format}")
-        format = f"mxfp4:{mx_scale}"
+        format = f"{format}:{mx_scale}"
     if format.split(":")[0] in ("mxfp4", "nvfp4"):
         block = 32 if format.startswith("mxfp4") else 16
         codes = np.empty((rows, columns), dtype=np.uint8)

@@ -198,6 +198,107 @@ def test_nvfp4_encode_reciprocal_equals_the_recipe_in_float32():
     assert not np.array_equal(exact, codes)
 
 
+def _e2m1_codes(v, signed_zero):
+    """E2M1 codes of float32 v, RNE, saturating at 6: the sign bit of v kept on every code
+    ("keep", IEEE conversion and torchao's bit arithmetic) or on non-zero magnitudes only ("flush",
+    compressed-tensors' pack through int8)."""
+    mag = _e2m1_rne(np.abs(v))
+    negative = np.signbit(v) if signed_zero == "keep" else (np.signbit(v) & (mag != 0))
+    return (mag + np.where(negative, 8, 0)).astype(np.uint8)
+
+
+def _nvfp4_recipe(x, convention):
+    """(codes, block scale codes, tensor scale) of a library's NVFP4 recipe, step by step in numpy
+    float32 as its source writes them (docs/quantization.md, "Conventions")."""
+    f = np.float32
+    rows, columns = x.shape
+    xb = x.reshape(rows, columns // 16, 16)
+    m = np.abs(xb).max(axis=2)
+    M = np.abs(x).max()
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if convention == "torchao":  # S = amax / (448 * 6); clamp(fl32(m/6) / S, tiny, 448); x / fl32(S * b)
+            t = f(M / f(2688))
+            q = np.clip((m / f(6)).astype(f) / t, f(2.0 ** -6), f(448)).astype(f)
+            scales = _e4m3_rne_saturating(q)
+            d = (t * _E4M3_VALUES[scales].astype(f)).astype(f)
+            signed_zero = "keep"
+        elif convention == "compressed-tensors":  # G = 2688 / amax; clamp(G * fl32(m/6)); 0 -> 0.125; x / fl32(b / G)
+            t = f(f(2688) / M)
+            q = np.clip(t * (m / f(6)).astype(f), f(-448), f(448)).astype(f)
+            scales = _e4m3_rne_saturating(q)
+            scales[scales == 0] = 0x20
+            d = (_E4M3_VALUES[scales].astype(f) / t).astype(f)
+            signed_zero = "flush"
+        else:
+            raise ValueError(convention)
+        v = np.clip((xb / d[:, :, None]).astype(f), f(-6), f(6)).reshape(rows, columns)
+    return _e2m1_codes(v, signed_zero), scales, t
+
+
+def _mxfp4_recipe(x, convention):
+    """(codes, UE8M0 codes) of a library's MXFP4 recipe in numpy: torchao's FLOOR from the block
+    max's exponent bits; compressed-tensors' ceil(log2(fl32(m / 6))); elements x / 2^k (exact), RNE."""
+    f = np.float32
+    rows, columns = x.shape
+    xb = x.reshape(rows, columns // 32, 32)
+    m = np.abs(xb).max(axis=2)
+    with np.errstate(divide="ignore"):
+        if convention in ("torchao", "ocp"):
+            k = ((m.view(np.int32) >> 23) & 0xFF).astype(np.int64) - 127 - 2
+            signed_zero = "keep"
+        else:
+            k = np.ceil(np.log2((m / f(6)).astype(f))).astype(np.float64)
+            k = np.where(m == 0, -127, k).astype(np.int64)
+            signed_zero = "keep" if convention == "nvidia" else "flush"
+    k = np.clip(k, -127, 127)
+    scales = np.where(m == 0, 0, k + 127).astype(np.uint8)
+    v = (xb / np.ldexp(np.ones_like(m, dtype=np.float64), k)[:, :, None]).astype(f).reshape(rows, columns)
+    return _e2m1_codes(np.clip(v, f(-6), f(6)), signed_zero), scales
+
+
+def _convention_inputs():
+    """MiniLM fixtures (the repository's), Student-t rows over 12 binades, and a tie grid with zero
+    blocks and -0.0."""
+    rng = np.random.default_rng(21)
+    inputs = {p.stem: np.load(p)[:64].astype(np.float32) for p in sorted((REPOSITORY / "fixtures/minilm").glob("*.npy"))}
+    inputs["student-t"] = (rng.standard_t(3, size=(48, 256)) * np.exp2(rng.integers(-6, 6, size=(48, 1)))).astype(np.float32)
+    grid = (np.arange(64 * 256) % 29 / 4 * np.exp2((np.arange(64 * 256) // 256) % 9 - 4)).astype(np.float32).reshape(64, 256)
+    grid[::3] *= -1
+    grid[5, :32] = 0
+    grid[6, :32] = -0.0
+    grid[7, :32] *= np.float32(1e-12)  # underflowing block scales: each convention's floor
+    inputs["tie-grid"] = grid
+    return inputs
+
+
+@pytest.mark.parametrize("convention", ["ocp", "nvidia", "torchao", "compressed-tensors"])
+def test_each_convention_equals_its_recipe(tmp_path, convention):
+    """--convention X (CLI) and convention=X (Python) against that library's recipe redone in
+    numpy, on MiniLM, synthetic and tie-grid tensors: codes and scales bit for bit."""
+    for name, x in _convention_inputs().items():
+        np.save(tmp_path / "x.npy", x)
+        for scheme in ("mxfp4", "nvfp4"):
+            if convention == "ocp" and scheme == "nvfp4":
+                with pytest.raises(dintsim.DintsimError, match="MX formats only"):
+                    dintsim.quantize(x, scheme, convention=convention)
+                continue
+            subprocess.run([str(cli()), "quantize", "--format", scheme, "--convention", convention, "--input", str(tmp_path / "x.npy"),
+                            "--codes-out", str(tmp_path / "c.npy"), "--scales-out", str(tmp_path / "s.npy"), "--stats-json", str(tmp_path / "st.json")],
+                           check=True, stdout=subprocess.DEVNULL)
+            codes, scales, stats = dintsim.quantize(x, scheme, convention=convention)
+            assert np.array_equal(codes, np.load(tmp_path / "c.npy")) and np.array_equal(scales, np.load(tmp_path / "s.npy")), f"{name} {scheme}"
+            if scheme == "mxfp4":
+                want_codes, want_scales = _mxfp4_recipe(x, convention)
+            elif convention == "nvidia":
+                assert json.loads((tmp_path / "st.json").read_text())["format"] == "nvfp4:encode:reciprocal"
+                continue  # test_nvfp4_encode_reciprocal_equals_the_recipe_in_float32 redoes it
+            else:
+                want_codes, want_scales, t = _nvfp4_recipe(x, convention)
+                assert np.float32(stats["tensor_scale"]) == t, f"{name}"
+            assert np.array_equal(scales, want_scales), f"{name} {scheme}: {np.count_nonzero(scales != want_scales)} block scales differ"
+            assert np.array_equal(codes, want_codes), f"{name} {scheme}: {np.count_nonzero(codes != want_codes)} codes differ"
+
+
 def test_stochastic_draw_is_seed_and_flat_index():
     """quantize_level with (seed, index) decides element `index` of a stochastic quantize."""
     x = np.random.default_rng(1).normal(size=(1, 64)).astype(np.float32)

@@ -271,7 +271,12 @@ case("conflict: --input with --distribution", ["underflow", "--input", W, "--dis
 case("conflict: --count at level 1", gen + ["--count", "5"], "level 1 is a fixed list")
 case("conflict: --mx-scale with nvfp4", ["quantize", "--format", "nvfp4", "--mx-scale", "rceil", "--input", W, "--codes-out", "{out}/c.npy", "--scales-out", "{out}/s.npy"],
      "--mx-scale applies to --format mxfp4 only")
-case("message: an unknown MX scale rule names the choices", ["underflow", "--input", W, "--formats", "mxfp4:round"], "'round' is not an option of mxfp4; use mxfp4:floor|ceil|rceil|even")
+case("message: an unknown MX scale rule names the choices", ["underflow", "--input", W, "--formats", "mxfp4:round"], "'round' is not an option of mxfp4; use mxfp4:[ocp|nvidia|torchao|compressed-tensors]:[floor|ceil|rceil|even]:[keep|flush]")
+qb = ["quantize", "--input", W, "--codes-out", "{out}/c.npy", "--scales-out", "{out}/s.npy"]
+case("conflict: the ocp convention on nvfp4", qb + ["--format", "nvfp4", "--convention", "ocp"], "defines the MX formats only, not nvfp4")
+case("conflict: a convention on a level format", qb + ["--format", "dint4", "--granularity", "channel", "--convention", "torchao"], "--convention applies to the block formats")
+case("conflict: scale-first without the encode form", qb + ["--format", "nvfp4", "--nvfp4-block-scale", "scale-first"], "use it with the encode tensor scale")
+case("message: a convention after an option", ["underflow", "--input", W, "--formats", "nvfp4:encode:nvidia"], "a convention comes right after the scheme")
 case("usage: a missing option is one line naming where to read more", ["quantize", "--format", "dint4"], "see dintsim quantize --help")
 with open(os.path.join(here, "cases.json"), "w") as f:
     json.dump(cases, f, indent=1, ensure_ascii=False)
