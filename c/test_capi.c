@@ -181,7 +181,23 @@ static void badArguments(void) {
     CHECK(dintsim_quantize_block_tensor("nvfp4", 0, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_OK && tscale == 3.0f / 2688,
           "nvfp4: %s; tensor scale %g", dintsim_last_error(), tscale);
     CHECK(dintsim_quantize_block_tensor("nvfp4", 0, x, 2, 3, codes, bscales, 1, &count, &tscale, NULL) == DINTSIM_ERR_ARGUMENT, "small block-scale buffer accepted");
-    CHECK(dintsim_quantize_block_tensor("nvfp4", 5, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_ERR_ARGUMENT, "stochastic block rounding accepted");
+    CHECK(dintsim_quantize_block_tensor("nvfp4", 5, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_ERR_ARGUMENT, "stochastic block rounding without a seed accepted");
+    /* Stochastic elements: NVFP4 row 0 has block code 288 (E4M3 of 2 / (6 * 3/2688)), so 0.5 is
+     * 1.5556 steps, between E2M1 1.5 (code 3) and 2 (code 4); over 64 seeds with 8-bit draws both
+     * occur, and a deterministic rule through the seeded call equals the plain call. */
+    int up = 0, down = 0;
+    for (uint64_t seed = 1; seed <= 64; seed++) {
+        CHECK(dintsim_quantize_block_tensor_seeded("nvfp4", 5, seed, 8, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_OK,
+              "seeded nvfp4: %s", dintsim_last_error());
+        up += codes[0] == 4; down += codes[0] == 3;
+    }
+    CHECK(up > 0 && down > 0 && up + down == 64, "stochastic 0.5: %d up, %d down", up, down);
+    uint8_t plain[6];
+    CHECK(dintsim_quantize_block_tensor("nvfp4:torchao", 0, x, 2, 3, plain, bscales, 2, &count, &tscale, NULL) == DINTSIM_OK
+          && dintsim_quantize_block_tensor_seeded("nvfp4:torchao", 0, 7, 16, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_OK
+          && !memcmp(plain, codes, 6), "seeded deterministic call differs: %s", dintsim_last_error());
+    CHECK(dintsim_quantize_block_tensor_seeded("nvfp4", 5, 1, 17, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_ERR_ARGUMENT,
+          "17-bit draws accepted");
     CHECK(dintsim_quantize_block_tensor("fp8", 0, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_ERR_ARGUMENT, "unknown scheme accepted");
     CHECK(dintsim_quantize_block_tensor("mxfp4", 0, NULL, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_ERR_NULL, "NULL x accepted");
     CHECK(!strcmp(dintsim_version(), DINTSIM_EXPECTED_VERSION), "version %s", dintsim_version());

@@ -121,18 +121,31 @@ int32_t dintsim_quantize_tensor(const char *format, const char *granularity, int
                                 uint64_t seed, const float *x, int64_t rows, int64_t columns,
                                 uint8_t *codes, float *scales, int64_t scales_capacity,
                                 int64_t *scale_count, int64_t *stats);
-/* A 2-D tensor in a block format, as `dintsim quantize --format mxfp4|nvfp4 [--mx-scale R]`: scheme
- * "mxfp4" (32-element blocks, UE8M0 scales, the OCP floor rule), "mxfp4:floor", "mxfp4:ceil",
- * "mxfp4:rceil" or "mxfp4:even" (the MX scale rule, docs/quantization.md) or "nvfp4" (16, E4M3
- * scales, an FP32 tensor scale), "nvfp4:encode" (the tensor scale in NVIDIA's encode form G =
- * 2688 / amax), "nvfp4:reciprocal" (elements multiplied by a binary32 reciprocal) or both; rounding 0-4 (the
- * elements' rule; stochastic is refused). Writes rows*columns E2M1 codes, rows*ceil(columns/block)
- * block scale codes (block_scales_capacity at least that), their count, the tensor scale (1 for
- * MXFP4; may be NULL) and, when stats is not NULL, [elements, nonzero, underflow, clipped]. */
+/* A 2-D tensor in a block format, as `dintsim quantize --format mxfp4|nvfp4 [--convention C] ...`:
+ * scheme a block format's variant name (docs/quantization.md, "Conventions"): "mxfp4" (32-element
+ * blocks, UE8M0 scales, the OCP floor rule) or "nvfp4" (16, E4M3 scales, an FP32 tensor scale),
+ * optionally followed by a convention (":ocp", ":nvidia", ":torchao", ":compressed-tensors") and
+ * then options that override it: mxfp4 ":floor|ceil|rceil|even"; nvfp4 ":decode|encode"
+ * (tensor-scale form; tensor_scale is written in it), ":exact-quotient|amax-first|scale-first"
+ * (block-scale quotient), ":exact|reciprocal|quotient" (element division),
+ * ":allow-zero|min-normal|eighth" (scale floor); both ":keep|flush" (sign of zero). rounding 0-4
+ * (the elements' rule; 5, stochastic, needs the seeded call below). Writes rows*columns E2M1
+ * codes, the block scale codes (rows*ceil(columns/block); block_scales_capacity at least that),
+ * their count, the tensor scale (1 for MXFP4; may be NULL) and, when stats is not NULL,
+ * [elements, nonzero, underflow, clipped]. */
 int32_t dintsim_quantize_block_tensor(const char *scheme, int32_t rounding, const float *x, int64_t rows,
                                       int64_t columns, uint8_t *codes, uint8_t *block_scales,
                                       int64_t block_scales_capacity, int64_t *block_scale_count,
                                       float *tensor_scale, int64_t *stats);
+/* As dintsim_quantize_block_tensor, with rounding 0-5: stochastic rounding (5) of the elements draws
+ * stochastic_bits (1-16; 16 is the default rounder, 8 a software rounder) bits per element from
+ * seed, counter = the element's flat index (docs/quantization.md, "Stochastic rounding"); a
+ * deterministic rule takes stochastic_bits = 16. */
+int32_t dintsim_quantize_block_tensor_seeded(const char *scheme, int32_t rounding, uint64_t seed,
+                                             int32_t stochastic_bits, const float *x, int64_t rows,
+                                             int64_t columns, uint8_t *codes, uint8_t *block_scales,
+                                             int64_t block_scales_capacity, int64_t *block_scale_count,
+                                             float *tensor_scale, int64_t *stats);
 
 #ifdef __cplusplus
 }

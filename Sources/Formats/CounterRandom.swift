@@ -31,6 +31,17 @@ public struct CounterRandom: Sendable, Hashable {
     @inlinable
     public func stochasticDraw(_ counter: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: bits(counter) >> 48) }
 
+    /// The draw of a B-bit stochastic rounder (1 ≤ B ≤ 16): the top B bits of the 16-bit draw, in
+    /// place (the low 16 − B bits zero). B = 16 is `stochasticDraw`.
+    @inlinable
+    public func stochasticDraw(_ counter: UInt64, bits b: Int) -> UInt32 {
+        let drop = UInt32(16 - b)
+        return (stochasticDraw(counter) >> drop) << drop
+    }
+
+    /// The stochastic rounder's widths: 16 bits (the default) down to 1.
+    public static let drawBitRange = 1...16
+
     /// A uniform double in [0, 1) with 53 random bits (the top 53 bits of `bits(counter)`).
     @inlinable
     public func unitInterval(_ counter: UInt64) -> Double {

@@ -296,7 +296,28 @@ public func dintsim_quantize_block_tensor(_ scheme: UnsafePointer<CChar>?, _ rou
                                           _ codes: UnsafeMutablePointer<UInt8>?, _ blockScales: UnsafeMutablePointer<UInt8>?, _ blockScalesCapacity: Int64,
                                           _ blockScaleCount: UnsafeMutablePointer<Int64>?, _ tensorScale: UnsafeMutablePointer<Float>?,
                                           _ stats: UnsafeMutablePointer<Int64>?) -> Int32 {
-    let name = "dintsim_quantize_block_tensor"
+    guard rounding != 5 else {
+        return LastError.fail(.invalidArgument, "dintsim_quantize_block_tensor: rounding 5 (stochastic) needs a seed: call dintsim_quantize_block_tensor_seeded")
+    }
+    return quantizeBlockTensor("dintsim_quantize_block_tensor", scheme, rounding, 0, 16, x, rows, columns, codes, blockScales, blockScalesCapacity,
+                               blockScaleCount, tensorScale, stats)
+}
+
+@_cdecl("dintsim_quantize_block_tensor_seeded")
+public func dintsim_quantize_block_tensor_seeded(_ scheme: UnsafePointer<CChar>?, _ rounding: Int32, _ seed: UInt64, _ stochasticBits: Int32,
+                                                 _ x: UnsafePointer<Float>?, _ rows: Int64, _ columns: Int64,
+                                                 _ codes: UnsafeMutablePointer<UInt8>?, _ blockScales: UnsafeMutablePointer<UInt8>?, _ blockScalesCapacity: Int64,
+                                                 _ blockScaleCount: UnsafeMutablePointer<Int64>?, _ tensorScale: UnsafeMutablePointer<Float>?,
+                                                 _ stats: UnsafeMutablePointer<Int64>?) -> Int32 {
+    quantizeBlockTensor("dintsim_quantize_block_tensor_seeded", scheme, rounding, seed, stochasticBits, x, rows, columns, codes, blockScales,
+                        blockScalesCapacity, blockScaleCount, tensorScale, stats)
+}
+
+private func quantizeBlockTensor(_ name: String, _ scheme: UnsafePointer<CChar>?, _ rounding: Int32, _ seed: UInt64, _ stochasticBits: Int32,
+                                 _ x: UnsafePointer<Float>?, _ rows: Int64, _ columns: Int64,
+                                 _ codes: UnsafeMutablePointer<UInt8>?, _ blockScales: UnsafeMutablePointer<UInt8>?, _ blockScalesCapacity: Int64,
+                                 _ blockScaleCount: UnsafeMutablePointer<Int64>?, _ tensorScale: UnsafeMutablePointer<Float>?,
+                                 _ stats: UnsafeMutablePointer<Int64>?) -> Int32 {
     guard let s = string(scheme), let x, let codes, let blockScales, let blockScaleCount else {
         return LastError.fail(.nullPointer, "\(name): scheme, x, codes, block_scales or block_scale_count is NULL")
     }
@@ -305,18 +326,17 @@ public func dintsim_quantize_block_tensor(_ scheme: UnsafePointer<CChar>?, _ rou
     guard let variant = parsed else {
         return LastError.fail(.invalidArgument, "\(name): unknown scheme '\(s)' (\(BlockFloatVariant.choices(.mxfp4)), \(BlockFloatVariant.choices(.nvfp4)))")
     }
-    let scheme = variant.scheme
-    guard (0..<Int32(roundingRules.count)).contains(rounding), roundingRules[Int(rounding)] != .stochastic else {
-        return LastError.fail(.invalidArgument, "\(name): rounding \(rounding) is outside 0...4 (the block formats round deterministically)")
+    guard (0..<Int32(roundingRules.count)).contains(rounding) else {
+        return LastError.fail(.invalidArgument, "\(name): rounding \(rounding) is outside 0...5")
     }
     guard rows >= 0, columns >= 0, !rows.multipliedReportingOverflow(by: columns).overflow, rows * columns <= 1 << 40 else {
         return LastError.fail(.invalidArgument, "\(name): shape \(rows) × \(columns) is negative or above 2^40 elements")
     }
     do {
-        let q = try BlockFloatQuantizer(variant, rounding: roundingRules[Int(rounding)])
-        let needed = rows * Int64((Int(columns) + q.blockSize - 1) / q.blockSize)
+        let q = try BlockFloatQuantizer(variant, rounding: roundingRules[Int(rounding)], seed: seed, stochasticBits: Int(stochasticBits))
+        let needed = Int64(q.blockScaleCount(rows: Int(rows), columns: Int(columns)))
         guard blockScalesCapacity >= needed else {
-            return LastError.fail(.invalidArgument, "\(name): block_scales_capacity \(blockScalesCapacity) is below the \(needed) block scales of \(scheme.rawValue)")
+            return LastError.fail(.invalidArgument, "\(name): block_scales_capacity \(blockScalesCapacity) is below the \(needed) block scales of \(variant.scheme.rawValue)")
         }
         let n = Int(rows * columns)
         let r = try q.quantize(Array(UnsafeBufferPointer(start: x, count: n)), rows: Int(rows), columns: Int(columns))

@@ -265,12 +265,14 @@ public struct BlockFloatQuantizer: Sendable {
     public var nvfp4ElementDivision: NVFP4ElementDivision { variant.nvfp4ElementDivision }
     public var nvfp4ScaleFloor: NVFP4ScaleFloor { variant.nvfp4ScaleFloor }
 
-    public init(_ v: BlockFloatVariant, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven) throws {
+    /// `rounding` decides the E2M1 elements; stochastic rounding draws `stochasticBits` bits per
+    /// element from `seed`, counter = the element's flat index (as `SymmetricQuantizer`). Block
+    /// scales are always computed deterministically.
+    public init(_ v: BlockFloatVariant, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven, seed: UInt64 = 0,
+                stochasticBits: Int = 16) throws {
         let size = blockSize ?? v.scheme.defaultBlockSize
         guard size >= 1 else { throw QuantizationError.unsuitableFormat("block size \(size) must be at least 1") }
-        guard rounding != .stochastic else {
-            throw QuantizationError.unsuitableFormat("\(v.scheme.rawValue) is defined with deterministic rounding only (stochastic is not offered)")
-        }
+        try SymmetricQuantizer.checkStochasticBits(stochasticBits, rounding: rounding)
         guard v.scheme == .mxfp4 || v.mxScale == .floor else {
             throw QuantizationError.unsuitableFormat("the MX scale rule (\(v.mxScale.rawValue)) applies to mxfp4 only; nvfp4's block scales are E4M3")
         }
@@ -281,8 +283,12 @@ public struct BlockFloatQuantizer: Sendable {
         try v.validate()
         variant = v
         self.blockSize = size
-        elements = ElementQuantizer(selector: LevelSelector(format: .fp4, rule: rounding, signedZero: v.signedZero), seed: 0, nonFinite: .error)
+        elements = ElementQuantizer(selector: LevelSelector(format: .fp4, rule: rounding, signedZero: v.signedZero), seed: seed, nonFinite: .error,
+                                    drawBits: stochasticBits)
     }
+
+    public var seed: UInt64 { elements.seed }
+    public var stochasticBits: Int { elements.drawBits }
 
     public init(scheme: BlockFloatScheme, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven, mxScale: MXScaleRule = .floor,
                 signedZero: SignedZero = .keep, nvfp4TensorScale: NVFP4TensorScale = .decode,
@@ -378,6 +384,9 @@ public struct BlockFloatQuantizer: Sendable {
     /// Blocks per row of a tensor with `columns` columns.
     public func blocksPerRow(columns: Int) -> Int { (columns + blockSize - 1) / blockSize }
 
+    /// The number of block scales of a rows × columns tensor.
+    public func blockScaleCount(rows: Int, columns: Int) -> Int { rows * blocksPerRow(columns: columns) }
+
     /// max|x| of `values` (NVFP4's first pass over a streamed tensor); a non-finite value throws,
     /// named by its flat index (`firstIndex` is that of `values[0]`).
     public func maxMagnitude(_ values: [Float], firstIndex: Int) throws -> Float {
@@ -427,7 +436,7 @@ public struct BlockFloatQuantizer: Sendable {
                                 let block = scheme.scaleFormat.decode(UInt32(code))
                                 let scale = block * Double(decodeScale)
                                 w.stats[b] = elements.quantize(w.x, w.codes, start: start, length: length, scale: blockMax == 0 ? 0 : scale,
-                                                               binary32: elementScaling(block: Float(block), tensorScale: s))
+                                                               binary32: elementScaling(block: Float(block), tensorScale: s), indexBase: firstRow * columns)
                             }
                         }
                     }

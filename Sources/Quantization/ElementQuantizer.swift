@@ -22,6 +22,8 @@ struct ElementQuantizer: Sendable {
     let selector: LevelSelector
     let seed: UInt64
     let nonFinite: NonFinitePolicy
+    /// The stochastic rounder's width B: the draw keeps the top B of its 16 bits.
+    var drawBits = 16
 
     var format: LevelFormat { selector.format }
     var rounding: RoundingRule { selector.rule }
@@ -88,7 +90,7 @@ struct ElementQuantizer: Sendable {
                 stats.clipCount += 1
             } else if let binary32 {
                 let v = Double(binary32.scaled(x[i])) // ±∞ saturates like any value beyond ±max
-                let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(indexBase + i)) : 0
+                let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(indexBase + i), bits: drawBits) : 0
                 let (j, saturated) = selector.select(v, scale: 1, draw: draw)
                 index = j
                 if saturated && selector.isClipped(v, scale: 1) { stats.clipCount += 1 }
@@ -96,7 +98,7 @@ struct ElementQuantizer: Sendable {
                 // A zero scale (an all-zero group, or a block scale that underflowed): level 0.
                 index = selector.zeroIndex
             } else {
-                let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(indexBase + i)) : 0
+                let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(indexBase + i), bits: drawBits) : 0
                 let (j, saturated) = selector.select(xd, scale: sd, draw: draw)
                 index = j
                 if saturated && selector.isClipped(xd, scale: sd) { stats.clipCount += 1 }

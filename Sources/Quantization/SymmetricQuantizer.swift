@@ -49,18 +49,32 @@ public struct SymmetricQuantizer: Sendable {
     public let nonFinite: NonFinitePolicy
     let elementQuantizer: ElementQuantizer
     public var signedZero: SignedZero { elementQuantizer.selector.signedZero }
+    /// The stochastic rounder's width in bits (16 unless chosen).
+    public var stochasticBits: Int { elementQuantizer.drawBits }
 
     public init(format: LevelFormat, granularity: Granularity, rounding: RoundingRule = .toNearestOrEven,
-                seed: UInt64 = 0, nonFinite: NonFinitePolicy = .error, signedZero: SignedZero = .keep) throws {
+                seed: UInt64 = 0, nonFinite: NonFinitePolicy = .error, signedZero: SignedZero = .keep, stochasticBits: Int = 16) throws {
         guard format.maxHalfSteps > 0, format.minHalfSteps < 0 else {
             throw QuantizationError.unsuitableFormat("format \(format.name) has no negative and positive levels; symmetric quantization needs both")
         }
+        try Self.checkStochasticBits(stochasticBits, rounding: rounding)
         self.format = format
         self.granularity = granularity
         self.rounding = rounding
         self.seed = seed
         self.nonFinite = nonFinite
-        elementQuantizer = ElementQuantizer(selector: LevelSelector(format: format, rule: rounding, signedZero: signedZero), seed: seed, nonFinite: nonFinite)
+        elementQuantizer = ElementQuantizer(selector: LevelSelector(format: format, rule: rounding, signedZero: signedZero), seed: seed,
+                                            nonFinite: nonFinite, drawBits: stochasticBits)
+    }
+
+    /// Throws unless 1 ≤ bits ≤ 16, and 16 for a deterministic rule.
+    static func checkStochasticBits(_ bits: Int, rounding: RoundingRule) throws {
+        guard CounterRandom.drawBitRange.contains(bits) else {
+            throw QuantizationError.unsuitableFormat("a stochastic rounder draws 1 to 16 bits per element, not \(bits)")
+        }
+        guard bits == 16 || rounding == .stochastic else {
+            throw QuantizationError.unsuitableFormat("the draw width (\(bits) bits) applies to stochastic rounding only")
+        }
     }
 
     /// The top level in steps, as binary32 (exact: a multiple of ½ of at most 512).

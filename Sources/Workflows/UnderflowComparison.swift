@@ -62,7 +62,7 @@ public enum UnderflowComparison {
         let measured: [StreamingQuantization.Measured] = try formats.map { choice in
             switch choice {
             case .level(let f): return .level(try SymmetricQuantizer(format: f, granularity: granularity, rounding: rounding, seed: seed))
-            case .block(let v): return .block(try BlockFloatQuantizer(v, rounding: rounding))
+            case .block(let v): return .block(try BlockFloatQuantizer(v, rounding: rounding, seed: seed))
             }
         }
         let total = dataSets.count * formats.count
@@ -79,7 +79,7 @@ public enum UnderflowComparison {
                                     bitsPerElement: Double(format.bitWidth) + 32 * Double(r.scaleCount) / elements, statistics: r.statistics))
                 case .block(let v):
                     let scheme = v.scheme
-                    let blockSize = try BlockFloatQuantizer(v, rounding: rounding).blockSize
+                    let blockSize = try BlockFloatQuantizer(v, rounding: rounding, seed: seed).blockSize
                     rows.append(Row(row: row, rowsTotal: total, data: dataSets[d].name, format: v.name,
                                     granularity: "block:\(blockSize) \(scheme.scaleFormat.name)",
                                     bitsPerElement: 4 + (Double(scheme.scaleFormat.bitWidth * r.scaleCount) + (scheme == .nvfp4 ? 32 : 0)) / elements,

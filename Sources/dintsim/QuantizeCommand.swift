@@ -23,6 +23,8 @@ struct QuantizeCommand: ParsableCommand {
     var rounding: RoundingRule = .toNearestOrEven
     @Option(help: "Seed of the counter-based generator (stochastic rounding).")
     var seed: UInt64 = 0
+    @Option(help: "With --rounding stochastic: random bits drawn per element, 1-16 (default 16; 8 is the FP4 training recipes' software rounder). docs/quantization.md, \"Stochastic rounding\".")
+    var stochasticBits: Int = 16
     @Option(help: "Input: 2-D float32 or float16 .npy, or a .safetensors checkpoint with --tensor.")
     var input: String
     @Option(help: "With a .safetensors --input: the tensor (F32, F16 or BF16, 2-D).")
@@ -52,6 +54,7 @@ struct QuantizeCommand: ParsableCommand {
 
     func validate() throws {
         if allowNonfinite == .error { throw ValidationError("--allow-nonfinite takes zero or saturate") }
+        if stochasticBits != 16 && rounding != .stochastic { throw ValidationError("--stochastic-bits applies to --rounding stochastic") }
         if BlockFloatScheme(rawValue: format) != nil {
             if granularity != nil { throw ValidationError("--granularity does not apply to \(format) (its blocks are fixed)") }
             if allowNonfinite != nil { throw ValidationError("--allow-nonfinite does not apply to \(format) (NaN/Inf are refused)") }
@@ -77,7 +80,7 @@ struct QuantizeCommand: ParsableCommand {
         let progress = rowProgress("quantize")
         let line: String, statsBytes: [UInt8]?
         if let scheme = BlockFloatScheme(rawValue: format) {
-            let quantizer = try badInput { try BlockFloatQuantizer(try variant(scheme), rounding: rounding) }
+            let quantizer = try badInput { try BlockFloatQuantizer(try variant(scheme), rounding: rounding, seed: seed, stochasticBits: stochasticBits) }
             let form = scheme == .nvfp4 ? quantizer.nvfp4TensorScale : .decode
             let r = try withNonFiniteHint { try StreamingQuantization.quantize(source, with: quantizer, codes: codes, scales: scales, progress: progress) }
             let bits = "0x" + String(r.tensorScale.bitPattern, radix: 16)
@@ -93,7 +96,8 @@ struct QuantizeCommand: ParsableCommand {
             let granularity = granularity!
             let fmt = try resolveFormat(format)
             let quantizer = try badInput {
-                try SymmetricQuantizer(format: fmt, granularity: granularity, rounding: rounding, seed: seed, nonFinite: allowNonfinite ?? .error, signedZero: signedZero ?? .keep)
+                try SymmetricQuantizer(format: fmt, granularity: granularity, rounding: rounding, seed: seed, nonFinite: allowNonfinite ?? .error, signedZero: signedZero ?? .keep,
+                                       stochasticBits: stochasticBits)
             }
             let r = try withNonFiniteHint { try StreamingQuantization.quantize(source, with: quantizer, codes: codes, scales: scales, progress: progress) }
             statsBytes = try statsJson.map { _ in try jsonFileBytes(r.statistics) }

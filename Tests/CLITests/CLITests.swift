@@ -166,8 +166,9 @@ import TensorIO
         for _ in 0..<3 { url.deleteLastPathComponent() }
         let real = try Self.run(["underflow", "--input", url.appendingPathComponent("fixtures/minilm/minilm-l1-key-weight.npy").path])
         #expect(real.status == 0 && real.stdout.contains("| minilm-l1-key-weight.npy | dint4 |") && real.stdout.contains("| minilm-l1-key-weight.npy | nvfp4 |"))
-        let stochastic = try Self.run(["underflow", "--rows", "4", "--columns", "32", "--formats", "dint4,mxfp4", "--rounding", "stochastic"])
-        #expect(stochastic.status == 2 && stochastic.stderr.contains("deterministic rounding only"))
+        // Stochastic rounding reaches the block formats' elements too, seeded.
+        let stochastic = try Self.run(["underflow", "--rows", "4", "--columns", "32", "--formats", "dint4,mxfp4,nvfp4:nvidia", "--rounding", "stochastic", "--seed", "5"])
+        #expect(stochastic.status == 0 && stochastic.stdout.contains("| mxfp4 |") && stochastic.stdout.contains("| nvfp4:encode:reciprocal |"))
         // Same seed, same bytes.
         #expect(try Self.run(["underflow", "--rows", "16", "--columns", "64", "--seed", "3"]).stdout
                 == Self.run(["underflow", "--rows", "16", "--columns", "64", "--seed", "3"]).stdout)

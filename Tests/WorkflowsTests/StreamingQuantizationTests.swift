@@ -54,11 +54,11 @@ import Workloads
         }
     }
 
-    @Test(arguments: [BlockFloatScheme.mxfp4, .nvfp4])
-    func blockFormatsStreamAsOneCall(scheme: BlockFloatScheme) throws {
+    @Test(arguments: [BlockFloatScheme.mxfp4, .nvfp4], [RoundingRule.toNearestOrEven, .stochastic])
+    func blockFormatsStreamAsOneCall(scheme: BlockFloatScheme, rounding: RoundingRule) throws {
         let (rows, columns) = (11, 72)
         let values = Self.data(rows: rows, columns: columns, seed: 3)
-        let q = try BlockFloatQuantizer(scheme: scheme, rounding: .toNearestOrEven)
+        let q = try BlockFloatQuantizer(.init(scheme), rounding: rounding, seed: 12, stochasticBits: rounding == .stochastic ? 8 : 16)
         let whole = try q.quantize(values, rows: rows, columns: columns)
         for blockRows in [1, 3, 11] {
             var summary: StreamingQuantization.BlockSummary?

@@ -101,8 +101,15 @@ def test_block_quantize_equals_the_cli(tmp_path, scheme, rounding):
     cli_stats = json.loads((tmp_path / "st.json").read_text())
     assert np.float32(stats["tensor_scale"]) == np.float32(cli_stats["tensor_scale"])
     assert stats["underflow"] == cli_stats["statistics"]["underflow_count"] and stats["elements"] == 630
-    with pytest.raises(dintsim.DintsimError, match="deterministically"):
-        dintsim.quantize(x, scheme, rounding="stochastic")
+    # Stochastic elements: the CLI's --seed / --stochastic-bits and Python's seed / stochastic_bits agree.
+    subprocess.run([str(cli()), "quantize", "--format", scheme, "--rounding", "stochastic", "--seed", "3", "--stochastic-bits", "8",
+                    "--input", str(tmp_path / "x.npy"), "--codes-out", str(tmp_path / "c.npy"), "--scales-out", str(tmp_path / "s.npy")],
+                   check=True, stdout=subprocess.DEVNULL)
+    codes, scales, _ = dintsim.quantize(x, scheme, rounding="stochastic", seed=3, stochastic_bits=8)
+    assert np.array_equal(codes, np.load(tmp_path / "c.npy")) and np.array_equal(scales, np.load(tmp_path / "s.npy"))
+    assert not np.array_equal(codes, dintsim.quantize(x, scheme, rounding="stochastic", seed=4, stochastic_bits=8)[0])
+    with pytest.raises(dintsim.DintsimError, match="1 to 16 bits"):
+        dintsim.quantize(x, scheme, rounding="stochastic", stochastic_bits=17)
 
 
 def _mx_scale_codes_from_bits(x, rule):
