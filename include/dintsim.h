@@ -128,9 +128,10 @@ int32_t dintsim_quantize_tensor(const char *format, const char *granularity, int
  * then options that override it: mxfp4 ":floor|ceil|rceil|even"; nvfp4 ":decode|encode"
  * (tensor-scale form; tensor_scale is written in it), ":exact-quotient|amax-first|scale-first"
  * (block-scale quotient), ":exact|reciprocal|quotient" (element division),
- * ":allow-zero|min-normal|eighth" (scale floor); both ":keep|flush" (sign of zero). rounding 0-4
+ * ":allow-zero|min-normal|eighth" (scale floor), ":1x16|16x16" (block shape; 16x16 tiles give
+ * ceil(rows/16)*ceil(columns/16) block scales); both ":keep|flush" (sign of zero). rounding 0-4
  * (the elements' rule; 5, stochastic, needs the seeded call below). Writes rows*columns E2M1
- * codes, the block scale codes (rows*ceil(columns/block); block_scales_capacity at least that),
+ * codes, the block scale codes (rows*ceil(columns/block), or per tile; block_scales_capacity at least that),
  * their count, the tensor scale (1 for MXFP4; may be NULL) and, when stats is not NULL,
  * [elements, nonzero, underflow, clipped]. */
 int32_t dintsim_quantize_block_tensor(const char *scheme, int32_t rounding, const float *x, int64_t rows,

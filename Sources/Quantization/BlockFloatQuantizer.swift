@@ -99,6 +99,18 @@ public enum NVFP4ElementDivision: String, CaseIterable, Sendable, Codable {
     case quotient
 }
 
+/// The shape of an NVFP4 scale block.
+public enum NVFP4Blocks: String, CaseIterable, Sendable, Codable {
+    /// 16 consecutive elements of a row (the format's definition; activations, and weights at inference).
+    case row = "1x16"
+    /// 16 rows × 16 columns, one scale for the tile (NVIDIA's NVFP4 training recipe for weights, so
+    /// that the forward and the transposed backward use the same scales); tiles at the bottom and
+    /// right edges may be smaller.
+    case tile = "16x16"
+
+    public var rowsPerBlock: Int { self == .tile ? 16 : 1 }
+}
+
 /// A named set of FP4 conventions: what a library or spec does, as one choice
 /// (docs/quantization.md, "Conventions").
 public enum BlockFloatConvention: String, CaseIterable, Sendable, Codable {
@@ -134,7 +146,7 @@ public enum BlockFloatConvention: String, CaseIterable, Sendable, Codable {
 /// A block format with its conventions, as one name: the scheme, then optionally a convention
 /// (`BlockFloatConvention`), then options that override it, defaults omitted:
 /// "mxfp4[:CONVENTION][:floor|ceil|rceil|even][:keep|flush]",
-/// "nvfp4[:CONVENTION][:decode|encode][:exact-quotient|amax-first|scale-first][:exact|reciprocal|quotient][:allow-zero|min-normal|eighth][:keep|flush]".
+/// "nvfp4[:CONVENTION][:decode|encode][:exact-quotient|amax-first|scale-first][:exact|reciprocal|quotient][:allow-zero|min-normal|eighth][:1x16|16x16][:keep|flush]".
 /// `quantize`, `underflow --formats`, the C scheme string and Python's format argument read it.
 public struct BlockFloatVariant: Sendable, Equatable {
     public var scheme: BlockFloatScheme
@@ -143,22 +155,24 @@ public struct BlockFloatVariant: Sendable, Equatable {
     public var nvfp4BlockScale: NVFP4BlockScale = .exactQuotient
     public var nvfp4ElementDivision: NVFP4ElementDivision = .exact
     public var nvfp4ScaleFloor: NVFP4ScaleFloor = .allowZero
+    public var nvfp4Blocks: NVFP4Blocks = .row
     public var signedZero: SignedZero = .keep
 
     /// `nvfp4BlockScale` nil: the form's default (`NVFP4BlockScale.defaultRule(for:)`).
     public init(_ scheme: BlockFloatScheme, mxScale: MXScaleRule = .floor, nvfp4TensorScale: NVFP4TensorScale = .decode,
                 nvfp4BlockScale: NVFP4BlockScale? = nil, nvfp4ElementDivision: NVFP4ElementDivision = .exact,
-                nvfp4ScaleFloor: NVFP4ScaleFloor = .allowZero, signedZero: SignedZero = .keep) {
+                nvfp4ScaleFloor: NVFP4ScaleFloor = .allowZero, nvfp4Blocks: NVFP4Blocks = .row, signedZero: SignedZero = .keep) {
         self.scheme = scheme; self.mxScale = mxScale; self.nvfp4TensorScale = nvfp4TensorScale
         self.nvfp4BlockScale = nvfp4BlockScale ?? .defaultRule(for: nvfp4TensorScale)
-        self.nvfp4ElementDivision = nvfp4ElementDivision; self.nvfp4ScaleFloor = nvfp4ScaleFloor; self.signedZero = signedZero
+        self.nvfp4ElementDivision = nvfp4ElementDivision; self.nvfp4ScaleFloor = nvfp4ScaleFloor; self.nvfp4Blocks = nvfp4Blocks
+        self.signedZero = signedZero
     }
 
     /// Every choice the name of `scheme` may carry, for messages.
     public static func choices(_ scheme: BlockFloatScheme) -> String {
         func list<E: RawRepresentable & CaseIterable>(_ e: E.Type) -> String where E.RawValue == String { e.allCases.map(\.rawValue).joined(separator: "|") }
         let options = scheme == .mxfp4 ? [list(MXScaleRule.self)]
-            : [list(NVFP4TensorScale.self), list(NVFP4BlockScale.self), list(NVFP4ElementDivision.self), list(NVFP4ScaleFloor.self)]
+            : [list(NVFP4TensorScale.self), list(NVFP4BlockScale.self), list(NVFP4ElementDivision.self), list(NVFP4ScaleFloor.self), list(NVFP4Blocks.self)]
         return ([scheme.rawValue, "[" + list(BlockFloatConvention.self) + "]"] + options.map { "[\($0)]" } + ["[" + list(SignedZero.self) + "]"]).joined(separator: ":")
     }
 
@@ -182,6 +196,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
             else if scheme == .nvfp4, let b = NVFP4BlockScale(rawValue: token) { nvfp4BlockScale = b; blockScaleGiven = true; kind = "block-scale" }
             else if scheme == .nvfp4, let d = NVFP4ElementDivision(rawValue: token) { nvfp4ElementDivision = d; kind = "element-division" }
             else if scheme == .nvfp4, let f = NVFP4ScaleFloor(rawValue: token) { nvfp4ScaleFloor = f; kind = "scale-floor" }
+            else if scheme == .nvfp4, let b = NVFP4Blocks(rawValue: token) { nvfp4Blocks = b; kind = "blocks" }
             else if let z = SignedZero(rawValue: token) { signedZero = z; kind = "signed-zero" }
             else {
                 let hint = BlockFloatConvention(rawValue: token) != nil ? " (a convention comes right after the scheme)" : ""
@@ -207,6 +222,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
         if nvfp4BlockScale != .defaultRule(for: nvfp4TensorScale) { tokens.append(nvfp4BlockScale.rawValue) }
         if nvfp4ElementDivision != .exact { tokens.append(nvfp4ElementDivision.rawValue) }
         if nvfp4ScaleFloor != .allowZero { tokens.append(nvfp4ScaleFloor.rawValue) }
+        if nvfp4Blocks != .row { tokens.append(nvfp4Blocks.rawValue) }
         if signedZero != .keep { tokens.append(signedZero.rawValue) }
         return tokens.joined(separator: ":")
     }
@@ -218,9 +234,11 @@ public struct BlockQuantizedTensor: Sendable {
     public let rows: Int
     public let columns: Int
     public let blockSize: Int
+    /// Rows per block: 1, or 16 for NVFP4's 16 × 16 tiles.
+    public var blockRows: Int = 1
     /// E2M1 codes, row-major, rows × columns.
     public var codes: [UInt8]
-    /// Block scale codes (UE8M0 or E4M3 bits), row-major, rows × blocksPerRow.
+    /// Block scale codes (UE8M0 or E4M3 bits), row-major, ⌈rows / blockRows⌉ × blocksPerRow.
     public var blockScales: [UInt8]
     /// The per-tensor FP32 scale (NVFP4) in the quantizer's `NVFP4TensorScale` form; 1 for MXFP4.
     public var tensorScale: Float
@@ -238,7 +256,11 @@ public struct BlockQuantizedTensor: Sendable {
 
     /// Element (r, c)'s value: E2M1 value × its block's scale (exact).
     public func dequantized(row r: Int, column c: Int) -> Double {
-        LevelFormat.fp4.decodeSteps(codes[r * columns + c]) * elementScale(block: r * blocksPerRow + c / blockSize)
+        LevelFormat.fp4.decodeSteps(codes[r * columns + c]) * elementScale(block: block(row: r, column: c))
+    }
+
+    /// The flat index of the block holding element (r, c).
+    public func block(row r: Int, column c: Int) -> Int { (r / blockRows) * blocksPerRow + c / blockSize
     }
 }
 
@@ -264,6 +286,9 @@ public struct BlockFloatQuantizer: Sendable {
     public var nvfp4BlockScale: NVFP4BlockScale { variant.nvfp4BlockScale }
     public var nvfp4ElementDivision: NVFP4ElementDivision { variant.nvfp4ElementDivision }
     public var nvfp4ScaleFloor: NVFP4ScaleFloor { variant.nvfp4ScaleFloor }
+    /// Rows per block: 1, or 16 for NVFP4's 16 × 16 tiles. A streamed row block must start at a
+    /// multiple of it.
+    public var blockRows: Int { scheme == .nvfp4 ? variant.nvfp4Blocks.rowsPerBlock : 1 }
 
     /// `rounding` decides the E2M1 elements; stochastic rounding draws `stochasticBits` bits per
     /// element from `seed`, counter = the element's flat index (as `SymmetricQuantizer`). Block
@@ -277,8 +302,11 @@ public struct BlockFloatQuantizer: Sendable {
             throw QuantizationError.unsuitableFormat("the MX scale rule (\(v.mxScale.rawValue)) applies to mxfp4 only; nvfp4's block scales are E4M3")
         }
         guard v.scheme == .nvfp4 || (v.nvfp4TensorScale == .decode && v.nvfp4BlockScale == .exactQuotient && v.nvfp4ElementDivision == .exact
-                                     && v.nvfp4ScaleFloor == .allowZero) else {
-            throw QuantizationError.unsuitableFormat("the NVFP4 tensor-scale form, block-scale steps, element division and scale floor apply to nvfp4 only")
+                                     && v.nvfp4ScaleFloor == .allowZero && v.nvfp4Blocks == .row) else {
+            throw QuantizationError.unsuitableFormat("the NVFP4 tensor-scale form, block-scale steps, element division, scale floor and block shape apply to nvfp4 only")
+        }
+        guard v.nvfp4Blocks == .row || blockSize == nil || blockSize == 16 else {
+            throw QuantizationError.unsuitableFormat("16x16 blocks are 16 columns wide, not \(blockSize!)")
         }
         try v.validate()
         variant = v
@@ -376,7 +404,7 @@ public struct BlockFloatQuantizer: Sendable {
         let s = tensorScale(forMaxMagnitude: try maxMagnitude(values, firstIndex: 0))
         var statistics = QuantizationStatistics()
         let (codes, blockScales) = try quantizeRows(values, rows: rows, columns: columns, firstRow: 0, tensorScale: s, statistics: &statistics)
-        return BlockQuantizedTensor(scheme: scheme, rows: rows, columns: columns, blockSize: blockSize, codes: codes,
+        return BlockQuantizedTensor(scheme: scheme, rows: rows, columns: columns, blockSize: blockSize, blockRows: blockRows, codes: codes,
                                     blockScales: blockScales, tensorScale: s, tensorScaleForm: scheme == .nvfp4 ? nvfp4TensorScale : .decode,
                                     statistics: statistics)
     }
@@ -385,7 +413,10 @@ public struct BlockFloatQuantizer: Sendable {
     public func blocksPerRow(columns: Int) -> Int { (columns + blockSize - 1) / blockSize }
 
     /// The number of block scales of a rows × columns tensor.
-    public func blockScaleCount(rows: Int, columns: Int) -> Int { rows * blocksPerRow(columns: columns) }
+    public func blockScaleCount(rows: Int, columns: Int) -> Int { blockRowCount(rows: rows) * blocksPerRow(columns: columns) }
+
+    /// Rows of blocks in a tensor (or a streamed row block) of `rows` rows.
+    public func blockRowCount(rows: Int) -> Int { (rows + blockRows - 1) / blockRows }
 
     /// max|x| of `values` (NVFP4's first pass over a streamed tensor); a non-finite value throws,
     /// named by its flat index (`firstIndex` is that of `values[0]`).
@@ -400,19 +431,23 @@ public struct BlockFloatQuantizer: Sendable {
 
     /// Quantizes rows `firstRow ..< firstRow + rows` given as their own row-major block, with the
     /// whole tensor's `tensorScale` (`tensorScale(forMaxMagnitude:)`; 1 for MXFP4): the codes and
-    /// block scale codes `quantize` gives for those rows. Block statistics are added to
-    /// `statistics` in block order, so streamed blocks sum exactly as one call.
+    /// block scale codes `quantize` gives for those rows. `firstRow` must be a multiple of
+    /// `blockRows` (so must `rows`, except for the tensor's last rows). Block statistics are added
+    /// to `statistics` in block order, so streamed blocks sum exactly as one call.
     public func quantizeRows(_ values: [Float], rows: Int, columns: Int, firstRow: Int, tensorScale s: Float,
                              statistics: inout QuantizationStatistics) throws -> (codes: [UInt8], blockScales: [UInt8]) {
         guard rows >= 0, columns >= 0, values.count == rows * columns else {
             throw QuantizationError.shapeMismatch("\(values.count) values do not form a \(rows) × \(columns) block")
         }
+        guard firstRow % blockRows == 0 else {
+            throw QuantizationError.shapeMismatch("a row block of 16x16 tiles starts at row \(firstRow), not a multiple of \(blockRows)")
+        }
         if let i = values.firstIndex(where: { !$0.isFinite }) { throw QuantizationError.nonFinite(index: firstRow * columns + i, value: values[i]) }
-        let perRow = blocksPerRow(columns: columns)
+        let perRow = blocksPerRow(columns: columns), tileRows = blockRows
         let decodeScale = nvfp4TensorScale.decodeScale(s)
         var codes = [UInt8](repeating: 0, count: values.count)
-        var blockScales = [UInt8](repeating: 0, count: rows * perRow)
-        let blocks = rows * perRow
+        let blocks = blockRowCount(rows: rows) * perRow
+        var blockScales = [UInt8](repeating: 0, count: blocks)
         if blocks == 0 { return (codes, blockScales) }
         // Blocks are independent; statistics are merged in block order so the sums (and the
         // output bytes) do not depend on scheduling.
@@ -427,16 +462,22 @@ public struct BlockFloatQuantizer: Sendable {
                         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                             let w = shared.value
                             for b in stride(from: chunk, to: blocks, by: chunks) {
-                                let start = (b / perRow) * columns + (b % perRow) * blockSize
-                                let length = min(blockSize, columns - (b % perRow) * blockSize)
+                                let rowRange = (b / perRow) * tileRows..<min(rows, (b / perRow + 1) * tileRows)
+                                let column = (b % perRow) * blockSize
+                                let length = min(blockSize, columns - column)
                                 var blockMax: Float = 0
-                                for i in start..<(start + length) { blockMax = max(blockMax, abs(w.x[i])) }
+                                for r in rowRange { for i in (r * columns + column)..<(r * columns + column + length) { blockMax = max(blockMax, abs(w.x[i])) } }
                                 let code = blockScaleCode(forMaxMagnitude: blockMax, tensorScale: s)
                                 w.scales[b] = code
                                 let block = scheme.scaleFormat.decode(UInt32(code))
                                 let scale = block * Double(decodeScale)
-                                w.stats[b] = elements.quantize(w.x, w.codes, start: start, length: length, scale: blockMax == 0 ? 0 : scale,
-                                                               binary32: elementScaling(block: Float(block), tensorScale: s), indexBase: firstRow * columns)
+                                let binary32 = elementScaling(block: Float(block), tensorScale: s)
+                                var st = QuantizationStatistics()
+                                for r in rowRange {
+                                    st = elements.quantize(w.x, w.codes, start: r * columns + column, length: length, scale: blockMax == 0 ? 0 : scale,
+                                                           binary32: binary32, indexBase: firstRow * columns, continuing: st)
+                                }
+                                w.stats[b] = st
                             }
                         }
                     }

@@ -23,9 +23,18 @@ public enum StreamingQuantization {
         public let rows: Int, columns: Int
         public let blocksPerRow: Int
         public let blockSize: Int
+        /// Rows per block (16 for NVFP4's 16 × 16 tiles); the scales are [⌈rows / blockRows⌉, blocksPerRow].
+        public let blockRows: Int
         public let tensorScale: Float
         public let statistics: QuantizationStatistics
-        public var blockScaleCount: Int { rows * blocksPerRow }
+        public var blockScaleCount: Int { (rows + blockRows - 1) / blockRows * blocksPerRow }
+    }
+
+    /// The source's row blocks of about `bytes` bytes, each starting at a multiple of `multiple`
+    /// rows (a 16 × 16 tile never straddles two).
+    static func rowBlocks(_ source: RowSource, bytes: Int, multiple: Int) -> [Range<Int>] {
+        let step = max(multiple, bytes / max(1, 4 * source.columns) / multiple * multiple)
+        return stride(from: 0, to: source.rows, by: step).map { $0..<min(source.rows, $0 + step) }
     }
 
     /// Calls `progress(rowsDone, rows)` after each block (and each first-pass block).
@@ -43,10 +52,10 @@ public enum StreamingQuantization {
 
     /// Reads the row blocks in order, writes the code and scale bytes `quantize` makes of each, and
     /// returns the statistics summed in block order.
-    static func eachBlock(_ source: RowSource, codes: OutputFile, scales: OutputFile, blockBytes: Int, progress: Progress?,
+    static func eachBlock(_ source: RowSource, codes: OutputFile, scales: OutputFile, blockBytes: Int, rowMultiple: Int = 1, progress: Progress?,
                           _ quantize: ([Float], Range<Int>, inout QuantizationStatistics) throws -> ([UInt8], [UInt8])) throws -> QuantizationStatistics {
         var statistics = QuantizationStatistics()
-        for block in source.blocks(bytes: blockBytes) {
+        for block in rowBlocks(source, bytes: blockBytes, multiple: rowMultiple) {
             let (c, s) = try quantize(try source.values(rows: block), block, &statistics)
             try codes.write(c)
             try scales.write(s)
@@ -86,11 +95,11 @@ public enum StreamingQuantization {
             : 1
         let perRow = quantizer.blocksPerRow(columns: columns)
         try codes.write(NpyCodec.encodeHeader(dtype: .uint8, shape: [rows, columns]))
-        try scales.write(NpyCodec.encodeHeader(dtype: .uint8, shape: [rows, perRow]))
-        let statistics = try eachBlock(source, codes: codes, scales: scales, blockBytes: blockBytes, progress: progress) { x, block, statistics in
+        try scales.write(NpyCodec.encodeHeader(dtype: .uint8, shape: [quantizer.blockRowCount(rows: rows), perRow]))
+        let statistics = try eachBlock(source, codes: codes, scales: scales, blockBytes: blockBytes, rowMultiple: quantizer.blockRows, progress: progress) { x, block, statistics in
             try quantizer.quantizeRows(x, rows: block.count, columns: columns, firstRow: block.lowerBound, tensorScale: tensorScale, statistics: &statistics)
         }
-        return BlockSummary(rows: rows, columns: columns, blocksPerRow: perRow, blockSize: quantizer.blockSize,
+        return BlockSummary(rows: rows, columns: columns, blocksPerRow: perRow, blockSize: quantizer.blockSize, blockRows: quantizer.blockRows,
                             tensorScale: tensorScale, statistics: statistics)
     }
 
@@ -125,7 +134,8 @@ public enum StreamingQuantization {
         var statistics = [QuantizationStatistics](repeating: QuantizationStatistics(), count: quantizers.count)
         var scaleCounts = [Int](repeating: 0, count: quantizers.count)
         var tensorScales = [Float](repeating: 1, count: quantizers.count)
-        for block in source.blocks(bytes: blockBytes) {
+        let rowMultiple = quantizers.map { if case .block(let q) = $0 { return q.blockRows } else { return 1 } }.max() ?? 1
+        for block in rowBlocks(source, bytes: blockBytes, multiple: rowMultiple) {
             let x = try source.values(rows: block)
             for (k, q) in quantizers.enumerated() {
                 switch q {

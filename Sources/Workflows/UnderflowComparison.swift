@@ -79,9 +79,9 @@ public enum UnderflowComparison {
                                     bitsPerElement: Double(format.bitWidth) + 32 * Double(r.scaleCount) / elements, statistics: r.statistics))
                 case .block(let v):
                     let scheme = v.scheme
-                    let blockSize = try BlockFloatQuantizer(v, rounding: rounding, seed: seed).blockSize
+                    let q = try BlockFloatQuantizer(v, rounding: rounding, seed: seed)
                     rows.append(Row(row: row, rowsTotal: total, data: dataSets[d].name, format: v.name,
-                                    granularity: "block:\(blockSize) \(scheme.scaleFormat.name)",
+                                    granularity: "block:\(q.blockRows == 1 ? "" : "\(q.blockRows)x")\(q.blockSize) \(scheme.scaleFormat.name)",
                                     bitsPerElement: 4 + (Double(scheme.scaleFormat.bitWidth * r.scaleCount) + (scheme == .nvfp4 ? 32 : 0)) / elements,
                                     statistics: r.statistics))
                 }

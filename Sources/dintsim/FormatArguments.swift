@@ -30,6 +30,7 @@ extension NVFP4TensorScale: ExpressibleByArgument {}
 extension NVFP4ElementDivision: ExpressibleByArgument {}
 extension NVFP4BlockScale: ExpressibleByArgument {}
 extension NVFP4ScaleFloor: ExpressibleByArgument {}
+extension NVFP4Blocks: ExpressibleByArgument {}
 extension BlockFloatConvention: ExpressibleByArgument {}
 
 /// Reads a 2-D float32/float16 `.npy` as binary32 values.

@@ -206,7 +206,8 @@ import PropertyChecking
         let nv = try BlockFloatQuantizer(scheme: .nvfp4).quantize([6, 3, 1.5, -0.5], rows: 1, columns: 4)
         #expect(nv.tensorScale == Float(6) / 2688 && nv.blockScales == [0x7E])
         #expect(nv.codes == [0b0111, 0b0101, 0b0011, 0b1001])
-        #expect(throws: QuantizationError.self) { try BlockFloatQuantizer(scheme: .nvfp4, rounding: .stochastic) }
+        #expect(throws: QuantizationError.self) { try BlockFloatQuantizer(.init(.nvfp4), rounding: .stochastic, stochasticBits: 0) }
+        #expect(throws: QuantizationError.self) { try BlockFloatQuantizer(.init(.nvfp4), rounding: .toNearestOrEven, stochasticBits: 8) }
         #expect(throws: QuantizationError.self) { try BlockFloatQuantizer(scheme: .mxfp4).quantize([1, .nan], rows: 1, columns: 2) }
     }
 }
@@ -246,10 +247,12 @@ import PropertyChecking
             s = Oracle.value(ofBits: bits, format: .fp32)!
             g = Rational.one
         }
-        for r in 0..<q.rows {
+        for tile in 0..<((q.rows + q.blockRows - 1) / q.blockRows) {
             for b in 0..<q.blocksPerRow {
                 let columns = (b * q.blockSize)..<min(q.columns, (b + 1) * q.blockSize)
-                let blockMax = Rational(exactly: Double(columns.map { abs(x[r * q.columns + $0]) }.max()!))!
+                let rows = (tile * q.blockRows)..<min(q.rows, (tile + 1) * q.blockRows)
+                let blockMax = Rational(exactly: Double(rows.flatMap { r in columns.map { abs(x[r * q.columns + $0]) } }.max()!))!
+                let index = tile * q.blocksPerRow + b
                 var quotient = Rational(0)
                 if blockMax.signum != 0 {
                     switch v.nvfp4BlockScale {
@@ -263,9 +266,9 @@ import PropertyChecking
                 if v.nvfp4ScaleFloor == .minNormal && quotient < Rational(1, 64) { quotient = Rational(1, 64) }
                 var code = Oracle.encode(quotient, as: .e4m3, rounding: .toNearestOrEven, saturating: true)
                 if code == 0 && v.nvfp4ScaleFloor == .eighth { code = 0x20 }
-                if UInt32(q.blockScales[r * q.blocksPerRow + b]) != code { return "row \(r) block \(b): scale code \(q.blockScales[r * q.blocksPerRow + b]) vs \(code)" }
+                if UInt32(q.blockScales[index]) != code { return "block (\(tile), \(b)): scale code \(q.blockScales[index]) vs \(code)" }
                 let bv = Oracle.value(ofBits: code, format: .e4m3)!
-                for c in columns {
+                for r in rows { for c in columns {
                     let value = x[r * q.columns + c], xv = Rational(exactly: Double(value))!
                     // An overflowing fl32 is ±∞, beyond every level: it saturates.
                     func saturating(_ y: Rational?) -> Rational { y ?? (xv.signum < 0 ? -fltMax * Rational(2) : fltMax * Rational(2)) }
@@ -284,7 +287,7 @@ import PropertyChecking
                     }
                     let expected = level == 0 && value.sign == .minus && v.signedZero == .keep ? 0b1000 : level
                     if q.codes[r * q.columns + c] != expected { return "(\(r), \(c)) = \(value): code \(q.codes[r * q.columns + c]) vs \(expected)" }
-                }
+                } }
             }
         }
         return nil
@@ -338,6 +341,41 @@ import PropertyChecking
                 #expect(miss == nil, "\(convention) \(v.name): \(miss ?? "")")
             }
         }
+    }
+
+    /// 16 × 16 tiles: every scale and code against the oracle (tiles cut by the bottom and right
+    /// edges included) under the default rule and each library's, and the property they exist
+    /// for: the transposed tensor gets the transposed codes and scales.
+    @Test func sixteenBySixteenTilesEqualTheOracleAndCommuteWithTranspose() throws {
+        let variants = [BlockFloatVariant(.nvfp4)] + [BlockFloatConvention.nvidia, .torchao, .compressedTensors].map { try! $0.variant(.nvfp4) }
+        for var v in variants {
+            v.nvfp4Blocks = .tile
+            #expect(try BlockFloatVariant(parsing: v.name) == v)
+            let q = try BlockFloatQuantizer(v)
+            let report = checkProperty(seed: 0x1616 + UInt64(v.name.count), count: 8, generate: { s -> [Int] in
+                [Generate.int(1...40, &s), Generate.int(1...50, &s), Int(s.next() & 0xFFFF)]
+            }) { p in
+                var s = CounterStream(seed: UInt64(p[2]))
+                let x = BlockFloatQuantizerTests.tensor(&s, rows: p[0], columns: p[1], scheme: .nvfp4)
+                guard let r = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
+                guard r.blockScales.count == (p[0] + 15) / 16 * ((p[1] + 15) / 16) else { return "\(r.blockScales.count) scales" }
+                return Self.mismatch(r, input: x, variant: v, rule: .toNearestOrEven)
+            }
+            #expect(report.passed, "\(v.name): \(report)")
+            let a = try Files.readNpy(Fixtures.path("minilm-l1-key-weight.npy"))
+            let (_, columns) = try a.matrixShape()
+            let w = Array(try a.floatValues().prefix(40 * columns))
+            let r = try q.quantize(w, rows: 40, columns: columns)
+            #expect(Self.mismatch(r, input: w, variant: v, rule: .toNearestOrEven) == nil, "\(v.name) on MiniLM")
+            // Wᵀ: codes and scales transposed.
+            let t = (0..<(columns * 40)).map { i in w[(i % 40) * columns + i / 40] }
+            let rt = try q.quantize(t, rows: columns, columns: 40)
+            #expect((0..<(40 * columns)).allSatisfy { i in r.codes[i] == rt.codes[(i % columns) * 40 + i / columns] }, "\(v.name): codes of Wᵀ")
+            #expect((0..<r.blockScales.count).allSatisfy { i in r.blockScales[i] == rt.blockScales[(i % r.blocksPerRow) * rt.blocksPerRow + i / r.blocksPerRow] },
+                    "\(v.name): scales of Wᵀ")
+        }
+        #expect(throws: QuantizationError.self) { try BlockFloatQuantizer(BlockFloatVariant(.nvfp4, nvfp4Blocks: .tile), blockSize: 32) }
+        #expect(throws: QuantizationError.self) { try BlockFloatVariant(parsing: "mxfp4:16x16") }
     }
 
     /// A block whose E4M3 scale underflows: exact division gives zero codes; the reciprocal

@@ -54,20 +54,22 @@ import Workloads
         }
     }
 
-    @Test(arguments: [BlockFloatScheme.mxfp4, .nvfp4], [RoundingRule.toNearestOrEven, .stochastic])
-    func blockFormatsStreamAsOneCall(scheme: BlockFloatScheme, rounding: RoundingRule) throws {
-        let (rows, columns) = (11, 72)
+    @Test(arguments: ["mxfp4", "nvfp4", "nvfp4:16x16"], [RoundingRule.toNearestOrEven, .stochastic])
+    func blockFormatsStreamAsOneCall(variant: String, rounding: RoundingRule) throws {
+        let (rows, columns) = (37, 72)
         let values = Self.data(rows: rows, columns: columns, seed: 3)
-        let q = try BlockFloatQuantizer(.init(scheme), rounding: rounding, seed: 12, stochasticBits: rounding == .stochastic ? 8 : 16)
+        let q = try BlockFloatQuantizer(try #require(try BlockFloatVariant(parsing: variant)), rounding: rounding, seed: 12,
+                                        stochasticBits: rounding == .stochastic ? 8 : 16)
         let whole = try q.quantize(values, rows: rows, columns: columns)
-        for blockRows in [1, 3, 11] {
+        // Row blocks of 1, 3 and 37 rows (16-row tiles round the first two up to 16).
+        for blockRows in [1, 3, 37] {
             var summary: StreamingQuantization.BlockSummary?
             let (c, s) = try Self.written { c, s in
                 summary = try StreamingQuantization.quantize(InMemoryMatrix(values, rows: rows, columns: columns), with: q, codes: c, scales: s,
                                                              blockBytes: 4 * columns * blockRows)
             }
             #expect(c == NpyCodec.encode(try NpyArray(uint8: whole.codes, shape: [rows, columns])))
-            #expect(s == NpyCodec.encode(try NpyArray(uint8: whole.blockScales, shape: [rows, whole.blocksPerRow])))
+            #expect(s == NpyCodec.encode(try NpyArray(uint8: whole.blockScales, shape: [(rows + whole.blockRows - 1) / whole.blockRows, whole.blocksPerRow])))
             #expect(summary?.statistics == whole.statistics && summary?.tensorScale == whole.tensorScale)
         }
     }

@@ -182,8 +182,9 @@ def quantize(x, format="dint4", granularity="channel", rounding="toNearestOrEven
         format = f"{format}:{mx_scale}"
     if format.split(":")[0] in ("mxfp4", "nvfp4"):
         block = 32 if format.startswith("mxfp4") else 16
+        block_rows = 16 if "16x16" in format.split(":") else 1
         codes = np.empty((rows, columns), dtype=np.uint8)
-        scales = np.empty((rows, (columns + block - 1) // block), dtype=np.uint8)
+        scales = np.empty(((rows + block_rows - 1) // block_rows, (columns + block - 1) // block), dtype=np.uint8)
         count, tensor_scale, stats = _c.c_int64(), _c.c_float(), (_c.c_int64 * 4)()
         _check(_lib.dintsim_quantize_block_tensor_seeded(format.encode(), _rounding(rounding), seed, stochastic_bits, x.ctypes.data_as(_c.POINTER(_c.c_float)), rows, columns,
                                                   codes.ctypes.data_as(_c.POINTER(_c.c_uint8)), scales.ctypes.data_as(_c.POINTER(_c.c_uint8)),

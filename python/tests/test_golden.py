@@ -306,6 +306,25 @@ def test_each_convention_equals_its_recipe(tmp_path, convention):
             assert np.array_equal(codes, want_codes), f"{name} {scheme}: {np.count_nonzero(codes != want_codes)} codes differ"
 
 
+def test_nvfp4_16x16_tiles_equal_the_cli_and_the_rule(tmp_path):
+    """nvfp4:16x16 (Python) and --nvfp4-blocks 16x16 (CLI) against the default rule redone in numpy
+    on tiles: S = fl32(M / 2688), tile code E4M3(m / (6 S)), elements E2M1(x / (b S)), both
+    quotients one binary64 rounding (exact decisions, docs/quantization.md "Exactness")."""
+    x = np.random.default_rng(3).standard_t(3, size=(40, 56)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    subprocess.run([str(cli()), "quantize", "--format", "nvfp4", "--nvfp4-blocks", "16x16", "--input", str(tmp_path / "x.npy"),
+                    "--codes-out", str(tmp_path / "c.npy"), "--scales-out", str(tmp_path / "s.npy")], check=True, stdout=subprocess.DEVNULL)
+    codes, scales, stats = dintsim.quantize(x, "nvfp4:16x16")
+    assert scales.shape == (3, 4) and np.array_equal(scales, np.load(tmp_path / "s.npy")) and np.array_equal(codes, np.load(tmp_path / "c.npy"))
+    s = np.float32(np.abs(x).max() / np.float32(2688)).astype(np.float64)
+    padded = np.zeros((48, 64))
+    padded[:40, :56] = np.abs(x)
+    m = padded.reshape(3, 16, 4, 16).max(axis=(1, 3))
+    assert np.array_equal(scales, _e4m3_rne_saturating(m / (6 * s)))
+    element_scale = np.repeat(np.repeat(_E4M3_VALUES[scales] * s, 16, axis=0), 16, axis=1)[:40, :56]
+    assert np.array_equal(codes, _e2m1_codes(x.astype(np.float64) / element_scale, "keep"))
+
+
 def test_stochastic_draw_is_seed_and_flat_index():
     """quantize_level with (seed, index) decides element `index` of a stochastic quantize."""
     x = np.random.default_rng(1).normal(size=(1, 64)).astype(np.float32)
