@@ -55,8 +55,14 @@ public struct BinaryFloatFormat: Sendable, Hashable, CustomStringConvertible {
                                                 specials: .nanOnly, hasSubnormals: false)
     /// The OCP microscaling formats.
     public static let microscaling: [BinaryFloatFormat] = [.e2m1, .e4m3, .ue8m0]
+    /// UE5M3, the unsigned block-scale format the FP4 training studies propose beside UE8M0 and
+    /// E4M3: bias 15, subnormals (2^−17 … 2^−14), largest 1.75 · 2^16 = 114688, no ∞, 0xFF NaN — the
+    /// OCP "FN" specials of E4M3, a choice of dintsim's (the papers do not fix them).
+    public static let ue5m3 = BinaryFloatFormat(name: "ue5m3", exponentBits: 5, fractionBits: 3, isSigned: false, specials: .nanOnly)
+    /// The formats a block scale can take.
+    public static let blockScales: [BinaryFloatFormat] = [.ue8m0, .e4m3, .ue5m3]
     /// Every float format, in the order `dintsim formats` lists them.
-    public static let presets: [BinaryFloatFormat] = all + microscaling
+    public static let presets: [BinaryFloatFormat] = all + microscaling + [.ue5m3]
 
     public var description: String { name }
     public var bitWidth: Int { (isSigned ? 1 : 0) + exponentBits + fractionBits }

@@ -13,7 +13,8 @@ public enum BlockFloatScheme: String, CaseIterable, Sendable, Codable {
 
     public var defaultBlockSize: Int { self == .mxfp4 ? 32 : 16 }
 
-    /// The format of the per-block scale codes.
+    /// The format of the per-block scale codes under the format's definition (NVFP4 may use UE5M3
+    /// instead: `BlockFloatQuantizer.scaleFormat`).
     public var scaleFormat: BinaryFloatFormat { self == .mxfp4 ? .ue8m0 : .e4m3 }
 }
 
@@ -81,9 +82,6 @@ public enum NVFP4ScaleFloor: String, CaseIterable, Sendable, Codable {
     case minNormal = "min-normal"
     /// Code 0 is replaced by 0x20, the value 0.125 (compressed-tensors).
     case eighth
-
-    /// E4M3 code 0x08 (2^−6) and 0x20 (0.125).
-    static let minNormalCode: UInt8 = 0x08, eighthCode: UInt8 = 0x20
 }
 
 /// How NVFP4 divides an element by its scale b·S.
@@ -97,6 +95,15 @@ public enum NVFP4ElementDivision: String, CaseIterable, Sendable, Codable {
     /// (torchao), fl32(b / G) in the encode form (compressed-tensors). d = 0 gives ±∞ (level ±6) for
     /// x ≠ 0 and level 0 for x = 0.
     case quotient
+}
+
+/// The format of NVFP4's block scales: OCP E4M3 (the format's definition) or UE5M3
+/// (`BinaryFloatFormat.ue5m3`, proposed by the FP4 training studies for its range). The tensor
+/// scale maps the tensor's max to 6 × the format's largest value (2688 for E4M3, 688128 for UE5M3).
+public enum NVFP4ScaleFormat: String, CaseIterable, Sendable, Codable {
+    case e4m3, ue5m3
+
+    public var format: BinaryFloatFormat { self == .e4m3 ? .e4m3 : .ue5m3 }
 }
 
 /// The shape of an NVFP4 scale block.
@@ -146,7 +153,7 @@ public enum BlockFloatConvention: String, CaseIterable, Sendable, Codable {
 /// A block format with its conventions, as one name: the scheme, then optionally a convention
 /// (`BlockFloatConvention`), then options that override it, defaults omitted:
 /// "mxfp4[:CONVENTION][:floor|ceil|rceil|even][:keep|flush]",
-/// "nvfp4[:CONVENTION][:decode|encode][:exact-quotient|amax-first|scale-first][:exact|reciprocal|quotient][:allow-zero|min-normal|eighth][:1x16|16x16][:keep|flush]".
+/// "nvfp4[:CONVENTION][:decode|encode][:exact-quotient|amax-first|scale-first][:exact|reciprocal|quotient][:allow-zero|min-normal|eighth][:1x16|16x16][:e4m3|ue5m3][:keep|flush]".
 /// `quantize`, `underflow --formats`, the C scheme string and Python's format argument read it.
 public struct BlockFloatVariant: Sendable, Equatable {
     public var scheme: BlockFloatScheme
@@ -156,23 +163,25 @@ public struct BlockFloatVariant: Sendable, Equatable {
     public var nvfp4ElementDivision: NVFP4ElementDivision = .exact
     public var nvfp4ScaleFloor: NVFP4ScaleFloor = .allowZero
     public var nvfp4Blocks: NVFP4Blocks = .row
+    public var nvfp4ScaleFormat: NVFP4ScaleFormat = .e4m3
     public var signedZero: SignedZero = .keep
 
     /// `nvfp4BlockScale` nil: the form's default (`NVFP4BlockScale.defaultRule(for:)`).
     public init(_ scheme: BlockFloatScheme, mxScale: MXScaleRule = .floor, nvfp4TensorScale: NVFP4TensorScale = .decode,
                 nvfp4BlockScale: NVFP4BlockScale? = nil, nvfp4ElementDivision: NVFP4ElementDivision = .exact,
-                nvfp4ScaleFloor: NVFP4ScaleFloor = .allowZero, nvfp4Blocks: NVFP4Blocks = .row, signedZero: SignedZero = .keep) {
+                nvfp4ScaleFloor: NVFP4ScaleFloor = .allowZero, nvfp4Blocks: NVFP4Blocks = .row, nvfp4ScaleFormat: NVFP4ScaleFormat = .e4m3,
+                signedZero: SignedZero = .keep) {
         self.scheme = scheme; self.mxScale = mxScale; self.nvfp4TensorScale = nvfp4TensorScale
         self.nvfp4BlockScale = nvfp4BlockScale ?? .defaultRule(for: nvfp4TensorScale)
         self.nvfp4ElementDivision = nvfp4ElementDivision; self.nvfp4ScaleFloor = nvfp4ScaleFloor; self.nvfp4Blocks = nvfp4Blocks
-        self.signedZero = signedZero
+        self.nvfp4ScaleFormat = nvfp4ScaleFormat; self.signedZero = signedZero
     }
 
     /// Every choice the name of `scheme` may carry, for messages.
     public static func choices(_ scheme: BlockFloatScheme) -> String {
         func list<E: RawRepresentable & CaseIterable>(_ e: E.Type) -> String where E.RawValue == String { e.allCases.map(\.rawValue).joined(separator: "|") }
         let options = scheme == .mxfp4 ? [list(MXScaleRule.self)]
-            : [list(NVFP4TensorScale.self), list(NVFP4BlockScale.self), list(NVFP4ElementDivision.self), list(NVFP4ScaleFloor.self), list(NVFP4Blocks.self)]
+            : [list(NVFP4TensorScale.self), list(NVFP4BlockScale.self), list(NVFP4ElementDivision.self), list(NVFP4ScaleFloor.self), list(NVFP4Blocks.self), list(NVFP4ScaleFormat.self)]
         return ([scheme.rawValue, "[" + list(BlockFloatConvention.self) + "]"] + options.map { "[\($0)]" } + ["[" + list(SignedZero.self) + "]"]).joined(separator: ":")
     }
 
@@ -197,6 +206,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
             else if scheme == .nvfp4, let d = NVFP4ElementDivision(rawValue: token) { nvfp4ElementDivision = d; kind = "element-division" }
             else if scheme == .nvfp4, let f = NVFP4ScaleFloor(rawValue: token) { nvfp4ScaleFloor = f; kind = "scale-floor" }
             else if scheme == .nvfp4, let b = NVFP4Blocks(rawValue: token) { nvfp4Blocks = b; kind = "blocks" }
+            else if scheme == .nvfp4, let f = NVFP4ScaleFormat(rawValue: token) { nvfp4ScaleFormat = f; kind = "scale-format" }
             else if let z = SignedZero(rawValue: token) { signedZero = z; kind = "signed-zero" }
             else {
                 let hint = BlockFloatConvention(rawValue: token) != nil ? " (a convention comes right after the scheme)" : ""
@@ -223,6 +233,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
         if nvfp4ElementDivision != .exact { tokens.append(nvfp4ElementDivision.rawValue) }
         if nvfp4ScaleFloor != .allowZero { tokens.append(nvfp4ScaleFloor.rawValue) }
         if nvfp4Blocks != .row { tokens.append(nvfp4Blocks.rawValue) }
+        if nvfp4ScaleFormat != .e4m3 { tokens.append(nvfp4ScaleFormat.rawValue) }
         if signedZero != .keep { tokens.append(signedZero.rawValue) }
         return tokens.joined(separator: ":")
     }
@@ -236,6 +247,8 @@ public struct BlockQuantizedTensor: Sendable {
     public let blockSize: Int
     /// Rows per block: 1, or 16 for NVFP4's 16 × 16 tiles.
     public var blockRows: Int = 1
+    /// The format of `blockScales` (UE8M0, E4M3 or UE5M3).
+    public var scaleFormat: BinaryFloatFormat
     /// E2M1 codes, row-major, rows × columns.
     public var codes: [UInt8]
     /// Block scale codes (UE8M0 or E4M3 bits), row-major, ⌈rows / blockRows⌉ × blocksPerRow.
@@ -252,7 +265,7 @@ public struct BlockQuantizedTensor: Sendable {
     public var blocksPerRow: Int { (columns + blockSize - 1) / blockSize }
 
     /// The scale of block b (flat index): decode(block code) × tensor scale, exact in binary64.
-    public func elementScale(block b: Int) -> Double { scheme.scaleFormat.decode(UInt32(blockScales[b])) * Double(decodeTensorScale) }
+    public func elementScale(block b: Int) -> Double { scaleFormat.decode(UInt32(blockScales[b])) * Double(decodeTensorScale) }
 
     /// Element (r, c)'s value: E2M1 value × its block's scale (exact).
     public func dequantized(row r: Int, column c: Int) -> Double {
@@ -289,6 +302,10 @@ public struct BlockFloatQuantizer: Sendable {
     /// Rows per block: 1, or 16 for NVFP4's 16 × 16 tiles. A streamed row block must start at a
     /// multiple of it.
     public var blockRows: Int { scheme == .nvfp4 ? variant.nvfp4Blocks.rowsPerBlock : 1 }
+    /// The block scales' format: UE8M0 (MXFP4), E4M3 or UE5M3 (NVFP4).
+    public let scaleFormat: BinaryFloatFormat
+    /// The largest block scale value (448 for E4M3), and the tensor-scale constant 6 · scaleTop.
+    let scaleTop: Float, tensorTop: Float
 
     /// `rounding` decides the E2M1 elements; stochastic rounding draws `stochasticBits` bits per
     /// element from `seed`, counter = the element's flat index (as `SymmetricQuantizer`). Block
@@ -302,7 +319,7 @@ public struct BlockFloatQuantizer: Sendable {
             throw QuantizationError.unsuitableFormat("the MX scale rule (\(v.mxScale.rawValue)) applies to mxfp4 only; nvfp4's block scales are E4M3")
         }
         guard v.scheme == .nvfp4 || (v.nvfp4TensorScale == .decode && v.nvfp4BlockScale == .exactQuotient && v.nvfp4ElementDivision == .exact
-                                     && v.nvfp4ScaleFloor == .allowZero && v.nvfp4Blocks == .row) else {
+                                     && v.nvfp4ScaleFloor == .allowZero && v.nvfp4Blocks == .row && v.nvfp4ScaleFormat == .e4m3) else {
             throw QuantizationError.unsuitableFormat("the NVFP4 tensor-scale form, block-scale steps, element division, scale floor and block shape apply to nvfp4 only")
         }
         guard v.nvfp4Blocks == .row || blockSize == nil || blockSize == 16 else {
@@ -310,6 +327,9 @@ public struct BlockFloatQuantizer: Sendable {
         }
         try v.validate()
         variant = v
+        scaleFormat = v.scheme == .mxfp4 ? .ue8m0 : v.nvfp4ScaleFormat.format
+        scaleTop = Float(scaleFormat.decode(scaleFormat.maxFiniteBits))
+        tensorTop = Self.elementTop * scaleTop
         self.blockSize = size
         elements = ElementQuantizer(selector: LevelSelector(format: .fp4, rule: rounding, signedZero: v.signedZero), seed: seed, nonFinite: .error,
                                     drawBits: stochasticBits)
@@ -329,23 +349,24 @@ public struct BlockFloatQuantizer: Sendable {
 
     public var signedZero: SignedZero { variant.signedZero }
 
-    /// The largest E2M1 value, 6, and E4M3's, 448.
-    static let elementTop: Float = 6, scaleTop: Float = 448
+    /// The largest E2M1 value.
+    static let elementTop: Float = 6
 
     /// NVFP4's per-tensor scale for a tensor whose max|x| is `maxAbs`, in the `nvfp4TensorScale`
     /// form; 1 for MXFP4.
-    /// - decode: S = fl32(M / 2688); 1 when M = 0, 2^−149 when the quotient underflows.
-    /// - encode: G = fl32(2688 / M); the largest finite binary32 when M = 0 or the quotient
+    /// - decode: S = fl32(M / T); 1 when M = 0, 2^−149 when the quotient underflows.
+    /// - encode: G = fl32(T / M); the largest finite binary32 when M = 0 or the quotient
+    /// (T = 6 × the scale format's largest value: 2688 for E4M3, 688128 for UE5M3)
     ///   overflows (TransformerEngine's min(…, FLT_MAX)).
     public func tensorScale(forMaxMagnitude maxAbs: Float) -> Float {
         guard scheme == .nvfp4 else { return 1 }
         switch nvfp4TensorScale {
         case .decode:
             guard maxAbs != 0 else { return 1 }
-            let s = maxAbs / (Self.elementTop * Self.scaleTop)
+            let s = maxAbs / tensorTop
             return s == 0 ? .leastNonzeroMagnitude : s
         case .encode:
-            let g = (Self.elementTop * Self.scaleTop) / maxAbs
+            let g = tensorTop / maxAbs
             return g.isFinite ? g : .greatestFiniteMagnitude
         }
     }
@@ -376,9 +397,9 @@ public struct BlockFloatQuantizer: Sendable {
                 }
                 if !quotient.isFinite { quotient = Double(Float.greatestFiniteMagnitude) } // saturates
             }
-            if nvfp4ScaleFloor == .minNormal { quotient = max(quotient, 0x1p-6) }
-            let code = UInt8(BinaryFloatFormat.e4m3.encode(quotient, rounding: .toNearestOrEven, saturating: true))
-            return code == 0 && nvfp4ScaleFloor == .eighth ? NVFP4ScaleFloor.eighthCode : code
+            if nvfp4ScaleFloor == .minNormal { quotient = max(quotient, Double(sign: .plus, exponent: scaleFormat.minExponent, significand: 1)) }
+            let code = UInt8(scaleFormat.encode(quotient, rounding: .toNearestOrEven, saturating: true))
+            return code == 0 && nvfp4ScaleFloor == .eighth ? UInt8(scaleFormat.encode(0.125)) : code
         }
     }
 
@@ -404,7 +425,7 @@ public struct BlockFloatQuantizer: Sendable {
         let s = tensorScale(forMaxMagnitude: try maxMagnitude(values, firstIndex: 0))
         var statistics = QuantizationStatistics()
         let (codes, blockScales) = try quantizeRows(values, rows: rows, columns: columns, firstRow: 0, tensorScale: s, statistics: &statistics)
-        return BlockQuantizedTensor(scheme: scheme, rows: rows, columns: columns, blockSize: blockSize, blockRows: blockRows, codes: codes,
+        return BlockQuantizedTensor(scheme: scheme, rows: rows, columns: columns, blockSize: blockSize, blockRows: blockRows, scaleFormat: scaleFormat, codes: codes,
                                     blockScales: blockScales, tensorScale: s, tensorScaleForm: scheme == .nvfp4 ? nvfp4TensorScale : .decode,
                                     statistics: statistics)
     }
@@ -469,7 +490,7 @@ public struct BlockFloatQuantizer: Sendable {
                                 for r in rowRange { for i in (r * columns + column)..<(r * columns + column + length) { blockMax = max(blockMax, abs(w.x[i])) } }
                                 let code = blockScaleCode(forMaxMagnitude: blockMax, tensorScale: s)
                                 w.scales[b] = code
-                                let block = scheme.scaleFormat.decode(UInt32(code))
+                                let block = scaleFormat.decode(UInt32(code))
                                 let scale = block * Double(decodeScale)
                                 let binary32 = elementScaling(block: Float(block), tensorScale: s)
                                 var st = QuantizationStatistics()

@@ -81,8 +81,8 @@ public enum UnderflowComparison {
                     let scheme = v.scheme
                     let q = try BlockFloatQuantizer(v, rounding: rounding, seed: seed)
                     rows.append(Row(row: row, rowsTotal: total, data: dataSets[d].name, format: v.name,
-                                    granularity: "block:\(q.blockRows == 1 ? "" : "\(q.blockRows)x")\(q.blockSize) \(scheme.scaleFormat.name)",
-                                    bitsPerElement: 4 + (Double(scheme.scaleFormat.bitWidth * r.scaleCount) + (scheme == .nvfp4 ? 32 : 0)) / elements,
+                                    granularity: "block:\(q.blockRows == 1 ? "" : "\(q.blockRows)x")\(q.blockSize) \(q.scaleFormat.name)",
+                                    bitsPerElement: 4 + (Double(q.scaleFormat.bitWidth * r.scaleCount) + (scheme == .nvfp4 ? 32 : 0)) / elements,
                                     statistics: r.statistics))
                 }
             }

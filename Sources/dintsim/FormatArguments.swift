@@ -31,6 +31,7 @@ extension NVFP4ElementDivision: ExpressibleByArgument {}
 extension NVFP4BlockScale: ExpressibleByArgument {}
 extension NVFP4ScaleFloor: ExpressibleByArgument {}
 extension NVFP4Blocks: ExpressibleByArgument {}
+extension NVFP4ScaleFormat: ExpressibleByArgument {}
 extension BlockFloatConvention: ExpressibleByArgument {}
 
 /// Reads a 2-D float32/float16 `.npy` as binary32 values.

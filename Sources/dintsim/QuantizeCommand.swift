@@ -49,6 +49,8 @@ struct QuantizeCommand: ParsableCommand {
     var nvfp4ScaleFloor: NVFP4ScaleFloor?
     @Option(help: "nvfp4's block shape: 1x16 (16 elements of a row, default) or 16x16 (16 × 16 tiles, NVIDIA's training recipe for weights; the scales .npy is then [⌈rows/16⌉, ⌈cols/16⌉]).")
     var nvfp4Blocks: NVFP4Blocks?
+    @Option(help: "nvfp4's block-scale format: e4m3 (the format's definition, default) or ue5m3 (unsigned, 5 exponent bits, 3 fraction bits, bias 15: the FP4 training studies' proposal; the tensor scale then maps max|x| to 6 · 114688).")
+    var nvfp4ScaleFormat: NVFP4ScaleFormat?
     @Option(help: "mxfp4's shared-exponent rule: floor (OCP MX v1.0, default), ceil, rceil (NVIDIA cuBLAS), even (torchao EVEN). docs/quantization.md, \"MX scale rules\".")
     var mxScale: MXScaleRule?
     @Option(help: "Accept NaN/Inf inputs: zero (they become 0) or saturate (±Inf to the extreme levels, NaN to 0).")
@@ -64,9 +66,9 @@ struct QuantizeCommand: ParsableCommand {
         if mxScale != nil && format != BlockFloatScheme.mxfp4.rawValue {
             throw ValidationError("--mx-scale applies to --format mxfp4 only (nvfp4's block scales are E4M3)")
         }
-        if (nvfp4TensorScale != nil || nvfp4BlockScale != nil || nvfp4ElementDivision != nil || nvfp4ScaleFloor != nil || nvfp4Blocks != nil)
+        if (nvfp4TensorScale != nil || nvfp4BlockScale != nil || nvfp4ElementDivision != nil || nvfp4ScaleFloor != nil || nvfp4Blocks != nil || nvfp4ScaleFormat != nil)
             && format != BlockFloatScheme.nvfp4.rawValue {
-            throw ValidationError("--nvfp4-tensor-scale, --nvfp4-block-scale, --nvfp4-element-division, --nvfp4-scale-floor and --nvfp4-blocks apply to --format nvfp4 only")
+            throw ValidationError("--nvfp4-tensor-scale, --nvfp4-block-scale, --nvfp4-element-division, --nvfp4-scale-floor, --nvfp4-blocks and --nvfp4-scale-format apply to --format nvfp4 only")
         }
         if convention != nil && BlockFloatScheme(rawValue: format) == nil {
             throw ValidationError("--convention applies to the block formats mxfp4 and nvfp4; for \(format) choose --signed-zero alone")
@@ -92,7 +94,7 @@ struct QuantizeCommand: ParsableCommand {
                                                   tensorScaleForm: form.rawValue, elementDivision: quantizer.nvfp4ElementDivision.rawValue, statistics: r.statistics))
             }
             line = """
-                quantized \(r.rows) × \(r.columns) to \(quantizer.variant.name)\(convention.map { " (\($0.rawValue) convention)" } ?? ""), blocks of \(r.blockRows == 1 ? "" : "\(r.blockRows) × ")\(r.blockSize), \(rounding): \(r.blockScaleCount) \(scheme.scaleFormat.name) block scale(s), tensor scale \(form == .encode ? "(encode form G) " : "")\(r.tensorScale) (\(bits))
+                quantized \(r.rows) × \(r.columns) to \(quantizer.variant.name)\(convention.map { " (\($0.rawValue) convention)" } ?? ""), blocks of \(r.blockRows == 1 ? "" : "\(r.blockRows) × ")\(r.blockSize), \(rounding): \(r.blockScaleCount) \(quantizer.scaleFormat.name) block scale(s), tensor scale \(form == .encode ? "(encode form G) " : "")\(r.tensorScale) (\(bits))
                 \(Self.summary(r.statistics))
                 """
         } else {
@@ -132,6 +134,7 @@ struct QuantizeCommand: ParsableCommand {
         if let nvfp4ElementDivision { v.nvfp4ElementDivision = nvfp4ElementDivision }
         if let nvfp4ScaleFloor { v.nvfp4ScaleFloor = nvfp4ScaleFloor }
         if let nvfp4Blocks { v.nvfp4Blocks = nvfp4Blocks }
+        if let nvfp4ScaleFormat { v.nvfp4ScaleFormat = nvfp4ScaleFormat }
         if let signedZero { v.signedZero = signedZero }
         try v.validate()
         return v

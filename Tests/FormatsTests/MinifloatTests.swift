@@ -7,7 +7,7 @@ import PropertyChecking
 /// The OCP minifloats (E2M1, E4M3, UE8M0) from the one codec: every code against the GMP
 /// oracle's field definitions, every rounding against the oracle's scan over all codes.
 @Suite struct MinifloatTests {
-    @Test(arguments: BinaryFloatFormat.microscaling)
+    @Test(arguments: BinaryFloatFormat.microscaling + [.ue5m3])
     func everyCodeDecodesToTheOracleValueAndReEncodesToItself(format: BinaryFloatFormat) {
         var mismatches: [String] = []
         for bits in UInt32(0)..<UInt32(format.codeCount) {
@@ -35,6 +35,9 @@ import PropertyChecking
         #expect(BinaryFloatFormat.e4m3.isNaN(0x7F) && BinaryFloatFormat.e4m3.isNaN(0xFF) && !BinaryFloatFormat.e4m3.isNaN(0x7E))
         #expect(BinaryFloatFormat.ue8m0.decode(0) == 0x1p-127 && BinaryFloatFormat.ue8m0.decode(127) == 1)
         #expect(BinaryFloatFormat.ue8m0.decode(254) == 0x1p127 && BinaryFloatFormat.ue8m0.decode(255).isNaN)
+        let ue5m3 = BinaryFloatFormat.ue5m3
+        #expect(ue5m3.decode(ue5m3.maxFiniteBits) == 114688 && ue5m3.decode(1) == 0x1p-17 && ue5m3.decode(8) == 0x1p-14)
+        #expect(ue5m3.decode(0xFF).isNaN && ue5m3.codeCount == 256 && ue5m3.encode(0.125) == 0x60)
     }
 
     /// The published E2M1 round-to-nearest-even thresholds (0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5;
@@ -58,7 +61,7 @@ import PropertyChecking
         #expect(f.encode(.infinity) == 0b0111)
     }
 
-    @Test(arguments: BinaryFloatFormat.microscaling)
+    @Test(arguments: BinaryFloatFormat.microscaling + [.ue5m3])
     func roundingFromBinary64IsCorrect(format: BinaryFloatFormat) {
         let top = format.decode(format.maxFiniteBits)
         let report = checkProperty(seed: 0xF4 + UInt64(format.bitWidth), count: 20_000, generate: { s -> (Double, RoundingRule, Bool) in

@@ -235,14 +235,17 @@ import PropertyChecking
         let m = x.map { abs($0) }.max() ?? 0
         let tensorMax = Rational(exactly: Double(m))!
         let encode = v.nvfp4TensorScale == .encode
+        // The block-scale format, its largest value and the tensor constant 6 · top (2688 for E4M3).
+        let format = v.nvfp4ScaleFormat.format
+        let top = Oracle.value(ofBits: format.maxFiniteBits, format: format)!, t = Rational(6) * top
         // The tensor scale in its form (G, or S), and the decode scale S.
         let s: Rational, g: Rational
         if encode {
-            g = m == 0 ? fltMax : (fl32(Rational(2688) / tensorMax) ?? fltMax)
+            g = m == 0 ? fltMax : (fl32(t / tensorMax) ?? fltMax)
             if Rational(exactly: Double(q.tensorScale))! != g { return "encode tensor scale \(q.tensorScale) vs \(g)" }
             s = fl32(Rational.one / g)!
         } else {
-            let bits = m == 0 ? Float(1).bitPattern : max(1, Oracle.encode(tensorMax / Rational(2688), as: .fp32))
+            let bits = m == 0 ? Float(1).bitPattern : max(1, Oracle.encode(tensorMax / t, as: .fp32))
             if q.tensorScale.bitPattern != bits { return "tensor scale \(q.tensorScale) vs bits \(bits)" }
             s = Oracle.value(ofBits: bits, format: .fp32)!
             g = Rational.one
@@ -263,11 +266,12 @@ import PropertyChecking
                     case .scaleFirst: quotient = fl32(blockMax * (fl32(g * fl32(Rational(1, 6))!) ?? fltMax)) ?? fltMax
                     }
                 }
-                if v.nvfp4ScaleFloor == .minNormal && quotient < Rational(1, 64) { quotient = Rational(1, 64) }
-                var code = Oracle.encode(quotient, as: .e4m3, rounding: .toNearestOrEven, saturating: true)
-                if code == 0 && v.nvfp4ScaleFloor == .eighth { code = 0x20 }
+                let minNormal = Rational.one.timesPowerOfTwo(format.minExponent)
+                if v.nvfp4ScaleFloor == .minNormal && quotient < minNormal { quotient = minNormal }
+                var code = Oracle.encode(quotient, as: format, rounding: .toNearestOrEven, saturating: true)
+                if code == 0 && v.nvfp4ScaleFloor == .eighth { code = Oracle.encode(Rational(1, 8), as: format) }
                 if UInt32(q.blockScales[index]) != code { return "block (\(tile), \(b)): scale code \(q.blockScales[index]) vs \(code)" }
-                let bv = Oracle.value(ofBits: code, format: .e4m3)!
+                let bv = Oracle.value(ofBits: code, format: format)!
                 for r in rows { for c in columns {
                     let value = x[r * q.columns + c], xv = Rational(exactly: Double(value))!
                     // An overflowing fl32 is ±∞, beyond every level: it saturates.
@@ -376,6 +380,34 @@ import PropertyChecking
         }
         #expect(throws: QuantizationError.self) { try BlockFloatQuantizer(BlockFloatVariant(.nvfp4, nvfp4Blocks: .tile), blockSize: 32) }
         #expect(throws: QuantizationError.self) { try BlockFloatVariant(parsing: "mxfp4:16x16") }
+    }
+
+    /// UE5M3 block scales (`nvfp4:ue5m3`): the default rule and each library's, with 1×16 and 16×16
+    /// blocks, against the oracle; the tensor constant is 6 · 114688.
+    @Test func ue5m3ScalesEqualTheOracle() throws {
+        for convention in [nil, BlockFloatConvention.nvidia, .torchao, .compressedTensors] {
+            for blocks in NVFP4Blocks.allCases {
+                var v = try convention?.variant(.nvfp4) ?? BlockFloatVariant(.nvfp4)
+                v.nvfp4ScaleFormat = .ue5m3
+                v.nvfp4Blocks = blocks
+                #expect(try BlockFloatVariant(parsing: v.name) == v)
+                let q = try BlockFloatQuantizer(v)
+                #expect(q.scaleFormat == .ue5m3)
+                let report = checkProperty(seed: 0x5E3 + UInt64(v.name.count), count: 8, generate: { s -> [Int] in
+                    [Generate.int(1...20, &s), Generate.int(1...50, &s), Int(s.next() & 0xFFFF)]
+                }) { p in
+                    var s = CounterStream(seed: UInt64(p[2]))
+                    let x = BlockFloatQuantizerTests.tensor(&s, rows: p[0], columns: p[1], scheme: .nvfp4)
+                    guard let r = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
+                    return Self.mismatch(r, input: x, variant: v, rule: .toNearestOrEven)
+                }
+                #expect(report.passed, "\(v.name): \(report)")
+            }
+        }
+        let r = try BlockFloatQuantizer(BlockFloatVariant(.nvfp4, nvfp4ScaleFormat: .ue5m3)).quantize([6, 3, 1.5, -0.5], rows: 1, columns: 4)
+        // S = 6 / 688128; the block quotient 6 / (6·S) = 114688 is UE5M3's largest value, code 0xFE.
+        #expect(r.tensorScale == Float(6) / 688128 && r.blockScales == [0xFE] && r.codes == [0b0111, 0b0101, 0b0011, 0b1001])
+        #expect(throws: QuantizationError.self) { try BlockFloatVariant(parsing: "mxfp4:ue5m3") }
     }
 
     /// A block whose E4M3 scale underflows: exact division gives zero codes; the reciprocal
