@@ -130,7 +130,8 @@ int32_t dintsim_quantize_tensor(const char *format, const char *granularity, int
  * (block-scale quotient), ":exact|reciprocal|quotient" (element division),
  * ":allow-zero|min-normal|eighth" (scale floor), ":1x16|16x16" (block shape; 16x16 tiles give
  * ceil(rows/16)*ceil(columns/16) block scales), ":e4m3|ue5m3" (block-scale format); both
- * ":keep|flush" (sign of zero). rounding 0-4
+ * ":keep|flush" (sign of zero), and ":rht16[-SEED|-te|-mMASK][-bf16]" (the 16-point random Hadamard
+ * transform applied first; columns a multiple of 16). rounding 0-4
  * (the elements' rule; 5, stochastic, needs the seeded call below). Writes rows*columns E2M1
  * codes, the block scale codes (rows*ceil(columns/block), or per tile; block_scales_capacity at least that),
  * their count, the tensor scale (1 for MXFP4; may be NULL) and, when stats is not NULL,

@@ -153,7 +153,8 @@ public enum BlockFloatConvention: String, CaseIterable, Sendable, Codable {
 /// A block format with its conventions, as one name: the scheme, then optionally a convention
 /// (`BlockFloatConvention`), then options that override it, defaults omitted:
 /// "mxfp4[:CONVENTION][:floor|ceil|rceil|even][:keep|flush]",
-/// "nvfp4[:CONVENTION][:decode|encode][:exact-quotient|amax-first|scale-first][:exact|reciprocal|quotient][:allow-zero|min-normal|eighth][:1x16|16x16][:e4m3|ue5m3][:keep|flush]".
+/// "nvfp4[:CONVENTION][:decode|encode][:exact-quotient|amax-first|scale-first][:exact|reciprocal|quotient][:allow-zero|min-normal|eighth][:1x16|16x16][:e4m3|ue5m3][:keep|flush]", either followed by ":rht16[-SEED|-te][-bf16]"
+/// (the random Hadamard transform).
 /// `quantize`, `underflow --formats`, the C scheme string and Python's format argument read it.
 public struct BlockFloatVariant: Sendable, Equatable {
     public var scheme: BlockFloatScheme
@@ -165,16 +166,18 @@ public struct BlockFloatVariant: Sendable, Equatable {
     public var nvfp4Blocks: NVFP4Blocks = .row
     public var nvfp4ScaleFormat: NVFP4ScaleFormat = .e4m3
     public var signedZero: SignedZero = .keep
+    /// The 16-point random Hadamard transform applied to each row before quantization, if any.
+    public var rht: RandomHadamardTransform? = nil
 
     /// `nvfp4BlockScale` nil: the form's default (`NVFP4BlockScale.defaultRule(for:)`).
     public init(_ scheme: BlockFloatScheme, mxScale: MXScaleRule = .floor, nvfp4TensorScale: NVFP4TensorScale = .decode,
                 nvfp4BlockScale: NVFP4BlockScale? = nil, nvfp4ElementDivision: NVFP4ElementDivision = .exact,
                 nvfp4ScaleFloor: NVFP4ScaleFloor = .allowZero, nvfp4Blocks: NVFP4Blocks = .row, nvfp4ScaleFormat: NVFP4ScaleFormat = .e4m3,
-                signedZero: SignedZero = .keep) {
+                signedZero: SignedZero = .keep, rht: RandomHadamardTransform? = nil) {
         self.scheme = scheme; self.mxScale = mxScale; self.nvfp4TensorScale = nvfp4TensorScale
         self.nvfp4BlockScale = nvfp4BlockScale ?? .defaultRule(for: nvfp4TensorScale)
         self.nvfp4ElementDivision = nvfp4ElementDivision; self.nvfp4ScaleFloor = nvfp4ScaleFloor; self.nvfp4Blocks = nvfp4Blocks
-        self.nvfp4ScaleFormat = nvfp4ScaleFormat; self.signedZero = signedZero
+        self.nvfp4ScaleFormat = nvfp4ScaleFormat; self.signedZero = signedZero; self.rht = rht
     }
 
     /// Every choice the name of `scheme` may carry, for messages.
@@ -182,7 +185,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
         func list<E: RawRepresentable & CaseIterable>(_ e: E.Type) -> String where E.RawValue == String { e.allCases.map(\.rawValue).joined(separator: "|") }
         let options = scheme == .mxfp4 ? [list(MXScaleRule.self)]
             : [list(NVFP4TensorScale.self), list(NVFP4BlockScale.self), list(NVFP4ElementDivision.self), list(NVFP4ScaleFloor.self), list(NVFP4Blocks.self), list(NVFP4ScaleFormat.self)]
-        return ([scheme.rawValue, "[" + list(BlockFloatConvention.self) + "]"] + options.map { "[\($0)]" } + ["[" + list(SignedZero.self) + "]"]).joined(separator: ":")
+        return ([scheme.rawValue, "[" + list(BlockFloatConvention.self) + "]"] + options.map { "[\($0)]" } + ["[" + list(SignedZero.self) + "]", "[rht16[-SEED|-te][-bf16]]"]).joined(separator: ":")
     }
 
     /// nil when `name` is not a block format; an option that does not belong to the scheme (or is
@@ -208,6 +211,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
             else if scheme == .nvfp4, let b = NVFP4Blocks(rawValue: token) { nvfp4Blocks = b; kind = "blocks" }
             else if scheme == .nvfp4, let f = NVFP4ScaleFormat(rawValue: token) { nvfp4ScaleFormat = f; kind = "scale-format" }
             else if let z = SignedZero(rawValue: token) { signedZero = z; kind = "signed-zero" }
+            else if let t = try RandomHadamardTransform(token: token) { rht = t; kind = "rht" }
             else {
                 let hint = BlockFloatConvention(rawValue: token) != nil ? " (a convention comes right after the scheme)" : ""
                 throw QuantizationError.unsuitableFormat("'\(name)': '\(token)' is not an option of \(scheme.rawValue)\(hint); use \(Self.choices(scheme))")
@@ -235,6 +239,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
         if nvfp4Blocks != .row { tokens.append(nvfp4Blocks.rawValue) }
         if nvfp4ScaleFormat != .e4m3 { tokens.append(nvfp4ScaleFormat.rawValue) }
         if signedZero != .keep { tokens.append(signedZero.rawValue) }
+        if let rht { tokens.append(rht.description) }
         return tokens.joined(separator: ":")
     }
 }
@@ -321,6 +326,9 @@ public struct BlockFloatQuantizer: Sendable {
         guard v.scheme == .nvfp4 || (v.nvfp4TensorScale == .decode && v.nvfp4BlockScale == .exactQuotient && v.nvfp4ElementDivision == .exact
                                      && v.nvfp4ScaleFloor == .allowZero && v.nvfp4Blocks == .row && v.nvfp4ScaleFormat == .e4m3) else {
             throw QuantizationError.unsuitableFormat("the NVFP4 tensor-scale form, block-scale steps, element division, scale floor and block shape apply to nvfp4 only")
+        }
+        guard v.rht == nil || size % RandomHadamardTransform.size == 0 else {
+            throw QuantizationError.unsuitableFormat("the 16-point RHT needs blocks that are a multiple of 16 elements, not \(size)")
         }
         guard v.nvfp4Blocks == .row || blockSize == nil || blockSize == 16 else {
             throw QuantizationError.unsuitableFormat("16x16 blocks are 16 columns wide, not \(blockSize!)")
@@ -422,6 +430,7 @@ public struct BlockFloatQuantizer: Sendable {
         guard rows >= 0, columns >= 0, values.count == rows * columns else {
             throw QuantizationError.shapeMismatch("\(values.count) values do not form a \(rows) × \(columns) tensor")
         }
+        if let rht = variant.rht { _ = try rht.forward([], columns: columns) } // the column check first
         let s = tensorScale(forMaxMagnitude: try maxMagnitude(values, firstIndex: 0))
         var statistics = QuantizationStatistics()
         let (codes, blockScales) = try quantizeRows(values, rows: rows, columns: columns, firstRow: 0, tensorScale: s, statistics: &statistics)
@@ -441,13 +450,18 @@ public struct BlockFloatQuantizer: Sendable {
 
     /// max|x| of `values` (NVFP4's first pass over a streamed tensor); a non-finite value throws,
     /// named by its flat index (`firstIndex` is that of `values[0]`).
+    /// With an RHT, the max of the transformed values (`values` whole rows of a multiple of 16 columns).
     public func maxMagnitude(_ values: [Float], firstIndex: Int) throws -> Float {
         var m: Float = 0
         for (i, v) in values.enumerated() {
             guard v.isFinite else { throw QuantizationError.nonFinite(index: firstIndex + i, value: v) }
             m = max(m, abs(v))
         }
-        return m
+        guard let rht = variant.rht else { return m }
+        guard values.count % RandomHadamardTransform.size == 0 else {
+            throw QuantizationError.shapeMismatch("the 16-point RHT needs a column count that is a multiple of 16")
+        }
+        return try rht.forward(values, columns: RandomHadamardTransform.size).reduce(0) { max($0, abs($1)) }
     }
 
     /// Quantizes rows `firstRow ..< firstRow + rows` given as their own row-major block, with the
@@ -464,6 +478,9 @@ public struct BlockFloatQuantizer: Sendable {
             throw QuantizationError.shapeMismatch("a row block of 16x16 tiles starts at row \(firstRow), not a multiple of \(blockRows)")
         }
         if let i = values.firstIndex(where: { !$0.isFinite }) { throw QuantizationError.nonFinite(index: firstRow * columns + i, value: values[i]) }
+        let original = values
+        let rht = variant.rht
+        let values = try rht?.forward(values, columns: columns) ?? values
         let perRow = blocksPerRow(columns: columns), tileRows = blockRows
         let decodeScale = nvfp4TensorScale.decodeScale(s)
         var codes = [UInt8](repeating: 0, count: values.count)
@@ -474,12 +491,13 @@ public struct BlockFloatQuantizer: Sendable {
         // output bytes) do not depend on scheduling.
         var blockStatistics = [QuantizationStatistics](repeating: QuantizationStatistics(), count: blocks)
         let chunks = min(blocks, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
+        original.withUnsafeBufferPointer { original in
         values.withUnsafeBufferPointer { x in
             codes.withUnsafeMutableBufferPointer { codes in
                 blockScales.withUnsafeMutableBufferPointer { scales in
                     blockStatistics.withUnsafeMutableBufferPointer { stats in
                         // Each block writes only its own codes, scale and statistics slot.
-                        let shared = Shared((x: x, codes: codes, scales: scales, stats: stats))
+                        let shared = Shared((x: x, original: original, codes: codes, scales: scales, stats: stats))
                         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                             let w = shared.value
                             for b in stride(from: chunk, to: blocks, by: chunks) {
@@ -498,12 +516,29 @@ public struct BlockFloatQuantizer: Sendable {
                                     st = elements.quantize(w.x, w.codes, start: r * columns + column, length: length, scale: blockMax == 0 ? 0 : scale,
                                                            binary32: binary32, indexBase: firstRow * columns, continuing: st)
                                 }
+                                if let rht {
+                                    // The error sums in the original domain: each group of 16 dequantized,
+                                    // inverse-transformed (binary64) and compared with the input.
+                                    st.sumSquaredError = 0
+                                    st.sumSquaredSignal = 0
+                                    for r in rowRange {
+                                        for g in stride(from: r * columns + column, to: r * columns + column + length, by: RandomHadamardTransform.size) {
+                                            let y = (g..<(g + RandomHadamardTransform.size)).map { LevelFormat.fp4.decodeSteps(w.codes[$0]) * scale }
+                                            for (k, v) in rht.inverse(y).enumerated() {
+                                                let xd = Double(w.original[g + k]), err = xd - v
+                                                st.sumSquaredError += err * err
+                                                st.sumSquaredSignal += xd * xd
+                                            }
+                                        }
+                                    }
+                                }
                                 w.stats[b] = st
                             }
                         }
                     }
                 }
             }
+        }
         }
         for st in blockStatistics { statistics.merge(st) }
         return (codes, blockScales)

@@ -32,6 +32,7 @@ extension NVFP4BlockScale: ExpressibleByArgument {}
 extension NVFP4ScaleFloor: ExpressibleByArgument {}
 extension NVFP4Blocks: ExpressibleByArgument {}
 extension NVFP4ScaleFormat: ExpressibleByArgument {}
+extension RandomHadamardTransform.Output: ExpressibleByArgument {}
 extension BlockFloatConvention: ExpressibleByArgument {}
 
 /// Reads a 2-D float32/float16 `.npy` as binary32 values.

@@ -51,6 +51,12 @@ struct QuantizeCommand: ParsableCommand {
     var nvfp4Blocks: NVFP4Blocks?
     @Option(help: "nvfp4's block-scale format: e4m3 (the format's definition, default) or ue5m3 (unsigned, 5 exponent bits, 3 fraction bits, bias 15: the FP4 training studies' proposal; the tensor scale then maps max|x| to 6 · 114688).")
     var nvfp4ScaleFormat: NVFP4ScaleFormat?
+    @Option(help: "mxfp4 / nvfp4: apply the 16-point random Hadamard transform to each run of 16 elements of a row before quantizing: 16 (signs from seed 0), 16:SEED, or 16:te (TransformerEngine's fixed signs). Codes and scales are of the transformed tensor; MSE and SQNR compare the input with the inverse transform of the dequantized values. docs/quantization.md, \"Random Hadamard transform\".")
+    var rht: String?
+    @Option(help: "With --rht: the transformed values' precision before quantization, fp32 (default) or bf16.")
+    var rhtOutput: RandomHadamardTransform.Output?
+    @Option(help: "With --rht: the 16 signs from a text file (16 entries +1 or -1, separated by spaces, commas or newlines) instead of a seed.")
+    var rhtSigns: String?
     @Option(help: "mxfp4's shared-exponent rule: floor (OCP MX v1.0, default), ceil, rceil (NVIDIA cuBLAS), even (torchao EVEN). docs/quantization.md, \"MX scale rules\".")
     var mxScale: MXScaleRule?
     @Option(help: "Accept NaN/Inf inputs: zero (they become 0) or saturate (±Inf to the extreme levels, NaN to 0).")
@@ -70,6 +76,10 @@ struct QuantizeCommand: ParsableCommand {
             && format != BlockFloatScheme.nvfp4.rawValue {
             throw ValidationError("--nvfp4-tensor-scale, --nvfp4-block-scale, --nvfp4-element-division, --nvfp4-scale-floor, --nvfp4-blocks and --nvfp4-scale-format apply to --format nvfp4 only")
         }
+        if (rht != nil || rhtOutput != nil || rhtSigns != nil) && BlockFloatScheme(rawValue: format) == nil {
+            throw ValidationError("--rht applies to the block formats mxfp4 and nvfp4")
+        }
+        if (rhtOutput != nil || rhtSigns != nil) && rht == nil { throw ValidationError("--rht-output and --rht-signs go with --rht 16") }
         if convention != nil && BlockFloatScheme(rawValue: format) == nil {
             throw ValidationError("--convention applies to the block formats mxfp4 and nvfp4; for \(format) choose --signed-zero alone")
         }
@@ -136,6 +146,14 @@ struct QuantizeCommand: ParsableCommand {
         if let nvfp4Blocks { v.nvfp4Blocks = nvfp4Blocks }
         if let nvfp4ScaleFormat { v.nvfp4ScaleFormat = nvfp4ScaleFormat }
         if let signedZero { v.signedZero = signedZero }
+        if let rht {
+            var t = try RandomHadamardTransform(parsing: rht, output: rhtOutput ?? .fp32)
+            if let rhtSigns {
+                let signs = try RandomHadamardTransform.signs(parsing: String(decoding: try Files.read(rhtSigns), as: UTF8.self), source: rhtSigns)
+                t = try RandomHadamardTransform(signs: .explicit(signs), output: t.output)
+            }
+            v.rht = t
+        }
         try v.validate()
         return v
     }
@@ -170,5 +188,5 @@ struct QuantizeCommand: ParsableCommand {
 }
 
 extension QuantizeCommand: DeclaresFiles {
-    var files: FileUse { FileUse(inputs: [input, codeBookPath(format)], outputs: [codesOut, scalesOut, statsJson]) }
+    var files: FileUse { FileUse(inputs: [input, codeBookPath(format), rhtSigns], outputs: [codesOut, scalesOut, statsJson]) }
 }

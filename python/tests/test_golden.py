@@ -325,6 +325,44 @@ def test_nvfp4_16x16_tiles_equal_the_cli_and_the_rule(tmp_path):
     assert np.array_equal(codes, _e2m1_codes(x.astype(np.float64) / element_scale, "keep"))
 
 
+def _rht16(x, signs, bf16=False):
+    """The 16-point RHT as docs/quantization.md specifies it, in numpy float32: signs, four
+    butterfly stages (i, i + h) -> (a + b, a - b), times 1/4, then BF16 (RNE) if asked."""
+    f = np.float32
+    u = (x.reshape(-1, 16) * np.asarray(signs, dtype=f)).astype(f)
+    h = 1
+    while h < 16:
+        idx = np.array([i for i in range(16) if i & h == 0])
+        a, b = u[:, idx].copy(), u[:, idx + h].copy()
+        u[:, idx], u[:, idx + h] = (a + b).astype(f), (a - b).astype(f)
+        h *= 2
+    y = (u * f(0.25)).astype(f)
+    if bf16:
+        bits = y.view(np.uint32).astype(np.uint64)
+        bits = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16
+        y = bits.astype(np.uint32).view(f)
+    return y.reshape(x.shape)
+
+
+@pytest.mark.parametrize("output", ["fp32", "bf16"])
+def test_rht_equals_the_spec_in_numpy(tmp_path, output):
+    """--rht 16:te (CLI) and ":rht16-te" (Python, the C scheme string) quantize the tensor the
+    numpy butterflies produce, bit for bit, for MXFP4 and NVFP4."""
+    te = [1, 1, 1, -1, 1, -1, -1, -1, -1, -1, -1, 1, -1, 1, -1, -1]
+    x = np.load(REPOSITORY / "fixtures/minilm/minilm-l2-ffn-input-acts.npy")[:48].astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    y = _rht16(x, te, bf16=output == "bf16")
+    suffix = "-bf16" if output == "bf16" else ""
+    for scheme in ("mxfp4", "nvfp4"):
+        subprocess.run([str(cli()), "quantize", "--format", scheme, "--rht", "16:te", "--rht-output", output, "--input", str(tmp_path / "x.npy"),
+                        "--codes-out", str(tmp_path / "c.npy"), "--scales-out", str(tmp_path / "s.npy")], check=True, stdout=subprocess.DEVNULL)
+        codes, scales, _ = dintsim.quantize(x, f"{scheme}:rht16-te{suffix}")
+        assert np.array_equal(codes, np.load(tmp_path / "c.npy")) and np.array_equal(scales, np.load(tmp_path / "s.npy"))
+        direct_codes, direct_scales, _ = dintsim.quantize(y, scheme)
+        assert np.array_equal(codes, direct_codes) and np.array_equal(scales, direct_scales), scheme
+        assert not np.array_equal(codes, dintsim.quantize(x, scheme)[0])
+
+
 def test_stochastic_draw_is_seed_and_flat_index():
     """quantize_level with (seed, index) decides element `index` of a stochastic quantize."""
     x = np.random.default_rng(1).normal(size=(1, 64)).astype(np.float32)
