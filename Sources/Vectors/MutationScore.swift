@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import Quantization
 import TAHQuant
 import Units
 
@@ -136,17 +137,20 @@ public struct MutationScore: Sendable {
         case mac(MacConfiguration)
         case decoder(tileSize: Int, output: BinaryFloatFormat)
         case quantizer(format: LevelFormat, rule: RoundingRule, signedZero: SignedZero)
+        case blockQuantizer(blockSize: Int)
 
         public var json: String {
             switch self {
             case .mac(let c): return c.json
             case .decoder(let g, let f): return (try? DecoderVectors(tileSize: g, output: f).configurationJSON) ?? ""
             case .quantizer(let f, let r, let z): return QuantizerVectors(format: f, rule: r, signedZero: z).configurationJSON
+            case .blockQuantizer(let b): return (try? BlockQuantizerVectors(blockSize: b).configurationJSON) ?? ""
             }
         }
 
         enum DecoderKeys: String, CodingKey { case tileSize = "tile_size", output }
         enum QuantizerKeys: String, CodingKey { case format, rounding, signedZero = "signed_zero" }
+        enum BlockQuantizerKeys: String, CodingKey { case blockSize = "block_size", format, scaleRule = "scale_rule", rounding, signedZero = "signed_zero" }
         public func encode(to encoder: Encoder) throws {
             switch self {
             case .mac(let c): try c.encode(to: encoder)
@@ -157,6 +161,10 @@ public struct MutationScore: Sendable {
                 var k = encoder.container(keyedBy: QuantizerKeys.self)
                 try k.encode(f.name, forKey: .format); try k.encode(r.rawValue, forKey: .rounding)
                 if f.negativeZeroCode != nil { try k.encode(z.rawValue, forKey: .signedZero) }
+            case .blockQuantizer(let b):
+                var k = encoder.container(keyedBy: BlockQuantizerKeys.self)
+                try k.encode(b, forKey: .blockSize); try k.encode("mxfp4", forKey: .format); try k.encode("floor", forKey: .scaleRule)
+                try k.encode("toNearestOrEven", forKey: .rounding); try k.encode("keep", forKey: .signedZero)
             }
         }
     }
@@ -224,6 +232,7 @@ public struct MutationScore: Sendable {
     /// Scores the set whose manifest is `manifest` (read from `directory` or about to be written).
     public static func score(directory: String, manifest: VectorManifest) throws -> MutationScore {
         if let q = manifest.unit as? QuantizerVectors { return try score(directory: directory, manifest: manifest, q) }
+        if let b = manifest.unit as? BlockQuantizerVectors { return try score(directory: directory, manifest: manifest, b) }
         let set = try VectorReplay(directory: directory, manifest: manifest)
         switch set.unit {
         case .mac(let c): return score(set, c)
@@ -288,6 +297,33 @@ public struct MutationScore: Sendable {
         }
         return MutationScore(unitName: unit.unitName, configuration: .quantizer(format: unit.format, rule: unit.rule, signedZero: unit.signedZero), lines: decisions.count,
                              referenceFailures: reference, entries: entries)
+    }
+
+    /// The block quantizer's catalogue: each mutant is the documented block quantizer with one
+    /// rule changed (`BlockQuantizerMutant`).
+    static func score(directory: String, manifest: VectorManifest, _ unit: BlockQuantizerVectors) throws -> MutationScore {
+        let layout = unit.layout
+        let reader = try LineReader(path: directory + "/" + VectorFiles.hex)
+        var blocks: [(x: [Float], expected: [UInt64])] = []
+        while let text = try reader.next() {
+            switch layout.parseHex(text, 0..<layout.valueCount) {
+            case .success(let v): blocks.append((unit.inputs(v), Array(v[layout.outputRange])))
+            case .failure(let e): throw VectorError.malformed("\(reader.path) line \(reader.lineNumber): \(e.description)")
+            }
+        }
+        guard blocks.count == manifest.lines, !blocks.isEmpty else {
+            throw VectorError.malformed("\(directory): \(blocks.count) lines in vectors.hex, manifest says \(manifest.lines)")
+        }
+        if let k = blocks.firstIndex(where: { !$0.x.allSatisfy(\.isFinite) }) { throw VectorError.malformed("\(directory) line \(k + 1): every x must be finite") }
+        func failures(_ q: BlockFloatQuantizer) -> Int {
+            blocks.reduce(0) { n, b in
+                let r = try! q.quantize(b.x, rows: 1, columns: unit.blockSize)
+                return n + ([UInt64(r.blockScales[0])] + r.codes.map(UInt64.init) == b.expected ? 0 : 1)
+            }
+        }
+        let entries = try BlockQuantizerMutant.allCases.map { m in Entry(mutant: m.rawValue, killingLines: failures(try m.quantizer(blockSize: unit.blockSize))) }
+        return MutationScore(unitName: unit.unitName, configuration: .blockQuantizer(blockSize: unit.blockSize), lines: blocks.count,
+                             referenceFailures: failures(unit.quantizer), entries: entries)
     }
 
     /// The unit itself through `MacDriver` (the same model the replay runs).

@@ -57,6 +57,11 @@ public struct VectorManifest {
                     signedZero = z
                 }
                 unit = QuantizerVectors(format: try LevelFormat.preset(named: try c("format", String.self)), rule: rule, signedZero: signedZero)
+            case "block-quantizer":
+                for (key, value) in [("format", "mxfp4"), ("scale_rule", "floor"), ("rounding", "toNearestOrEven"), ("signed_zero", "keep")] {
+                    guard try c(key, String.self) == value else { throw VectorError.malformed("\(path): block-quantizer sets are \(key) \(value)") }
+                }
+                unit = try BlockQuantizerVectors(blockSize: try c("block_size", Int.self))
             case "hadamard-decoder":
                 let name = try c("output", String.self)
                 guard let output = BinaryFloatFormat.all.first(where: { $0.name == name }) else { throw VectorError.malformed("\(path): unknown output format '\(name)'") }

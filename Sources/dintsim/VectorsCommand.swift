@@ -35,7 +35,7 @@ struct VectorsGenerate: ParsableCommand {
         announced on stderr first, and one larger than the free space is refused. Options of another unit are refused.
         """)
 
-    @Option(help: "int8-mac, dint-mac, fp4-mac, quantizer or hadamard-decoder.") var unit: String
+    @Option(help: "int8-mac, dint-mac, fp4-mac, quantizer, block-quantizer or hadamard-decoder.") var unit: String
     @Option(help: "Coverage level 1 or 2.") var level = 1
     @Option(help: "Seed of the random cases.") var seed: UInt64 = 1
     @Option(help: "Random cases added at level 2 (default 10000; refused at level 1).") var count: Int?
@@ -48,6 +48,7 @@ struct VectorsGenerate: ParsableCommand {
     @Option(help: "Quantizer: the code of a negative value at level 0, keep (−0 where the format has one, default) or flush (+0).") var signedZero: SignedZero?
     @Option(help: "Decoder tile size G (default 16).") var tileSize: Int?
     @Option(help: "Decoder output format: fp32, bf16 or fp16 (default fp32).") var output: String?
+    @Option(help: "Block quantizer (--unit block-quantizer, MXFP4 floor rule): elements per block, 4, 8, 16 or 32 (default 32).") var blockSize: Int?
 
     /// Bytes above which the run announces its size first.
     static let announceBytes = 1_000_000_000
@@ -58,8 +59,9 @@ struct VectorsGenerate: ParsableCommand {
         if let count, count < 0 { throw ValidationError("--count must be 0 or more") }
         let quantizerOptions = [("--format", format != nil), ("--rounding", rounding != nil), ("--signed-zero", signedZero != nil)].filter(\.1).map(\.0)
         let decoderOptions = [("--tile-size", tileSize != nil), ("--output", output != nil)].filter(\.1).map(\.0)
+        let blockOptions = [("--block-size", blockSize != nil)].filter(\.1).map(\.0)
         let isMac = MacKind(unitName: unit) != nil
-        for (given, applies) in [(mac.given, isMac), (quantizerOptions, unit == "quantizer"), (decoderOptions, unit == "hadamard-decoder")] where !applies {
+        for (given, applies) in [(mac.given, isMac), (quantizerOptions, unit == "quantizer"), (decoderOptions, unit == "hadamard-decoder"), (blockOptions, unit == "block-quantizer")] where !applies {
             if let first = given.first { throw ValidationError("\(first) does not apply to --unit \(unit); drop it") }
         }
     }
@@ -71,12 +73,14 @@ struct VectorsGenerate: ParsableCommand {
                 return try MacVectors(try mac.configuration(MacKind(unitName: name)!))
             case "quantizer":
                 return QuantizerVectors(format: try LevelFormat.preset(named: format ?? "dint4"), rule: rounding ?? .toNearestOrEven, signedZero: signedZero ?? .keep)
+            case "block-quantizer":
+                return try BlockQuantizerVectors(blockSize: blockSize ?? 32)
             case "hadamard-decoder":
                 let name = output ?? "fp32"
                 guard let f = BinaryFloatFormat.all.first(where: { $0.name == name }) else { throw CLIError.badInput("unknown --output '\(name)' (fp32, bf16, fp16)") }
                 return try DecoderVectors(tileSize: tileSize ?? 16, output: f)
             default:
-                throw CLIError.badInput("unknown --unit '\(unit)' (\((MacKind.fixed.map(\.unitName) + ["quantizer", "hadamard-decoder"]).joined(separator: ", ")))")
+                throw CLIError.badInput("unknown --unit '\(unit)' (\((MacKind.fixed.map(\.unitName) + ["quantizer", "block-quantizer", "hadamard-decoder"]).joined(separator: ", ")))")
             }
         }
     }

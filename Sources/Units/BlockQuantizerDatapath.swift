@@ -1,0 +1,116 @@
+import Circuits
+
+/// An MXFP4 block quantizer as a gate-level datapath (docs/block-quantizer.md): B binary32 inputs
+/// (finite) → the UE8M0 shared-exponent code under OCP's floor rule and B E2M1 codes, rounded to
+/// nearest even, saturating at ±6, the sign kept (`--signed-zero keep`). One block per cycle;
+/// the outputs are registered (latency 1).
+///
+/// The arithmetic, bit for bit the rule of `BlockFloatQuantizer(.mxfp4)`:
+/// 1. E = max over the block of the biased exponent fields (a tree of 8-bit compare-selects);
+///    the largest magnitude's ⌊log2⌋ is E − 127 for a normal maximum.
+/// 2. scale code = E − 2 when E ≥ 2, else 0 (k = ⌊log2 m⌋ − 2 clamped at −127; a zero or
+///    subnormal maximum gives code 0).
+/// 3. For each element, M = the 24-bit significand (hidden bit = exponent field ≠ 0) and
+///    r = code + 2 − max(e, 1) ∈ 0 … 253: the element in quarter-steps of the E2M1 half-step grid
+///    is q = 4·|x| / 2^k = M / 2^(19 + r). ⌊q⌋ (5 bits) is M's bits 19 + r … 23 + r (zero for
+///    r ≥ 5); the sticky bit is the OR of M's bits below 19 + r.
+/// 4. The magnitude code counts the E2M1 midpoints below q (midpoints 1, 3, 5, 7, 10, 14, 20 in
+///    quarter half-steps): midpoints whose ties go up (3, 7, 14) count when ⌊q⌋ ≥ m, the others
+///    (1, 5, 10, 20) when ⌊q⌋ > m or (⌊q⌋ = m and sticky). Above 20 it saturates at code 7 (6).
+/// 5. The E2M1 code is sign · 8 + magnitude.
+public final class BlockQuantizerDatapath {
+    public let blockSize: Int
+    public let netlist: Netlist
+    public let inputs: [Bus]
+    public let scale: Bus
+    public let codes: [Bus]
+    /// Clock edges from presenting a block until `scale` and `codes` hold its result.
+    public let latency = 1
+
+    /// E2M1 midpoints in quarter half-steps, and whether a tie there goes to the upper level.
+    static let midpoints: [(m: Int, up: Bool)] = [(1, false), (3, true), (5, false), (7, true), (10, false), (14, true), (20, false)]
+
+    public init(blockSize b: Int) {
+        precondition(b >= 1 && b <= 64)
+        blockSize = b
+        let n = Netlist()
+        netlist = n
+        let x = (0..<b).map { n.input("x\($0)", width: 32) }
+        inputs = x
+        let exponents = x.map { Array($0[23..<31]) }
+        // 1. The largest exponent field.
+        let e = n.block("block-max") { () -> Bus in
+            var level = exponents
+            while level.count > 1 {
+                var next: [Bus] = []
+                for i in stride(from: 0, to: level.count, by: 2) {
+                    if i + 1 == level.count { next.append(level[i]); continue }
+                    let (_, aAtLeastB) = n.add(level[i], level[i + 1].map { n.not($0) }, carryIn: Netlist.one)
+                    next.append(n.mux(aAtLeastB, level[i + 1], level[i]))
+                }
+                level = next
+            }
+            return level[0]
+        }
+        // 2. code = E − 2 when E ≥ 2, else 0.
+        let code = n.block("scale") { () -> Bus in
+            let (difference, atLeastTwo) = n.add(e, n.constant(254, width: 8))
+            return difference.map { n.and($0, atLeastTwo) }
+        }
+        let codePlusTwo = n.block("scale") { n.add(n.zeroExtend(code, to: 9), n.constant(2, width: 9)).sum }
+        var outputs: [Bus] = []
+        for i in 0..<b {
+            outputs.append(n.block("element") { () -> Bus in
+                let field = exponents[i]
+                let hidden = field.dropFirst().reduce(field[0]) { n.or($0, $1) }
+                // max(e, 1): a zero field counts as 1 (subnormals share the smallest normal's binade).
+                var eOne = field
+                eOne[0] = n.or(field[0], n.not(hidden))
+                // r = code + 2 − max(e, 1), 9 bits (never negative: code + 2 ≥ E ≥ e).
+                let r = n.add(codePlusTwo, n.zeroExtend(eOne, to: 9).map { n.not($0) }, carryIn: Netlist.one).sum
+                let significand = Array(x[i][0..<23]) + [hidden]
+                // 3. ⌊q⌋ = bits 19 + r … 23 + r of M: a 3-stage shift of the top 5 bits, zero when
+                // r ≥ 5. Sticky: a 1 below bit 19 + r (bit 18 + t counts once r ≥ t).
+                var top = Array(significand[19..<24])
+                for stage in 0..<3 {
+                    let k = 1 << stage, s = r[stage]
+                    top = (0..<5).map { j in j + k < 5 ? n.mux(s, top[j], top[j + k]) : n.and(n.not(s), top[j]) }
+                }
+                let near = n.not(Self.atLeast(r, 5, n))
+                let window = top.map { n.and($0, near) }
+                var sticky = significand[1..<19].reduce(significand[0]) { n.or($0, $1) }
+                for t in 1...5 { sticky = n.or(sticky, n.and(significand[18 + t], Self.atLeast(r, t, n))) }
+                // 4. The thermometer of midpoints below q, then its count.
+                let t = Self.midpoints.map { p -> Node in
+                    p.up ? Self.atLeast(window, p.m, n) : n.or(Self.atLeast(window, p.m + 1, n), n.and(Self.equals(window, p.m, n), sticky))
+                }
+                let bit2 = t[3]
+                let bit1 = n.or(n.and(t[1], n.not(t[3])), t[5])
+                let bit0 = n.or(n.or(n.and(t[0], n.not(t[1])), n.and(t[2], n.not(t[3]))), n.or(n.and(t[4], n.not(t[5])), t[6]))
+                // 5. Sign and magnitude.
+                return [bit0, bit1, bit2, x[i][31]]
+            })
+        }
+        scale = n.block("pipeline") { n.register("scale", code) }
+        codes = n.block("pipeline") { outputs.enumerated().map { n.register("c\($0.offset)", $0.element) } }
+        n.name(scale, "scale")
+        for (i, c) in codes.enumerated() { n.name(c, "c\(i)") }
+    }
+
+    /// `bus` (unsigned, LSB first) ≥ the constant c.
+    static func atLeast(_ bus: Bus, _ c: Int, _ n: Netlist) -> Node {
+        if c <= 0 { return Netlist.one }
+        if c >= 1 << bus.count { return Netlist.zero }
+        // From the top bit: greater if a 1 meets a 0 of c, equal so far otherwise.
+        var greater = Netlist.zero, equal = Netlist.one
+        for j in stride(from: bus.count - 1, through: 0, by: -1) {
+            if (c >> j) & 1 == 1 { equal = n.and(equal, bus[j]) }
+            else { greater = n.or(greater, n.and(equal, bus[j])); equal = n.and(equal, n.not(bus[j])) }
+        }
+        return n.or(greater, equal)
+    }
+
+    static func equals(_ bus: Bus, _ c: Int, _ n: Netlist) -> Node {
+        bus.enumerated().reduce(Netlist.one) { acc, b in n.and(acc, (c >> b.offset) & 1 == 1 ? b.element : n.not(b.element)) }
+    }
+}

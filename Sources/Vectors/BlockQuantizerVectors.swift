@@ -1,0 +1,166 @@
+import Exact
+import Formats
+import Quantization
+import Workloads
+
+/// The block quantizer's mutants: the documented unit with one rule read another way, each a
+/// quantizer the library defines (docs/block-quantizer.md).
+public enum BlockQuantizerMutant: String, CaseIterable, Sendable {
+    /// The other MX scale rules for the floor rule.
+    case scaleCeil = "scale-ceil", scaleRceil = "scale-rceil", scaleEven = "scale-even"
+    /// Element ties away from zero, or toward zero (truncation of the tie).
+    case tiesAway = "ties-away", truncate = "truncate"
+    /// −0 and negative values at level 0 coded 0000.
+    case zeroSignFlushed = "zero-sign-flushed"
+
+    func quantizer(blockSize: Int) throws -> BlockFloatQuantizer {
+        switch self {
+        case .scaleCeil: return try BlockFloatQuantizer(.init(.mxfp4, mxScale: .ceil), blockSize: blockSize)
+        case .scaleRceil: return try BlockFloatQuantizer(.init(.mxfp4, mxScale: .rceil), blockSize: blockSize)
+        case .scaleEven: return try BlockFloatQuantizer(.init(.mxfp4, mxScale: .even), blockSize: blockSize)
+        case .tiesAway: return try BlockFloatQuantizer(.init(.mxfp4), blockSize: blockSize, rounding: .toNearestOrAway)
+        case .truncate: return try BlockFloatQuantizer(.init(.mxfp4), blockSize: blockSize, rounding: .towardZero)
+        case .zeroSignFlushed: return try BlockFloatQuantizer(.init(.mxfp4, signedZero: .flush), blockSize: blockSize)
+        }
+    }
+}
+
+/// One line per MXFP4 block (docs/block-quantizer.md): B binary32 bit patterns in; the UE8M0
+/// scale code (OCP floor rule) and B E2M1 codes (RNE, saturating, sign kept) out; flags from the
+/// exact rational decisions.
+public struct BlockQuantizerVectors: VectorUnit {
+    public let blockSize: Int
+    let quantizer: BlockFloatQuantizer
+
+    public static let blockSizes = [4, 8, 16, 32]
+
+    public init(blockSize: Int) throws {
+        guard Self.blockSizes.contains(blockSize) else {
+            throw VectorError.invalid("block size \(blockSize) is not one of \(Self.blockSizes)")
+        }
+        self.blockSize = blockSize
+        quantizer = try BlockFloatQuantizer(.init(.mxfp4), blockSize: blockSize)
+    }
+
+    public var unitName: String { "block-quantizer" }
+    public var layout: VectorLayout {
+        VectorLayout([VectorField("x", width: 32, count: blockSize, role: .input), VectorField("scale", width: 8, role: .output),
+                      VectorField("c", width: 4, count: blockSize, role: .output), VectorField("flags", width: 8, role: .flags)])
+    }
+    public static let flags = ["zero-block", "scale-clamped", "saturated", "tie", "underflow-to-zero", "negative-zero"]
+    public var flagNames: [String] { Self.flags }
+    public var configurationJSON: String {
+        "{\"block_size\": \(blockSize), \"format\": \"mxfp4\", \"scale_rule\": \"floor\", \"rounding\": \"toNearestOrEven\", \"signed_zero\": \"keep\"}"
+    }
+    public var verilogParameters: [(String, Int)] { [("B", blockSize)] }
+    public var notes: [String] { [] }
+
+    /// The element values of the boundary blocks, in units of the block scale X (the block's
+    /// largest element sets X = 2^(⌊log2 m⌋ − 2), so m / X ∈ [4, 8)): every E2M1 level and
+    /// midpoint with its binary32 neighbours, the saturation region, and values far below.
+    static let relativeValues: [Float] = {
+        let quarterSteps: [Float] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 31]  // 4·v: levels, midpoints, 7 and 7.75
+        var v: [Float] = []
+        for q in quarterSteps {
+            let x = q / 4
+            v += [x, x.nextDown, x.nextUp].filter { $0 >= 0 }
+        }
+        return v + [0x1p-10, 0x1p-30, 7.999999]
+    }()
+    /// The exponents of X the boundary blocks are placed at: ordinary, the clamp (X below 2^−127),
+    /// subnormal maxima, and the top of binary32.
+    static let scaleExponents = [0, -5, 17, -100, -125, -127, -128, -129, -140, -149, 125]
+    var boundaryBlocks: Int { Self.scaleExponents.count * ((Self.relativeValues.count + blockSize - 2) / (blockSize - 1)) * 2 }
+    /// Targeted blocks: all zero, all −0.0, one non-zero element at each position, the largest finite.
+    var targetedBlocks: Int { 3 + blockSize }
+    public var levelOneCaseCount: Int { boundaryBlocks + targetedBlocks }
+
+    func line(_ x: [Float]) -> [UInt64] { x.map { UInt64($0.bitPattern) } + [UInt64](repeating: 0, count: blockSize + 2) }
+
+    public func makeCase(_ index: Int, seed: UInt64) -> VectorCase {
+        if index < boundaryBlocks {
+            // Element 0 is the block maximum 7.75·X (or 4·X: the two ends of the floor rule's
+            // [4, 8)); the others walk the relative values, signs alternating per case.
+            let perExponent = boundaryBlocks / Self.scaleExponents.count
+            let k = Self.scaleExponents[index / perExponent], j = index % perExponent
+            let chunk = j / 2, top: Float = j % 2 == 0 ? 7.75 : 4
+            let x = (0..<blockSize).map { i -> Float in
+                let r = i == 0 ? top : Self.relativeValues[min(Self.relativeValues.count - 1, chunk * (blockSize - 1) + i - 1)]
+                let v = r * Float(sign: .plus, exponent: k, significand: 1)
+                return (i + index) % 3 == 0 ? -v : v
+            }
+            return VectorCase(index: index, category: "boundary", lines: [line(x)])
+        }
+        if index < levelOneCaseCount {
+            let t = index - boundaryBlocks
+            var x = [Float](repeating: 0, count: blockSize)
+            switch t {
+            case 0: break
+            case 1: x = [Float](repeating: -0.0, count: blockSize)
+            case 2: x = (0..<blockSize).map { $0 % 2 == 0 ? Float.greatestFiniteMagnitude : -Float.greatestFiniteMagnitude / 7 }
+            default: x[t - 3] = -3.3; x[(t - 2) % blockSize] = -0.0
+            }
+            return VectorCase(index: index, category: "targeted", lines: [line(x)])
+        }
+        var r = caseRandom(seed: seed, index: index)
+        if index % 2 == 0 {
+            // Random bit patterns of finite binary32 values, exponents clustered so blocks mix
+            // levels, ties and underflow.
+            let base = r.below(254)
+            let x = (0..<blockSize).map { _ -> Float in
+                let e = UInt32(max(0, min(254, base - r.below(12))))
+                let bits = UInt32(r.below(2)) << 31 | e << 23 | UInt32(r.below(1 << 23)) & (r.chance(1, in: 3) ? 0x70_0000 : 0x7F_FFFF)
+                return Float(bitPattern: bits)
+            }
+            return VectorCase(index: index, category: "random-bits", lines: [line(x)])
+        }
+        // LLM-like: a block of outlier-channel activations at a random scale.
+        let x = Distribution.outlierChannels.sample(rows: 1, columns: blockSize, seed: r.next())
+            .map { $0 * Float(sign: .plus, exponent: r.below(40) - 20, significand: 1) }
+        return VectorCase(index: index, category: "llm-like", lines: [line(x)])
+    }
+
+    func inputs(_ v: [UInt64]) -> [Float] { v[0..<blockSize].map { Float(bitPattern: UInt32($0)) } }
+
+    public func fastOutputs(_ c: VectorCase) -> [[UInt64]] {
+        c.lines.map { v in
+            let r = try! quantizer.quantize(inputs(v), rows: 1, columns: blockSize)
+            return [UInt64(r.blockScales[0])] + r.codes.map(UInt64.init)
+        }
+    }
+
+    /// The exact reference: k = ⌊log2 m⌋ − 2 on the rational maximum, clamped to −127 … 127;
+    /// each element the RNE level of the exact x / 2^k (GMP), E2M1's 1000 for a negative value or
+    /// −0.0 at level 0.
+    public func exact(_ c: VectorCase) -> (outputs: [[UInt64]], flags: [UInt64]) {
+        var outputs = [[UInt64]](), flags = [UInt64]()
+        for v in c.lines {
+            let x = inputs(v)
+            let values = x.map { Rational(exactly: Double($0))! }
+            let m = values.map(\.magnitude).max()!
+            var f: UInt64 = 0
+            let code: Int
+            if m.signum == 0 { code = 0; f |= 1 } else {
+                let k = m.binaryExponent - 2
+                if k < -127 { f |= 2 }
+                code = min(max(k, -127), 127) + 127
+            }
+            let scale = Rational.one.timesPowerOfTwo(code - 127)
+            var codes: [UInt64] = [UInt64(code)]
+            for (i, value) in values.enumerated() {
+                let steps = m.signum == 0 ? Rational(0) : value / scale
+                let d = Oracle.level(of: steps, in: .fp4, rounding: .toNearestOrEven)
+                if d.saturated { f |= 4 }
+                let fraction = steps.magnitude.timesPowerOfTwo(2).floorAndFraction  // 4·|v|: midpoints are odd integers or 10, 14, 20
+                if fraction.fraction.signum == 0, [1, 3, 5, 7, 10, 14, 20].contains(Int(fraction.floor.description) ?? -1) { f |= 8 }
+                if d.halfSteps == 0 && value.signum != 0 { f |= 16 }
+                var e2m1 = UInt64(d.code)
+                if d.halfSteps == 0 && x[i].sign == .minus { e2m1 = 0b1000; f |= 32 }
+                codes.append(e2m1)
+            }
+            outputs.append(codes)
+            flags.append(f)
+        }
+        return (outputs, flags)
+    }
+}
