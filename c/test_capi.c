@@ -43,7 +43,7 @@ static int fields(char *line, unsigned long long *v, int max) {
 
 static void replay(const char *dir) {
     char *vh = slurp(dir, "layout.vh"), *manifest = slurp(dir, "MANIFEST.json"), *hex = slurp(dir, "vectors.hex");
-    long kind = param(vh, "KIND"), codeW = param(vh, "CODE_W"), g = param(vh, "G");
+    long kind = param(vh, "KIND"), codeW = param(vh, "CODE_W"), g = param(vh, "G"), b = param(vh, "B");
     unsigned long long v[512];
     long lines = 0, calls = 0;
     double start = now();
@@ -120,6 +120,19 @@ static void replay(const char *dir) {
             int same = rc == DINTSIM_OK && flags == v[2 * g + 4];
             for (int i = 0; i < g; i++) same = same && y[i] == v[g + 4 + i];
             CHECK(same, "%s line %ld: tile differs (rc %d, flags %x expected %llx)", dir, lines, rc, flags, v[2 * g + 4]);
+        }
+    } else if (b > 0) {
+        /* Block quantizer (MXFP4, floor, RNE, sign kept): one dintsim_quantize_block_tensor call per block. */
+        for (char *line = strtok_r(hex, "\n", &save); line; line = strtok_r(NULL, "\n", &save), lines++) {
+            int n = fields(line, v, 512);
+            CHECK(n == 2 * b + 2, "%s line %ld: %d fields", dir, lines, n);
+            float x[64]; uint8_t codes[64], scale = 0; int64_t count = 0;
+            for (int i = 0; i < b; i++) { uint32_t bits = (uint32_t)v[i]; memcpy(&x[i], &bits, 4); }
+            int32_t rc = dintsim_quantize_block_tensor("mxfp4", 0, x, 1, b, codes, &scale, 1, &count, NULL, NULL);
+            calls++;
+            int same = rc == DINTSIM_OK && count == 1 && scale == v[b];
+            for (int i = 0; i < b; i++) same = same && codes[i] == v[b + 1 + i];
+            CHECK(same, "%s line %ld: block differs (rc %d, scale %x expected %llx)", dir, lines, rc, scale, v[b]);
         }
     }
     double seconds = now() - start;

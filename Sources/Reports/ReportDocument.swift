@@ -87,11 +87,13 @@ public struct ReportDocument: Sendable, Codable {
     public var sweepShard: String = "0/1"
     /// TAH-Quant decode datapaths (G = 64, FP32), when activations were given.
     public var decoder: [DecoderRow] = []
+    /// The MXFP4 block quantizer (B = 32) on each data set's weights and activations.
+    public var blockQuantizer: [BlockQuantizerRow]? = nil
     /// With a Liberty library: how each netlist cell kind is built from its cells ("MUX2X1 +
     /// INVX1" for a kind the library has no single cell for).
     public var binding: [String: String]? = nil
 
-    enum CodingKeys: String, CodingKey { case technology, rows, ratios, comparisons, calibration, sweep, sweepShard = "sweep_shard", decoder, binding }
+    enum CodingKeys: String, CodingKey { case technology, rows, ratios, comparisons, calibration, sweep, sweepShard = "sweep_shard", decoder, blockQuantizer = "block_quantizer", binding }
 }
 
 extension CostReport {
@@ -158,6 +160,12 @@ extension CostReport {
             var acts: [Float] = []
             for r in 0..<tokens { acts += d.activations[(r * d.length)..<(r * d.length + channels)].map { min(max($0, -65504), 65504) } }
             document.decoder = try decoderRows(activations: acts, tokens: tokens, channels: channels, table: table)
+        }
+        if decoder, let table {
+            progress("pricing the MXFP4 block quantizer")
+            let tensors = data.flatMap { d in [("\(d.name) weights", d.weights), ("\(d.name) activations", d.activations)] }
+            let rows = blockQuantizerRows(tensors.map { ($0.0, $0.1.map { $0.isFinite ? $0 : 0 }) }, table: table)
+            if !rows.isEmpty { document.blockQuantizer = rows }
         }
         return document
     }

@@ -57,6 +57,17 @@ extension ReportDocument {
                 s += "| \(d.architecture) | \(d.cells) | \(Self.f(d.areaUm2, 0)) | \(Self.f(Self.scaleRoundBlocks.reduce(0) { $0 + (d.areaByBlock[$1] ?? 0) }, 0)) | \(Self.f(d.areaByBlock["butterfly"] ?? 0, 0)) | \(Self.f(d.energyPerElementPJ, 4)) | \(d.cyclesPerTile) | \(d.latency) | \(Self.f(d.elementsPerCycle, 2)) |\n"
             }
         }
+        if let blockQuantizer, !blockQuantizer.isEmpty {
+            let fp4 = rows.first { $0.unit == "fp4-mac" && $0.lanes == 1 }
+            s += "\n## MXFP4 block quantizer (B = 32, floor rule, RNE; docs/block-quantizer.md)\n\n"
+            s += "| data | cells | area µm² | block max µm² | scale µm² | elements µm² | pJ/element | latency | elements/cycle |\n|---|---|---|---|---|---|---|---|---|\n"
+            for q in blockQuantizer {
+                s += "| \(q.data) | \(q.cells) | \(Self.f(q.areaUm2, 0)) | \(Self.f(q.areaByBlock["block-max"] ?? 0, 0)) | \(Self.f(q.areaByBlock["scale"] ?? 0, 0)) | \(Self.f(q.areaByBlock["element"] ?? 0, 0)) | \(Self.f(q.energyPerElementPJ, 4)) | \(q.latency) | \(Self.f(q.elementsPerCycle, 0)) |\n"
+            }
+            if let fp4 {
+                s += "\nBeside the FP4 MAC (1 lane, W = \(fp4.configuration.accumulatorWidth)): \(Self.f(fp4.areaUm2, 0)) µm², \(Self.f(fp4.energyPerMacPJ, 4)) pJ/MAC on \(fp4.data). Quantizing an activation once per element costs \(Self.f(blockQuantizer.last!.energyPerElementPJ / fp4.energyPerMacPJ, 2))× one FP4 MAC; it is amortized over the output channels that reuse it.\n"
+            }
+        }
         if !sweep.isEmpty {
             s += "\n## Sweep (one parameter at a time around the defaults; ratios are INT8 over dINT / over FP4)\n\n| parameter | value | INT8 µm² | dINT µm² | FP4 µm² | area ratio dINT / FP4 | INT8 pJ/MAC | dINT pJ/MAC | FP4 pJ/MAC | energy ratio dINT / FP4 |\n|---|---|---|---|---|---|---|---|---|---|\n"
             for p in sweep {
@@ -104,6 +115,11 @@ extension ReportDocument {
             let head = "decoder,,tahquant-decode-\(d.architecture),,,,,,,tile_size,\(d.tileSize)"
             for b in d.areaByBlock.keys.sorted() { s += "\(head),\(b),\(Self.g(d.areaByBlock[b]!)),,,,,\n" }
             s += "\(head),total,\(Self.g(d.areaUm2)),,\(Self.g(d.energyPerElementPJ)),,,\n"
+        }
+        for q in blockQuantizer ?? [] {
+            let head = "block-quantizer,\"\(q.data)\",mxfp4-block-quantizer,,,,,,,block_size,\(q.blockSize)"
+            for b in q.areaByBlock.keys.sorted() { s += "\(head),\(b),\(Self.g(q.areaByBlock[b]!)),,,,,\n" }
+            s += "\(head),total,\(Self.g(q.areaUm2)),,\(Self.g(q.energyPerElementPJ)),,,\n"
         }
         return s
     }

@@ -76,13 +76,17 @@ public final class BlockQuantizerDatapath {
                     let k = 1 << stage, s = r[stage]
                     top = (0..<5).map { j in j + k < 5 ? n.mux(s, top[j], top[j + k]) : n.and(n.not(s), top[j]) }
                 }
-                let near = n.not(Self.atLeast(r, 5, n))
-                let window = top.map { n.and($0, near) }
+                // r ≥ t for t = 1 … 5, sharing r ≥ 8.
+                let r8 = r[4...].reduce(r[3]) { n.or($0, $1) }, r4 = n.or(r8, r[2])
+                let rAtLeast = [Netlist.one, n.or(r4, n.or(r[1], r[0])), n.or(r4, r[1]), n.or(r4, n.and(r[1], r[0])), r4, n.or(r8, n.and(r[2], n.or(r[1], r[0])))]
+                let window = top.map { n.and($0, n.not(rAtLeast[5])) }
                 var sticky = significand[1..<19].reduce(significand[0]) { n.or($0, $1) }
-                for t in 1...5 { sticky = n.or(sticky, n.and(significand[18 + t], Self.atLeast(r, t, n))) }
-                // 4. The thermometer of midpoints below q, then its count.
+                for t in 1...5 { sticky = n.or(sticky, n.and(significand[18 + t], rAtLeast[t])) }
+                // 4. The thermometer of midpoints below q, then its count (window bits inverted once).
+                let inverted = window.map { n.not($0) }
                 let t = Self.midpoints.map { p -> Node in
-                    p.up ? Self.atLeast(window, p.m, n) : n.or(Self.atLeast(window, p.m + 1, n), n.and(Self.equals(window, p.m, n), sticky))
+                    p.up ? Self.atLeast(window, inverted, p.m, n)
+                        : n.or(Self.atLeast(window, inverted, p.m + 1, n), n.and(Self.equals(window, inverted, p.m, n), sticky))
                 }
                 let bit2 = t[3]
                 let bit1 = n.or(n.and(t[1], n.not(t[3])), t[5])
@@ -97,20 +101,53 @@ public final class BlockQuantizerDatapath {
         for (i, c) in codes.enumerated() { n.name(c, "c\(i)") }
     }
 
-    /// `bus` (unsigned, LSB first) ≥ the constant c.
-    static func atLeast(_ bus: Bus, _ c: Int, _ n: Netlist) -> Node {
+    /// `bus` (unsigned, LSB first; `inverted` its complement) ≥ the constant c.
+    static func atLeast(_ bus: Bus, _ inverted: Bus, _ c: Int, _ n: Netlist) -> Node {
         if c <= 0 { return Netlist.one }
         if c >= 1 << bus.count { return Netlist.zero }
         // From the top bit: greater if a 1 meets a 0 of c, equal so far otherwise.
         var greater = Netlist.zero, equal = Netlist.one
         for j in stride(from: bus.count - 1, through: 0, by: -1) {
             if (c >> j) & 1 == 1 { equal = n.and(equal, bus[j]) }
-            else { greater = n.or(greater, n.and(equal, bus[j])); equal = n.and(equal, n.not(bus[j])) }
+            else { greater = n.or(greater, n.and(equal, bus[j])); equal = n.and(equal, inverted[j]) }
         }
         return n.or(greater, equal)
     }
 
-    static func equals(_ bus: Bus, _ c: Int, _ n: Netlist) -> Node {
-        bus.enumerated().reduce(Netlist.one) { acc, b in n.and(acc, (c >> b.offset) & 1 == 1 ? b.element : n.not(b.element)) }
+    static func equals(_ bus: Bus, _ inverted: Bus, _ c: Int, _ n: Netlist) -> Node {
+        bus.indices.reduce(Netlist.one) { acc, j in n.and(acc, (c >> j) & 1 == 1 ? bus[j] : inverted[j]) }
+    }
+}
+
+/// A stream of blocks through `BlockQuantizerDatapath`, 64 blocks per simulated word (one lane
+/// per block position in the stream), with toggle counts for the cost model.
+public struct BlockQuantizerRun: Sendable {
+    public let scales: [UInt8]
+    public let codes: [UInt8]
+    public let blocks: Int
+    public let cellToggles: [Int]
+    public let internalToggles: [Int]
+    public let simulatedUnitCycles: Int
+
+    /// `values` holds whole blocks of `datapath.blockSize` binary32 values (finite).
+    public static func run(_ values: [Float], datapath d: BlockQuantizerDatapath) -> BlockQuantizerRun {
+        let b = d.blockSize, blocks = values.count / b
+        let sim = Simulator(d.netlist)
+        var scales = [UInt8](repeating: 0, count: blocks), codes = [UInt8](repeating: 0, count: blocks * b)
+        var simulated = 0
+        for first in stride(from: 0, to: blocks, by: 64) {
+            let active = min(64, blocks - first)
+            sim.activeMask = active == 64 ? ~0 : (UInt64(1) << UInt64(active)) - 1
+            for i in 0..<b { sim.set(d.inputs[i], instances: (0..<active).map { Int64(values[(first + $0) * b + i].bitPattern) }) }
+            sim.evaluate()
+            sim.clock()
+            simulated += active
+            for k in 0..<active {
+                scales[first + k] = UInt8(sim.read(d.scale, instance: k, signed: false))
+                for i in 0..<b { codes[(first + k) * b + i] = UInt8(sim.read(d.codes[i], instance: k, signed: false)) }
+            }
+        }
+        return BlockQuantizerRun(scales: scales, codes: codes, blocks: blocks, cellToggles: sim.cellToggles, internalToggles: sim.internalToggles,
+                                 simulatedUnitCycles: simulated)
     }
 }

@@ -27,6 +27,8 @@ public enum CanonicalVectors {
             Set(directory: "hadamard-g8-fp16", unit: try DecoderVectors(tileSize: 8, output: .fp16), level: 2, count: 400),
             Set(directory: "hadamard-g64-bf16", unit: try DecoderVectors(tileSize: 64, output: .bf16), level: 1, count: 0),
             Set(directory: "hadamard-g128-fp32", unit: try DecoderVectors(tileSize: 128, output: .fp32), level: 1, count: 0),
+            Set(directory: "block-quantizer-b32", unit: try BlockQuantizerVectors(blockSize: 32), level: 2, count: 1000),
+            Set(directory: "block-quantizer-b8", unit: try BlockQuantizerVectors(blockSize: 8), level: 2, count: 600),
         ] }
     }
 }

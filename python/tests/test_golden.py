@@ -68,6 +68,18 @@ def test_decoder_sets_with_flags(d):
         assert list(out) == v[g + 4:2 * g + 4] and flags == v[2 * g + 4], f"{d.name} line {k}"
 
 
+@pytest.mark.parametrize("d", sets("block-quantizer"), ids=lambda d: d.name)
+def test_block_quantizer_sets(d):
+    """Every committed MXFP4 block-quantizer line through dintsim.quantize: each block padded with
+    zeros to a 32-element row (zeros change neither the block maximum nor any code)."""
+    b = json.loads((d / "MANIFEST.json").read_text())["configuration"]["block_size"]
+    rows = np.array(lines(d), dtype=np.uint64)
+    padded = np.zeros((len(rows), 32), dtype=np.float32)
+    padded[:, :b] = rows[:, :b].astype(np.uint32).view(np.float32)
+    codes, scales, _ = dintsim.quantize(padded, "mxfp4")
+    assert np.array_equal(scales[:, 0], rows[:, b]) and np.array_equal(codes[:, :b], rows[:, b + 1:2 * b + 1])
+
+
 def cli():
     binary = REPOSITORY / ".build/debug/dintsim"
     if not binary.exists():
