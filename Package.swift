@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "CostTests", dependencies: ["Cost", "Reports", "Units", "Circuits", "Formats", "Workloads", "Quantization", "Liberty", "PropertyChecking"]),
         .testTarget(name: "TAHQuantTests", dependencies: ["TAHQuant", "TAHQuantExact", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "PropertyChecking", "Formats"]),
-        .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking", "TAHQuant", "Cost", "Workloads"]),
+        .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking", "TAHQuant", "Cost", "Workloads", "Quantization", "Vectors"]),
         .testTarget(name: "CLITests", dependencies: ["dintsim", "Formats", "Units", "TensorIO", "Quantization", "Circuits"]),
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "Units", "Formats", "TensorIO", "TAHQuant", "Quantization", "Exact"]),
         .testTarget(name: "RTLTests", dependencies: ["Units", "Circuits"]),

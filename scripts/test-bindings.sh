@@ -6,7 +6,7 @@
 #   * cocotb (Icarus): mac.v against the Python golden model, three configurations, and the
 #     injected fault must fail;
 #   * DPI-C (Verilator): the scoreboard on five configurations, and the injected fault must fail.
-# Installs what it needs (Debian: iverilog verilator make python3-venv; PyPI: numpy pytest cocotb).
+# Installs what it needs (Debian: iverilog verilator make python3-venv; PyPI: numpy pytest cocotb ml_dtypes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh iverilog verilator make g++
@@ -14,7 +14,7 @@ python3 -c "import venv, ensurepip" 2>/dev/null || bash scripts/install-deps.sh 
 bash scripts/test-c-api.sh
 V=.build/python-venv
 [ -x "$V/bin/python" ] || python3 -m venv "$V"
-"$V/bin/python" -m pip install -q --disable-pip-version-check numpy pytest cocotb
+"$V/bin/python" -m pip install -q --disable-pip-version-check numpy pytest cocotb ml_dtypes
 DINTSIM_LIBRARY="$PWD/build/lib/libdintsim.so" "$V/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./python
 "$V/bin/python" -m pytest -q python/tests
 export PATH="$PWD/$V/bin:$PATH"

@@ -89,11 +89,13 @@ public struct ReportDocument: Sendable, Codable {
     public var decoder: [DecoderRow] = []
     /// The MXFP4 block quantizer (B = 32) on each data set's weights and activations.
     public var blockQuantizer: [BlockQuantizerRow]? = nil
+    /// The block-scale stages (MX, NVFP4) the FP4 MAC needs once per block, on the first data set.
+    public var blockScale: [BlockScaleRow]? = nil
     /// With a Liberty library: how each netlist cell kind is built from its cells ("MUX2X1 +
     /// INVX1" for a kind the library has no single cell for).
     public var binding: [String: String]? = nil
 
-    enum CodingKeys: String, CodingKey { case technology, rows, ratios, comparisons, calibration, sweep, sweepShard = "sweep_shard", decoder, blockQuantizer = "block_quantizer", binding }
+    enum CodingKeys: String, CodingKey { case technology, rows, ratios, comparisons, calibration, sweep, sweepShard = "sweep_shard", decoder, blockQuantizer = "block_quantizer", blockScale = "block_scale", binding }
 }
 
 extension CostReport {
@@ -166,6 +168,8 @@ extension CostReport {
             let tensors = data.flatMap { d in [("\(d.name) weights", d.weights), ("\(d.name) activations", d.activations)] }
             let rows = blockQuantizerRows(tensors.map { ($0.0, $0.1.map { $0.isFinite ? $0 : 0 }) }, table: table)
             if !rows.isEmpty { document.blockQuantizer = rows }
+            progress("pricing the block-scale stages")
+            document.blockScale = try blockScaleRows(d, table: table)
         }
         return document
     }

@@ -68,6 +68,14 @@ extension ReportDocument {
                 s += "\nBeside the FP4 MAC (1 lane, W = \(fp4.configuration.accumulatorWidth)): \(Self.f(fp4.areaUm2, 0)) µm², \(Self.f(fp4.energyPerMacPJ, 4)) pJ/MAC on \(fp4.data). Quantizing an activation once per element costs \(Self.f(blockQuantizer.last!.energyPerElementPJ / fp4.energyPerMacPJ, 2))× one FP4 MAC; it is amortized over the output channels that reuse it.\n"
             }
         }
+        if let blockScale, !blockScale.isEmpty {
+            let fp4 = rows.first { $0.unit == "fp4-mac" && $0.lanes == 1 }
+            s += "\n## Applying block scales (once per block; docs/block-quantizer.md)\n\n"
+            s += "| data | scheme | block | partial-sum bits | cells | area µm² | pJ per MAC | FP4 MAC pJ/MAC with it |\n|---|---|---|---|---|---|---|---|\n"
+            for b in blockScale {
+                s += "| \(b.data) | \(b.scheme) | \(b.blockSize) | \(b.partialWidth) | \(b.cells) | \(Self.f(b.areaUm2, 0)) | \(Self.f(b.energyPerMacPJ, 4)) | \(fp4.map { Self.f($0.energyPerMacPJ + b.energyPerMacPJ, 4) + " (+\(Self.f(100 * b.energyPerMacPJ / $0.energyPerMacPJ, 1)) %)" } ?? "—") |\n"
+            }
+        }
         if !sweep.isEmpty {
             s += "\n## Sweep (one parameter at a time around the defaults; ratios are INT8 over dINT / over FP4)\n\n| parameter | value | INT8 µm² | dINT µm² | FP4 µm² | area ratio dINT / FP4 | INT8 pJ/MAC | dINT pJ/MAC | FP4 pJ/MAC | energy ratio dINT / FP4 |\n|---|---|---|---|---|---|---|---|---|---|\n"
             for p in sweep {
@@ -115,6 +123,9 @@ extension ReportDocument {
             let head = "decoder,,tahquant-decode-\(d.architecture),,,,,,,tile_size,\(d.tileSize)"
             for b in d.areaByBlock.keys.sorted() { s += "\(head),\(b),\(Self.g(d.areaByBlock[b]!)),,,,,\n" }
             s += "\(head),total,\(Self.g(d.areaUm2)),,\(Self.g(d.energyPerElementPJ)),,,\n"
+        }
+        for b in blockScale ?? [] {
+            s += "block-scale,\"\(b.data)\",\(b.scheme)-block-scale,,,,,,,block_size,\(b.blockSize),total,\(Self.g(b.areaUm2)),,\(Self.g(b.energyPerMacPJ)),,,\n"
         }
         for q in blockQuantizer ?? [] {
             let head = "block-quantizer,\"\(q.data)\",mxfp4-block-quantizer,,,,,,,block_size,\(q.blockSize)"

@@ -101,6 +101,23 @@ public final class BlockQuantizerDatapath {
         for (i, c) in codes.enumerated() { n.name(c, "c\(i)") }
     }
 
+    /// The netlist as Verilog with `block_quantizer.v`'s ports and parameter (`dintsim`'s exporter),
+    /// so it can stand in for the reference in `tb_block_quantizer.v`.
+    public func verilog(module: String = "block_quantizer") -> String {
+        let glue = """
+            // in_valid → out_valid: 1 cycle, as the datapath's latency (exporter-made, not priced).
+            reg valid_q;
+            always @(posedge clk) valid_q <= rst ? 1'b0 : in_valid;
+            assign out_valid = valid_q;
+
+        """
+        return netlist.verilog(module: module,
+                               ports: [VerilogPort(name: "in_valid", direction: .input, width: 1), VerilogPort(name: "x", direction: .input, bits: inputs.flatMap { $0 }),
+                                       VerilogPort(name: "out_valid", direction: .output, width: 1), VerilogPort(name: "scale", direction: .output, bits: scale),
+                                       VerilogPort(name: "c", direction: .output, bits: codes.flatMap { $0 })],
+                               parameters: [("B", blockSize)], comment: "MXFP4 block quantizer, B = \(blockSize), floor rule, RNE, sign kept", glue: glue)
+    }
+
     /// `bus` (unsigned, LSB first; `inverted` its complement) ≥ the constant c.
     static func atLeast(_ bus: Bus, _ inverted: Bus, _ c: Int, _ n: Netlist) -> Node {
         if c <= 0 { return Netlist.one }

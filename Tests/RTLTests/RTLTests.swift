@@ -31,10 +31,11 @@ import Units
     @Test func referenceRTLPassesEveryMacAndDecoderVectorSet() throws {
         let r = try Self.make("sim", build: Self.scratch())
         #expect(r.status == 0, "\(r.output)")
-        // Every committed MAC/PE and decoder set (all but the quantizer ones) is simulated.
+        // Every committed MAC/PE, decoder and block-quantizer set (all but the level-decision
+        // quantizer ones) is simulated.
         let sets = try FileManager.default.contentsOfDirectory(atPath: Self.repository + "/vectors")
             .filter { !$0.hasPrefix("quantizer-") && FileManager.default.fileExists(atPath: "\(Self.repository)/vectors/\($0)/MANIFEST.json") }
-        #expect(sets.count == 10)
+        #expect(sets.count == 12)
         #expect(r.output.components(separatedBy: " passed, 0 failed").count - 1 == sets.count, "\(r.output)")
     }
 
@@ -51,11 +52,29 @@ import Units
         let verilog = MacCircuit(configuration).verilog()
         for (name, text) in [("export.v", verilog), ("broken.v", verilog.replacingOccurrences(of: "assign acc[0] = ", with: "assign acc[0] = ~"))] {
             try text.write(toFile: build + "/" + name, atomically: true, encoding: .utf8)
-            let r = try Self.make("sim", build: build, ["MAC_SETS=\(set)", "DECODER_SETS=", "RTL=\(build)/\(name)"])
+            let r = try Self.make("sim", build: build, ["MAC_SETS=\(set)", "DECODER_SETS=", "BQ_SETS=", "RTL=\(build)/\(name)"])
             if name == "export.v" {
                 #expect(r.status == 0 && r.output.contains(" passed, 0 failed"), "\(r.output)")
             } else {
                 #expect(r.status != 0 && r.output.contains("FAIL: \(set)"), "the broken netlist passed: \(r.output)")
+            }
+        }
+    }
+
+    /// The block-quantizer netlist exported with block_quantizer.v's ports passes that module's
+    /// test bench on the committed B = 8 set; with one output bit inverted it fails.
+    @Test func exportedBlockQuantizerPassesTheReferenceTestBench() throws {
+        let build = Self.scratch()
+        try FileManager.default.createDirectory(atPath: build, withIntermediateDirectories: true)
+        let verilog = BlockQuantizerDatapath(blockSize: 8).verilog()
+        for (name, text) in [("export.v", verilog), ("broken.v", verilog.replacingOccurrences(of: "assign c[0] = ", with: "assign c[0] = ~"))] {
+            #expect(text.contains("assign c[0] = "))
+            try text.write(toFile: build + "/" + name, atomically: true, encoding: .utf8)
+            let r = try Self.make("sim", build: build, ["MAC_SETS=", "DECODER_SETS=", "BQ_SETS=block-quantizer-b8", "BQ_RTL=\(build)/\(name)"])
+            if name == "export.v" {
+                #expect(r.status == 0 && r.output.contains("787 passed, 0 failed"), "\(r.output)")
+            } else {
+                #expect(r.status != 0 && r.output.contains("FAIL: block-quantizer-b8"), "the broken netlist passed: \(r.output)")
             }
         }
     }
@@ -81,7 +100,7 @@ import Units
         let verilog = datapath.verilog()
         for (name, text) in [("export.v", verilog), ("broken.v", verilog.replacingOccurrences(of: "assign y[0] = ", with: "assign y[0] = ~"))] {
             try text.write(toFile: build + "/" + name, atomically: true, encoding: .utf8)
-            let r = try Self.make("sim", build: build, ["MAC_SETS=", "DECODER_SETS=\(set)", "DECODER_RTL=\(build)/\(name)", "VECTORS=\(vectors)"])
+            let r = try Self.make("sim", build: build, ["MAC_SETS=", "BQ_SETS=", "DECODER_SETS=\(set)", "DECODER_RTL=\(build)/\(name)", "VECTORS=\(vectors)"])
             if name == "export.v" {
                 #expect(r.status == 0 && r.output.contains("\(lines.count) passed, 0 failed"), "\(r.output)")
             } else {

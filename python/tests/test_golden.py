@@ -375,6 +375,40 @@ def test_rht_equals_the_spec_in_numpy(tmp_path, output):
         assert not np.array_equal(codes, dintsim.quantize(x, scheme)[0])
 
 
+def test_formats_and_torchao_recipes_equal_ml_dtypes():
+    """A peer in CI: ml_dtypes (pip, CPU) does the format conversions. Its float4_e2m1fn cast
+    (RNE, saturating, sign kept) against quantize_level on every kind of value; its float8_e4m3fn
+    and float8_e5m3fnu (UE5M3, which it defines as dintsim does: bias 15, 0xFF NaN) casts of the
+    torchao recipe's binary32 block-scale quotients against dintsim's nvfp4:torchao scale codes
+    (with :ue5m3 too); its E2M1 cast of the recipe's binary32 element quotients against the codes."""
+    import ml_dtypes
+    f = np.float32
+    # E2M1 of single values: levels, midpoints and their neighbours, beyond 6, -0.0, subnormals.
+    points = np.array([k / 4 for k in range(0, 40)] + [1e-30, 1e30, 6.5, 7.0], dtype=np.float32)
+    values = np.concatenate([points, np.nextafter(points, f(0)), np.nextafter(points, f(100))])
+    values = np.concatenate([values, -values])
+    peer = values.astype(ml_dtypes.float4_e2m1fn).view(np.uint8)
+    ours = np.array([dintsim.quantize_level("fp4", float(v), 1.0)[0] for v in values], dtype=np.uint8)
+    assert np.array_equal(ours, peer), values[ours != peer][:5]
+    # UE5M3 as ml_dtypes defines it: every finite code's value.
+    ue5m3 = np.arange(255, dtype=np.uint8).view(ml_dtypes.float8_e5m3fnu).astype(np.float64)
+    assert ue5m3[1] == 2.0 ** -17 and ue5m3[8] == 2.0 ** -14 and ue5m3[254] == 114688 and ue5m3[0x60] == 0.125
+    # The torchao NVFP4 recipe with the peer's casts, E4M3 and UE5M3 scales.
+    for name, x in _convention_inputs().items():
+        for scale_type, top, tiny, variant in [(ml_dtypes.float8_e4m3fn, 448, 2.0 ** -6, "nvfp4:torchao"),
+                                               (ml_dtypes.float8_e5m3fnu, 114688, 2.0 ** -14, "nvfp4:torchao:ue5m3")]:
+            rows, columns = x.shape
+            xb = x.reshape(rows, columns // 16, 16)
+            s = f(np.abs(x).max() / f(6 * top))
+            q = np.clip((np.abs(xb).max(axis=2) / f(6)).astype(f) / s, f(tiny), f(top)).astype(f)
+            scales = q.astype(scale_type)
+            d = (s * scales.astype(f)).astype(f)
+            v = np.clip((xb / d[:, :, None]).astype(f), f(-6), f(6)).reshape(rows, columns)
+            codes, got_scales, _ = dintsim.quantize(x, variant)
+            assert np.array_equal(got_scales, scales.view(np.uint8)), f"{name} {variant}: scales"
+            assert np.array_equal(codes, v.astype(ml_dtypes.float4_e2m1fn).view(np.uint8)), f"{name} {variant}: codes"
+
+
 def test_stochastic_draw_is_seed_and_flat_index():
     """quantize_level with (seed, index) decides element `index` of a stochastic quantize."""
     x = np.random.default_rng(1).normal(size=(1, 64)).astype(np.float32)
