@@ -198,7 +198,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
         var seen = Set<String>(), blockScaleGiven = false
         for (i, token) in parts.dropFirst().enumerated() {
             let kind: String
-            if let c = BlockFloatConvention(rawValue: token), i == 0 { self = try c.variant(scheme); kind = "convention" }
+            if let c = BlockFloatConvention(rawValue: token), i == 0 { self = try c.variant(scheme); blockScaleGiven = true; kind = "convention" }
             else if scheme == .mxfp4, let r = MXScaleRule(rawValue: token) { mxScale = r; kind = "scale rule" }
             else if scheme == .nvfp4, let t = NVFP4TensorScale(rawValue: token) {
                 nvfp4TensorScale = t
@@ -325,7 +325,7 @@ public struct BlockFloatQuantizer: Sendable {
         }
         guard v.scheme == .nvfp4 || (v.nvfp4TensorScale == .decode && v.nvfp4BlockScale == .exactQuotient && v.nvfp4ElementDivision == .exact
                                      && v.nvfp4ScaleFloor == .allowZero && v.nvfp4Blocks == .row && v.nvfp4ScaleFormat == .e4m3) else {
-            throw QuantizationError.unsuitableFormat("the NVFP4 tensor-scale form, block-scale steps, element division, scale floor and block shape apply to nvfp4 only")
+            throw QuantizationError.unsuitableFormat("the NVFP4 tensor-scale form, block-scale steps, element division, scale floor, block shape and scale format apply to nvfp4 only")
         }
         guard v.rht == nil || size % RandomHadamardTransform.size == 0 else {
             throw QuantizationError.unsuitableFormat("the 16-point RHT needs blocks that are a multiple of 16 elements, not \(size)")

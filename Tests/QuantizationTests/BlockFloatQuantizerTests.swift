@@ -297,19 +297,28 @@ import PropertyChecking
         return nil
     }
 
+    /// `count` random tensors of up to `rows` × 80 (`BlockFloatQuantizerTests.tensor`: ties, zero
+    /// and E4M3-underflowing blocks) through `v`, each against the oracle; nil when all agree.
+    static func oracleFailure(_ v: BlockFloatVariant, rule: RoundingRule = .toNearestOrEven, seed: UInt64, count: Int, rows: Int) throws -> String? {
+        let q = try BlockFloatQuantizer(v, rounding: rule)
+        let report = checkProperty(seed: seed, count: count, generate: { s -> [Int] in
+            [Generate.int(1...rows, &s), Generate.int(1...80, &s), Int(s.next() & 0xFFFF)]
+        }) { p in
+            var s = CounterStream(seed: UInt64(p[2]))
+            let x = BlockFloatQuantizerTests.tensor(&s, rows: p[0], columns: p[1], scheme: .nvfp4)
+            guard let r = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
+            guard r.blockScales.count == q.blockScaleCount(rows: p[0], columns: p[1]) else { return "\(r.blockScales.count) scales" }
+            return Self.mismatch(r, input: x, variant: v, rule: rule)
+        }
+        return report.passed ? nil : "\(v.name) \(rule): \(report)"
+    }
+
     @Test(arguments: allVariants)
     func everyScaleAndCodeEqualsTheOracle(variant: BlockFloatVariant) throws {
         for rule in [RoundingRule.toNearestOrEven, .towardZero] {
-            let q = try BlockFloatQuantizer(variant, rounding: rule)
-            let report = checkProperty(seed: 0x4F7 + UInt64(Self.allVariants.firstIndex(of: variant)!), count: rule == .toNearestOrEven ? 10 : 4, generate: { s -> [Int] in
-                [Generate.int(1...6, &s), Generate.int(1...80, &s), Int(s.next() & 0xFFFF)]
-            }) { p in
-                var s = CounterStream(seed: UInt64(p[2]))
-                let x = BlockFloatQuantizerTests.tensor(&s, rows: p[0], columns: p[1], scheme: .nvfp4)
-                guard let result = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
-                return Self.mismatch(result, input: x, variant: variant, rule: rule)
-            }
-            #expect(report.passed, "\(variant.name) \(rule): \(report)")
+            let failure = try Self.oracleFailure(variant, rule: rule, seed: 0x4F7 + UInt64(Self.allVariants.firstIndex(of: variant)!),
+                                                 count: rule == .toNearestOrEven ? 10 : 4, rows: 6)
+            #expect(failure == nil, "\(failure ?? "")")
         }
         let a = try Files.readNpy(Fixtures.path("minilm-l1-key-weight.npy"))
         let (_, columns) = try a.matrixShape()
@@ -356,16 +365,8 @@ import PropertyChecking
             v.nvfp4Blocks = .tile
             #expect(try BlockFloatVariant(parsing: v.name) == v)
             let q = try BlockFloatQuantizer(v)
-            let report = checkProperty(seed: 0x1616 + UInt64(v.name.count), count: 8, generate: { s -> [Int] in
-                [Generate.int(1...40, &s), Generate.int(1...50, &s), Int(s.next() & 0xFFFF)]
-            }) { p in
-                var s = CounterStream(seed: UInt64(p[2]))
-                let x = BlockFloatQuantizerTests.tensor(&s, rows: p[0], columns: p[1], scheme: .nvfp4)
-                guard let r = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
-                guard r.blockScales.count == (p[0] + 15) / 16 * ((p[1] + 15) / 16) else { return "\(r.blockScales.count) scales" }
-                return Self.mismatch(r, input: x, variant: v, rule: .toNearestOrEven)
-            }
-            #expect(report.passed, "\(v.name): \(report)")
+            let failure = try Self.oracleFailure(v, seed: 0x1616 + UInt64(v.name.count), count: 8, rows: 40)
+            #expect(failure == nil, "\(failure ?? "")")
             let a = try Files.readNpy(Fixtures.path("minilm-l1-key-weight.npy"))
             let (_, columns) = try a.matrixShape()
             let w = Array(try a.floatValues().prefix(40 * columns))
@@ -391,17 +392,9 @@ import PropertyChecking
                 v.nvfp4ScaleFormat = .ue5m3
                 v.nvfp4Blocks = blocks
                 #expect(try BlockFloatVariant(parsing: v.name) == v)
-                let q = try BlockFloatQuantizer(v)
-                #expect(q.scaleFormat == .ue5m3)
-                let report = checkProperty(seed: 0x5E3 + UInt64(v.name.count), count: 8, generate: { s -> [Int] in
-                    [Generate.int(1...20, &s), Generate.int(1...50, &s), Int(s.next() & 0xFFFF)]
-                }) { p in
-                    var s = CounterStream(seed: UInt64(p[2]))
-                    let x = BlockFloatQuantizerTests.tensor(&s, rows: p[0], columns: p[1], scheme: .nvfp4)
-                    guard let r = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
-                    return Self.mismatch(r, input: x, variant: v, rule: .toNearestOrEven)
-                }
-                #expect(report.passed, "\(v.name): \(report)")
+                #expect(try BlockFloatQuantizer(v).scaleFormat == .ue5m3)
+                let failure = try Self.oracleFailure(v, seed: 0x5E3 + UInt64(v.name.count), count: 8, rows: 20)
+                #expect(failure == nil, "\(failure ?? "")")
             }
         }
         let r = try BlockFloatQuantizer(BlockFloatVariant(.nvfp4, nvfp4ScaleFormat: .ue5m3)).quantize([6, 3, 1.5, -0.5], rows: 1, columns: 4)
