@@ -320,11 +320,12 @@ import PropertyChecking
                                                  count: rule == .toNearestOrEven ? 10 : 4, rows: 6)
             #expect(failure == nil, "\(failure ?? "")")
         }
+        // Two MiniLM rows per variant (each convention's test covers all four fixtures).
         let a = try Files.readNpy(Fixtures.path("minilm-l1-key-weight.npy"))
         let (_, columns) = try a.matrixShape()
-        let x = Array(try a.floatValues().prefix(8 * columns))
+        let x = Array(try a.floatValues().prefix(2 * columns))
         let q = try BlockFloatQuantizer(variant)
-        #expect(Self.mismatch(try q.quantize(x, rows: 8, columns: columns), input: x, variant: variant, rule: .toNearestOrEven) == nil)
+        #expect(Self.mismatch(try q.quantize(x, rows: 2, columns: columns), input: x, variant: variant, rule: .toNearestOrEven) == nil)
     }
 
     /// Each convention's NVFP4 and MXFP4 against the oracle, on every MiniLM fixture (a row block)
