@@ -142,7 +142,7 @@ int32_t dintsim_quantize_block_tensor(const char *scheme, int32_t rounding, cons
                                       float *tensor_scale, int64_t *stats);
 /* As dintsim_quantize_block_tensor, with rounding 0-5: stochastic rounding (5) of the elements draws
  * stochastic_bits (1-16; 16 is the default rounder, 8 a software rounder) bits per element from
- * seed, counter = the element's flat index (docs/quantization.md, "Stochastic rounding"); a
+ * seed, counter = the element's flat index (docs/formats.md, "A B-bit rounder"); a
  * deterministic rule takes stochastic_bits = 16. */
 int32_t dintsim_quantize_block_tensor_seeded(const char *scheme, int32_t rounding, uint64_t seed,
                                              int32_t stochastic_bits, const float *x, int64_t rows,

@@ -23,7 +23,7 @@ struct QuantizeCommand: ParsableCommand {
     var rounding: RoundingRule = .toNearestOrEven
     @Option(help: "Seed of the counter-based generator (stochastic rounding).")
     var seed: UInt64 = 0
-    @Option(help: "With --rounding stochastic: random bits drawn per element, 1-16 (default 16; 8 is the FP4 training recipes' software rounder). docs/quantization.md, \"Stochastic rounding\".")
+    @Option(help: "With --rounding stochastic: random bits drawn per element, 1-16 (default 16; 8 is the FP4 training recipes' software rounder). docs/formats.md, \"A B-bit rounder\".")
     var stochasticBits: Int = 16
     @Option(help: "Input: 2-D float32 or float16 .npy, or a .safetensors checkpoint with --tensor.")
     var input: String
