@@ -1,3 +1,4 @@
+import Foundation
 import Formats
 
 /// Deterministic property checking with shrinking.
@@ -28,7 +29,26 @@ public struct PropertyReport<Input>: CustomStringConvertible {
     public var description: String { failure.map(\.description) ?? "\(cases) cases passed" }
 }
 
-/// Runs `property` on `count` generated inputs. `property` returns nil when it holds, or a
+/// The share of each check's cases to run, from the environment variable
+/// `DINTSIM_PROPERTY_FRACTION` (a number in (0, 1]; unset: 1). A check then runs the first
+/// ⌈count · fraction⌉ of its cases — at least 100, or all of them when it has fewer — which are
+/// the same cases, with the same seeds, as the full run's first ones. CI's AddressSanitizer suite
+/// sets 0.25: it looks for memory errors, which every case's code path shows; the plain suite runs
+/// every case (docs/robustness.md).
+public let propertyCaseFraction: Double = {
+    guard let text = ProcessInfo.processInfo.environment["DINTSIM_PROPERTY_FRACTION"] else { return 1 }
+    guard let f = Double(text), f > 0, f <= 1 else {
+        fatalError("DINTSIM_PROPERTY_FRACTION=\(text): give a number in (0, 1], e.g. 0.25, or unset it for every case")
+    }
+    return f
+}()
+
+/// The number of cases a check of `count` cases runs under `propertyCaseFraction`.
+public func propertyCaseCount(_ count: Int) -> Int {
+    propertyCaseFraction == 1 || count <= 100 ? count : max(100, Int((Double(count) * propertyCaseFraction).rounded(.up)))
+}
+
+/// Runs `property` on `count` generated inputs (scaled by `propertyCaseFraction`). `property` returns nil when it holds, or a
 /// description of what went wrong. On failure, `shrink` proposes simpler inputs, and the first
 /// that still fails is taken, repeatedly (greedy, at most 2000 steps).
 public func checkProperty<Input>(
@@ -37,6 +57,7 @@ public func checkProperty<Input>(
     shrink: (Input) -> [Input] = { _ in [] },
     _ property: (Input) -> String?
 ) -> PropertyReport<Input> {
+    let count = propertyCaseCount(count)
     for i in 0..<count {
         var stream = CounterStream(seed: CounterRandom.mix(seed, UInt64(i)))
         let input = generate(&stream)

@@ -54,12 +54,15 @@ struct ElementQuantizer: Sendable {
             selector.withNearestTables { table in
                 // clip iff 4x ≥ clipHigh·s or 4x ≤ clipLow·s, as LevelSelector.isClipped.
                 let clipHigh = selector.clipHigh * sd, clipLow = selector.clipLow * sd
+                let zeroIndex = selector.zeroIndex, signedZeroCode = selector.signedZeroCode
                 for i in start..<(start + length) {
                     let xd = Double(x[i])
                     let index = table.index(xd, scale: sd)
-                    codes[i] = selector.code(atIndex: index, x: xd)
+                    // selector.code(atIndex:x:), on the table's pointer and without a branch.
+                    let level = table.codes[index]
+                    codes[i] = index == zeroIndex && xd.sign == .minus ? signedZeroCode : level
                     let fourX = 4 * xd
-                    if fourX >= clipHigh || fourX <= clipLow { clipped += 1 }
+                    clipped &+= (fourX >= clipHigh ? 1 : 0) | (fourX <= clipLow ? 1 : 0)
                     let dequantized = table.halfSteps[index] * 0.5 * sd
                     // Branch-free counts: about a third of LLM weights underflow, at random.
                     let isNonzero = xd != 0 ? 1 : 0

@@ -122,7 +122,7 @@ public struct SymmetricQuantizer: Sendable {
         guard rows >= 0, columns >= 0, values.count == rows * columns else {
             throw QuantizationError.shapeMismatch("\(values.count) values do not form a \(rows) × \(columns) block")
         }
-        if nonFinite == .error, let i = values.firstIndex(where: { !$0.isFinite }) {
+        if nonFinite == .error, let i = Self.firstNonFinite(values) {
             throw QuantizationError.nonFinite(index: firstRow * columns + i, value: values[i])
         }
         var codes = [UInt8](repeating: 0, count: values.count)
@@ -175,6 +175,15 @@ public struct SymmetricQuantizer: Sendable {
         return (codes, scales)
     }
 
+    /// The index of the first non-finite value, if any: a branch-free pass over the exponent
+    /// bits (which the compiler vectorises), then the search only when there is one.
+    static func firstNonFinite(_ values: [Float]) -> Int? {
+        let any = values.withUnsafeBufferPointer { b in
+            b.reduce(UInt32(0)) { $0 | ($1.bitPattern & 0x7F80_0000 == 0x7F80_0000 ? 1 : 0) }
+        }
+        return any == 0 ? nil : values.firstIndex { !$0.isFinite }
+    }
+
     /// Buffers shared by the parallel group loop; sound because groups touch disjoint elements.
     struct DisjointWrites {
         let x: UnsafeBufferPointer<Float>
@@ -185,9 +194,15 @@ public struct SymmetricQuantizer: Sendable {
 
     func quantizeGroup(_ x: UnsafeBufferPointer<Float>, _ codes: UnsafeMutableBufferPointer<UInt8>,
                        start: Int, length: Int, indexBase: Int) -> (Float, QuantizationStatistics) {
-        var maxAbs: Float = 0
-        for i in start..<(start + length) where x[i].isFinite { maxAbs = max(maxAbs, abs(x[i])) }
-        let s = scale(forMaxMagnitude: maxAbs)
+        // The largest finite |x|, on bit patterns: non-negative binary32 values order as their
+        // bits do, so an integer max (which the compiler vectorises) finds it; non-finite
+        // magnitudes (exponent all ones) count as 0.
+        var maxBits: UInt32 = 0
+        for i in start..<(start + length) {
+            let b = x[i].bitPattern & 0x7FFF_FFFF
+            maxBits = max(maxBits, b < 0x7F80_0000 ? b : 0)
+        }
+        let s = scale(forMaxMagnitude: Float(bitPattern: maxBits))
         return (s, elementQuantizer.quantize(x, codes, start: start, length: length, scale: Double(s), indexBase: indexBase))
     }
 }

@@ -183,8 +183,9 @@ public struct MacConfiguration: Sendable, Hashable {
     @inlinable
     public func laneSum(codes: UnsafePointer<UInt8>, activations: UnsafePointer<Int8>, count: Int) -> Int64 {
         weightTable.withUnsafeBufferPointer { table in
+            // The sum fits the tree's width, at most 62 bits (checked by init): no overflow.
             var sum: Int64 = 0
-            for lane in 0..<count { sum += table[Int(codes[lane])] * Int64(activations[lane]) }
+            for lane in 0..<count { sum &+= table[Int(codes[lane])] &* Int64(activations[lane]) }
             return sum
         }
     }

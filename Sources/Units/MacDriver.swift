@@ -1,10 +1,5 @@
 import Circuits
 
-extension MacModel {
-    /// `rst` high at an edge: every register (pipeline, accumulator, valid_out) ← 0.
-    public mutating func reset() { self = MacModel(configuration) }
-}
-
 /// The one way a MAC unit is driven (docs/mac.md, "Driving a unit"). A cycle is: inputs held,
 /// then the rising edge; `rst` is synchronous and wins over everything else. The runner (rows
 /// of dot products) and the vector replay (lines of a vector file) both present their cycles
@@ -40,6 +35,17 @@ public enum MacDriver {
         sim.evaluate()
         sample?(sim)
         sim.clock(resetting: reset)
+    }
+
+    /// Bit-sliced with W words per node (`Simulator.wordsPerNode`): one cycle of the 64·W
+    /// instances; `words` holds W words per input node, `active` and `reset` W words.
+    @inlinable
+    public static func cycle(_ sim: Simulator, inputs nodes: [Node], words: UnsafePointer<UInt64>,
+                             active: UnsafePointer<UInt64>, reset: UnsafePointer<UInt64>) {
+        for j in 0..<sim.wordsPerNode { sim.activeMasks[j] = active[j] }
+        sim.set(nodes, words: words)
+        sim.evaluate()
+        sim.clock(resettingWords: reset)
     }
 
     /// Bit-slices 64 instances' lanes into `words` (layout of `inputNodes`, valid and clear

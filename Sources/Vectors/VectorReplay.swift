@@ -250,45 +250,52 @@ public struct VectorReplay: Sendable {
         }
     }
 
-    /// One simulator's stimulus, transposed: word t·n + b holds bit b of the line each of the 64
-    /// instances presents in cycle t.
+    /// Words per node of the bit-sliced MAC/PE replay: every cell is decoded once per 64·W
+    /// cases. W = 4 while the node values fit in 128 KiB (4,096 nodes: every 1-lane MAC, the
+    /// 16-lane dINT and FP4 PEs), else 2 (the 16-lane INT8 PE, 5,060 nodes, is faster at 2:
+    /// docs/performance.md). The decoder datapaths keep one word.
+    static func macSliceWords(nodeCount: Int) -> Int { nodeCount <= 4096 ? 4 : 2 }
+
+    /// One simulator's stimulus, transposed, W words per node: word (t·n + b)·W + j holds bit b
+    /// of the line instance 64j + k presents in cycle t, in bit k.
     struct Sliced {
-        var cycles = 0
+        var cycles = 0, words = 1
         var inputs: [UInt64] = [], expected: [UInt64] = [], active: [UInt64] = [], reset: [UInt64] = []
     }
 
-    func slice(_ h: Harness, _ segments: ArraySlice<Range<Int>>) -> Sliced {
+    func slice(_ h: Harness, _ segments: ArraySlice<Range<Int>>, words w: Int) -> Sliced {
         var s = Sliced()
+        s.words = w
         let ib = h.inputNodes.count, ob = h.outputNodes.count
         s.cycles = segments.map { seg in seg.reduce(0) { $0 + caseStarts[$1 % caseCount + 1] - caseStarts[$1 % caseCount] } }.max() ?? 0
-        s.inputs = [UInt64](repeating: 0, count: s.cycles * ib)
-        s.expected = [UInt64](repeating: 0, count: s.cycles * ob)
-        s.active = [UInt64](repeating: 0, count: s.cycles)
+        s.inputs = [UInt64](repeating: 0, count: s.cycles * ib * w)
+        s.expected = [UInt64](repeating: 0, count: s.cycles * ob * w)
+        s.active = [UInt64](repeating: 0, count: s.cycles * w)
         s.reset = s.active
         let (iw, ow) = (inputWords, outputWords)
         packedInputs.withUnsafeBufferPointer { pin in
         packedExpected.withUnsafeBufferPointer { pex in
         s.inputs.withUnsafeMutableBufferPointer { sin in
         s.expected.withUnsafeMutableBufferPointer { sex in
-            // Scatter the set bits of a packed line into bit k of the cycle's words.
+            // Scatter the set bits of a packed line into bit k of word j of the cycle's nodes.
             @inline(__always) func scatter(_ from: UnsafeBufferPointer<UInt64>, _ line: Int, _ words: Int,
-                                           _ to: UnsafeMutableBufferPointer<UInt64>, _ row: Int, _ bit: UInt64) {
-                for w in 0..<words {
-                    var word = from[line * words + w]
+                                           _ to: UnsafeMutableBufferPointer<UInt64>, _ row: Int, _ j: Int, _ bit: UInt64) {
+                for x in 0..<words {
+                    var word = from[line * words + x]
                     while word != 0 {
-                        to[row + w * 64 + word.trailingZeroBitCount] |= bit
+                        to[(row + x * 64 + word.trailingZeroBitCount) * w + j] |= bit
                         word &= word - 1
                     }
                 }
             }
             for (k, seg) in segments.enumerated() {
-                let bit = UInt64(1) << UInt64(k)
+                let j = k / 64, bit = UInt64(1) << UInt64(k % 64)
                 var t = 0
                 forEachLine(seg) { line in
-                    s.active[t] |= bit
-                    if h.hasReset && control[line] & 1 != 0 { s.reset[t] |= bit }
-                    scatter(pin, line, iw, sin, t * ib, bit)
-                    scatter(pex, line, ow, sex, t * ob, bit)
+                    s.active[t * w + j] |= bit
+                    if h.hasReset && control[line] & 1 != 0 { s.reset[t * w + j] |= bit }
+                    scatter(pin, line, iw, sin, t * ib, j, bit)
+                    scatter(pex, line, ow, sex, t * ob, j, bit)
                     t += 1
                 }
             }
@@ -299,11 +306,13 @@ public struct VectorReplay: Sendable {
     func runSliced(repetitions: Int, threads: Int, counting: Bool) -> Outcome {
         let prepStart = DispatchTime.now().uptimeNanoseconds
         let h = harness()
-        let parts = segments(repetitions: repetitions, parts: 64 * threads)
+        let w = h.isMac ? Self.macSliceWords(nodeCount: h.netlist.nodeCount) : 1
+        let perThread = 64 * w
+        let parts = segments(repetitions: repetitions, parts: perThread * threads)
         let stimuli = Locked([Sliced](repeating: Sliced(), count: threads))
         let shared = Shared(h)   // the netlist is only read during simulation
         DispatchQueue.concurrentPerform(iterations: threads) { j in
-            let s = slice(shared.value, parts[(64 * j)..<(64 * j + 64)])
+            let s = slice(shared.value, parts[(perThread * j)..<(perThread * j + perThread)], words: w)
             stimuli.update { $0[j] = s }
         }
         let prepared = stimuli.value
@@ -324,32 +333,42 @@ public struct VectorReplay: Sendable {
     static func simulate(_ h: Harness, _ s: Sliced, counting: Bool) -> Outcome {
         var o = Outcome()
         guard s.cycles > 0 else { return o }
-        let sim = Simulator(h.netlist, countsToggles: counting)
+        let w = s.words
+        let sim = Simulator(h.netlist, countsToggles: counting, wordsPerNode: w)
         let ib = h.inputNodes.count, ob = h.outputNodes.count
-        let idle = [UInt64](repeating: 0, count: ib)
+        let idle = [UInt64](repeating: 0, count: ib * w), noReset = [UInt64](repeating: 0, count: w)
+        var difference = [UInt64](repeating: 0, count: w)
         s.inputs.withUnsafeBufferPointer { inputs in
         s.expected.withUnsafeBufferPointer { expected in
+        s.active.withUnsafeBufferPointer { activeWords in
+        s.reset.withUnsafeBufferPointer { resetWords in
         idle.withUnsafeBufferPointer { idle in
+        noReset.withUnsafeBufferPointer { noReset in
+        difference.withUnsafeMutableBufferPointer { difference in
             for t in 0..<(s.cycles + h.outputDelay) {
                 let presenting = t < s.cycles
-                let active = presenting ? s.active[t] : s.active[s.cycles - 1]
-                let words = presenting ? inputs.baseAddress! + t * ib : idle.baseAddress!
+                let active = activeWords.baseAddress! + (presenting ? t : s.cycles - 1) * w
+                let words = presenting ? inputs.baseAddress! + t * ib * w : idle.baseAddress!
                 if h.isMac {
-                    MacDriver.cycle(sim, inputs: h.inputNodes, words: words, active: active, reset: presenting ? s.reset[t] : 0)
+                    MacDriver.cycle(sim, inputs: h.inputNodes, words: words, active: active,
+                                    reset: presenting ? resetWords.baseAddress! + t * w : noReset.baseAddress!)
                 } else {
-                    sim.activeMask = active
+                    sim.activeMask = active[0]
                     sim.set(h.inputNodes, words: words)
-                    if let start = h.startNode { sim.set(start, word: presenting ? s.active[t] : 0) }
+                    if let start = h.startNode { sim.set(start, word: presenting ? active[0] : 0) }
                     sim.evaluate()
                     sim.clock(resetting: 0)
                 }
                 let p = t - h.outputDelay
                 if p >= 0 {
-                    o.failed += (sim.difference(h.outputNodes, expected: expected.baseAddress! + p * ob) & s.active[p]).nonzeroBitCount
-                    o.cycles += s.active[p].nonzeroBitCount
+                    sim.differences(h.outputNodes, expected: expected.baseAddress! + p * ob * w, into: difference.baseAddress!)
+                    for j in 0..<w {
+                        o.failed += (difference[j] & activeWords[p * w + j]).nonzeroBitCount
+                        o.cycles += activeWords[p * w + j].nonzeroBitCount
+                    }
                 }
             }
-        }}}
+        }}}}}}}
         o.toggles = sim.totalToggles
         return o
     }

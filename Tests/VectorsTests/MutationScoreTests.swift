@@ -136,9 +136,9 @@ import Units
 
     /// Level 1 of every decoder shape kills every applicable mutant; the "n/a" ones (FP16-only
     /// effects on FP32/BF16) never differ from the spec on those sets.
-    @Test(arguments: [8, 16, 32])
-    func levelOneKillsEveryApplicableDecoderMutant(tileSize g: Int) throws {
-        for f in [BinaryFloatFormat.fp32, .bf16, .fp16] {
+    @Test(arguments: [8, 16, 32], ["fp32", "bf16", "fp16"])
+    func levelOneKillsEveryApplicableDecoderMutant(tileSize g: Int, output: String) throws {
+        for f in [try #require([BinaryFloatFormat.fp32, .bf16, .fp16].first { $0.name == output }, "no format \(output)")] {
             let dir = VectorsTests.scratch()
             _ = try VectorGenerator.generate(try DecoderVectors(tileSize: g, output: f), level: 1, seed: 1, count: 0, directory: dir)
             let score = try MutationScore.score(directory: dir)

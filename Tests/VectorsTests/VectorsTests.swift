@@ -15,10 +15,12 @@ import Units
 
     static func bytes(_ path: String) throws -> [UInt8] { try Files.read(path) }
 
-    /// The committed sets are what the generator makes today, byte for byte.
-    @Test func committedVectorsRegenerateIdentically() throws {
+    /// The committed sets are what the generator makes today, byte for byte. (One case per set,
+    /// so that the sets regenerate in parallel.)
+    @Test(arguments: try! CanonicalVectors.sets.map(\.directory))
+    func committedVectorsRegenerateIdentically(directory: String) throws {
         let dir = Self.scratch()
-        for set in try CanonicalVectors.sets {
+        for set in [try #require(try CanonicalVectors.sets.first { $0.directory == directory })] {
             let out = dir + "/" + set.directory
             _ = try VectorGenerator.generate(set.unit, level: set.level, seed: set.seed, count: set.count, directory: out)
             for name in [VectorFiles.hex, VectorFiles.jsonl, VectorFiles.verilogLayout, VectorFiles.manifest] {
