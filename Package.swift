@@ -5,18 +5,6 @@ import PackageDescription
 //   Formats ─► Exact (GMP oracle)
 //   Formats ─► Quantization, Workloads
 //   TensorIO (files) ─► dintsim (CLI) ◄─ Quantization, Workloads, Exact
-// `speed`: Nehalem-level x86-64 (2008 on: POPCNT, SSE4.1/4.2) for the hot modules, so that toggle
-// counting's popcount and the quantizers' rounding are one instruction each (docs/performance.md).
-// Unsafe flags are fine in this root package; SwiftPM would refuse them in a dependency.
-#if arch(x86_64)
-let speed: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "nehalem"])]
-#else
-let speed: [SwiftSetting] = []
-#endif
-// `kernel`: the netlist simulator is optimized in debug builds too; the test suite simulates
-// millions of gate-cycles, and its unoptimized closures would make `swift test` minutes slower.
-let kernel = speed + [.unsafeFlags(["-O"], .when(configuration: .debug))]
-
 let package = Package(
     name: "dintsim",
     products: [
@@ -30,6 +18,8 @@ let package = Package(
         .library(name: "Workflows", targets: ["Workflows"]),
         .library(name: "Benchmarks", targets: ["Benchmarks"]),
         .library(name: "Circuits", targets: ["Circuits"]),
+        .library(name: "Kernels", targets: ["Kernels"]),
+        .library(name: "CKernels", targets: ["CKernels"]),
         .library(name: "Units", targets: ["Units"]),
         .library(name: "TAHQuant", targets: ["TAHQuant"]),
         .library(name: "TAHQuantExact", targets: ["TAHQuantExact"]),
@@ -38,7 +28,9 @@ let package = Package(
         .library(name: "Vectors", targets: ["Vectors"]),
         .library(name: "PropertyChecking", targets: ["PropertyChecking"]),
         // The golden model's C ABI (include/dintsim.h): SwiftPM names the file liblibdintsim.so;
-        // scripts/build-lib.sh installs it as build/lib/libdintsim.so (soname libdintsim.so).
+        // scripts/build-lib.sh links it with soname libdintsim.so and installs it as
+        // build/lib/libdintsim.so. No target carries a build flag: the package stays usable as a
+        // dependency (SwiftPM refuses unsafe flags there).
         .library(name: "libdintsim", type: .dynamic, targets: ["GoldenModelC"]),
     ],
     dependencies: [
@@ -52,10 +44,14 @@ let package = Package(
         .target(name: "Liberty", dependencies: ["CZlib"]),
         .target(name: "Formats"),
         .target(name: "Exact", dependencies: ["CGMP", "Formats"]),
-        .target(name: "Quantization", dependencies: ["Formats"], swiftSettings: speed),
+        .target(name: "Quantization", dependencies: ["Formats", "CKernels", "Kernels"]),
         .target(name: "Workloads", dependencies: ["Formats"]),
-        .target(name: "Circuits", swiftSettings: kernel),
-        .target(name: "TAHQuant", dependencies: ["Formats"], swiftSettings: speed),
+        // The hot loops in C, one function per instruction-set level chosen at run time
+        // (include/kernels.h), and the level as a Swift type: no build flag anywhere.
+        .target(name: "CKernels"),
+        .target(name: "Kernels", dependencies: ["CKernels"]),
+        .target(name: "Circuits", dependencies: ["CKernels", "Kernels"]),
+        .target(name: "TAHQuant", dependencies: ["Formats"]),
         // The decode spec in GMP rationals (the exact decoder, the decoder tile's flags): apart, so
         // that Units, Cost and Reports do not link GMP through TAHQuant.
         .target(name: "TAHQuantExact", dependencies: ["TAHQuant", "Exact", "Formats"]),
@@ -64,16 +60,15 @@ let package = Package(
         .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats", "Liberty", "TensorIO"], resources: [.copy("Resources/nangate45.json")]),
         .target(name: "TensorIO", dependencies: ["Formats"]),
         // The C ABI over the golden model (docs/c-api.md).
-        .target(name: "GoldenModelC", dependencies: ["Units", "Quantization", "Formats", "TAHQuant", "TAHQuantExact"],
-                linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libdintsim.so"])]),
+        .target(name: "GoldenModelC", dependencies: ["Units", "Quantization", "Formats", "TAHQuant", "TAHQuantExact"]),
         // What the commands do, callable from Swift: streamed quantization and measurement.
         .target(name: "Workflows", dependencies: ["Formats", "Quantization", "TensorIO", "Workloads", "Circuits", "Units", "Cost", "Reports", "TAHQuant"]),
-        .target(name: "Benchmarks", dependencies: ["Formats", "Quantization", "TAHQuant", "TensorIO", "Units", "Vectors", "Workloads"]),
-        .target(name: "Vectors", dependencies: ["Units", "Circuits", "TAHQuant", "TAHQuantExact", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),
+        .target(name: "Benchmarks", dependencies: ["Kernels", "Formats", "Quantization", "TAHQuant", "TensorIO", "Units", "Vectors", "Workloads"]),
+        .target(name: "Vectors", dependencies: ["Kernels", "Units", "Circuits", "TAHQuant", "TAHQuantExact", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),
         .executableTarget(
             name: "dintsim",
             dependencies: [
-                "Formats", "Quantization", "Workloads", "TensorIO", "Circuits", "Units", "Cost", "Reports", "TAHQuant", "Vectors", "Liberty", "Workflows", "Benchmarks",
+                "Formats", "Quantization", "Workloads", "TensorIO", "Circuits", "Kernels", "Units", "Cost", "Reports", "TAHQuant", "Vectors", "Liberty", "Workflows", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // What each libFuzzer harness (Fuzz/, scripts/fuzz.sh) runs; the tests replay its corpus.
@@ -84,12 +79,12 @@ let package = Package(
         .testTarget(name: "ExactTests", dependencies: ["Exact", "Formats", "PropertyChecking"]),
         .testTarget(
             name: "QuantizationTests",
-            dependencies: ["Quantization", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
+            dependencies: ["Quantization", "Kernels", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "Formats"]),
         .testTarget(name: "CostTests", dependencies: ["Cost", "Reports", "Units", "Circuits", "Formats", "Workloads", "Quantization", "Liberty", "PropertyChecking"]),
         .testTarget(name: "TAHQuantTests", dependencies: ["TAHQuant", "TAHQuantExact", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "PropertyChecking", "Formats"]),
-        .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Formats", "Exact", "PropertyChecking", "TAHQuant", "Cost", "Workloads", "Quantization", "Vectors"]),
+        .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Kernels", "Formats", "Exact", "PropertyChecking", "TAHQuant", "Cost", "Workloads", "Quantization", "Vectors"]),
         .testTarget(name: "CLITests", dependencies: ["dintsim", "Formats", "Units", "TensorIO", "Quantization", "Circuits"]),
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "Units", "Formats", "TensorIO", "TAHQuant", "Quantization", "Exact"]),
         .testTarget(name: "RTLTests", dependencies: ["Units", "Circuits"]),

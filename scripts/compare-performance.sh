@@ -54,6 +54,9 @@ for spec in $SETS; do
       for model in fast netlist toggles; do
         "$D" bench --replay "$dir" --model "$model" --repetitions "$reps" --threads "$t" >>"$R/$name.$model-t$t.json"
       done
+      # The portable C kernel (no POPCNT, no vectors): what a CPU without them gets.
+      [ "$t" = 1 ] && "$D" bench --replay "$dir" --model toggles --instruction-set portable --repetitions "$reps" --threads 1 \
+        >>"$R/$name.toggles-portable-t1.json"
     done
   done
 done

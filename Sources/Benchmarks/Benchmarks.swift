@@ -1,3 +1,4 @@
+import Kernels
 import Foundation
 import Formats
 import Quantization
@@ -279,6 +280,12 @@ public struct Benchmarks {
     }
 }
 
+/// A benchmark request this machine cannot run; the text names the problem and the fix.
+public struct BenchmarkError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// `bench --replay`: one vector set through a cycle model, as one JSON line (the Verilator
 /// harness's counterpart, scripts/compare-performance.sh).
 public struct ReplayFigure: Sendable {
@@ -287,11 +294,18 @@ public struct ReplayFigure: Sendable {
     public let isDecoder: Bool
     public let outcome: VectorReplay.Outcome
     public let peakRSSBytes: Int
+    /// The netlist simulator's instruction set (`nil` for the word-level model).
+    public let instructionSet: InstructionSet?
 
-    public static func measure(directory: String, model: SimulationMode, repetitions: Int, threads: Int) throws -> ReplayFigure {
+    public static func measure(directory: String, model: SimulationMode, repetitions: Int, threads: Int,
+                               instructionSet: InstructionSet = .best) throws -> ReplayFigure {
+        guard instructionSet.isSupported else {
+            throw BenchmarkError("this CPU does not support the \(instructionSet) instruction set; use one of: \(InstructionSet.supported.map(\.description).joined(separator: ", "))")
+        }
         let set = try VectorReplay(directory: directory)
-        let o = set.run(model, repetitions: repetitions, threads: threads)
-        return ReplayFigure(model: model, unitName: set.unitName, isDecoder: set.isDecoder, outcome: o, peakRSSBytes: ProcessMemory.peakBytes())
+        let o = set.run(model, repetitions: repetitions, threads: threads, instructionSet: instructionSet)
+        return ReplayFigure(model: model, unitName: set.unitName, isDecoder: set.isDecoder, outcome: o, peakRSSBytes: ProcessMemory.peakBytes(),
+                            instructionSet: model == .fast ? nil : instructionSet)
     }
 
     /// What is counted: tiles (decoder) or cycles (MAC/PE).
@@ -302,6 +316,7 @@ public struct ReplayFigure: Sendable {
         let o = outcome
         return "{\"simulator\": \"dintsim-\(model.rawValue)\", \"unit\": \"\(unitName)\", \"\(what)\": \(o.cycles), \"seconds\": \(String(format: "%.6f", o.seconds)), "
             + "\"\(what)_per_second\": \(String(format: "%.6g", Double(o.cycles) / o.seconds)), \"failed\": \(o.failed), \"threads\": \(o.threads), "
-            + "\"preparation_seconds\": \(String(format: "%.3f", o.preparationSeconds)), \"toggles\": \(o.toggles), \"peak_rss_bytes\": \(peakRSSBytes)}"
+            + "\"preparation_seconds\": \(String(format: "%.3f", o.preparationSeconds)), \"toggles\": \(o.toggles), \"peak_rss_bytes\": \(peakRSSBytes), "
+            + "\"instruction_set\": \(instructionSet.map { "\"\($0)\"" } ?? "null")}"
     }
 }

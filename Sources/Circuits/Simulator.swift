@@ -1,3 +1,6 @@
+import CKernels
+import Kernels
+
 /// Cycle-by-cycle, bit-sliced simulation of a `Netlist`: every node holds a `UInt64`, bit k of
 /// which is the node's value in independent instance k (64 copies of the circuit run at once on
 /// different data). Toggles are counted with XOR + popcount, restricted to the active instances.
@@ -11,10 +14,15 @@
 /// whole-vector calls (`set(_:words:)` with W words per node, `differences`, `activeMasks`,
 /// `clock(resettingWords:)`) take W words; the one-word calls (`word`, `set(_:word:)`, `read`,
 /// the bus setters) are for W = 1.
+///
+/// The evaluation loop is C (CKernels), one function per instruction-set level
+/// (`InstructionSet`), chosen at run time: the package carries no build flag.
 public final class Simulator {
     public let netlist: Netlist
     /// Words per node (1, 2 or 4).
     public let wordsPerNode: Int
+    /// The instruction set the evaluation loop runs on.
+    public let instructionSet: InstructionSet
     /// Every node's words, node n's at [n·W ..< n·W + W] (a copy).
     public var values: [UInt64] { Array(UnsafeBufferPointer(start: v, count: netlist.nodeCount * wordsPerNode)) }
     /// Per cell: output node toggles so far (all counted instances together).
@@ -25,42 +33,56 @@ public final class Simulator {
     public var countsToggles: Bool
     /// Instances whose toggles count (bit k = instance k); with W > 1, setting it sets every word.
     public var activeMask: UInt64 {
-        get { activeMasks[0] }
-        set { for j in activeMasks.indices { activeMasks[j] = newValue } }
+        get { m[0] }
+        set { for j in 0..<wordsPerNode { m[j] = newValue } }
     }
     /// Instances whose toggles count, one word per 64 (W words).
-    public var activeMasks: [UInt64]
+    public var activeMasks: [UInt64] {
+        get { Array(UnsafeBufferPointer(start: m, count: wordsPerNode)) }
+        set { precondition(newValue.count == wordsPerNode); for j in 0..<wordsPerNode { m[j] = newValue[j] } }
+    }
+    /// Sets the W active-mask words from `words`.
+    public func setActiveMasks(_ words: UnsafePointer<UInt64>) { for j in 0..<wordsPerNode { m[j] = words[j] } }
     public private(set) var cycle = 0
 
     /// The combinational cells as a flat program, in a topological order chosen for long runs of
     /// one kind (`evaluationOrder`; the order of independent cells does not change any value).
     let program: [Instruction]
     /// Maximal runs of one kind in `program`.
-    let runs: [(kind: CellKind, start: Int32, end: Int32)]
+    let runs: [dintsim_cell_run]
     let flipFlops: [Int32]
     let flipFlopD: [Int32], flipFlopQ: [Int32]
     var sampled: [UInt64]
     var flipFlopToggleCounts: [Int]
-    /// The evaluation loop's memory, owned by the simulator (raw storage, so that the loop is one
-    /// specialised function per kernel without closures around it): node values, the program,
-    /// and the toggles by program position (output nodes; the full adder's internal node),
-    /// mapped back to cells on request.
+    /// The evaluation loop's memory, owned by the simulator and 64-byte aligned (the kernels
+    /// load a node's W words as one vector): node values, the program's cells, the active masks,
+    /// and the toggles by program position and word (output nodes; the full adder's internal
+    /// node), `t[p·W + j]`, summed and mapped back to cells on request.
     let v: UnsafeMutablePointer<UInt64>
-    let code: UnsafeMutablePointer<Instruction>
-    let t: UnsafeMutablePointer<Int>, ti: UnsafeMutablePointer<Int>
+    let cells: UnsafeMutablePointer<dintsim_cell>
+    let m: UnsafeMutablePointer<UInt64>
+    let t: UnsafeMutablePointer<UInt64>, ti: UnsafeMutablePointer<UInt64>
 
     struct Instruction {
         var kind: CellKind, in0: Int32, in1: Int32, in2: Int32, out0: Int32, out1: Int32, out2: Int32, cell: Int32
     }
 
-    public init(_ netlist: Netlist, countsToggles: Bool = true, wordsPerNode: Int = 1) {
+    public init(_ netlist: Netlist, countsToggles: Bool = true, wordsPerNode: Int = 1, instructionSet: InstructionSet = .best) {
         precondition([1, 2, 4].contains(wordsPerNode), "wordsPerNode must be 1, 2 or 4")
+        precondition(instructionSet.isSupported, "this CPU does not support the \(instructionSet) instruction set")
         self.netlist = netlist
         self.countsToggles = countsToggles
         self.wordsPerNode = wordsPerNode
-        activeMasks = [UInt64](repeating: ~0, count: wordsPerNode)
-        v = .allocate(capacity: netlist.nodeCount * wordsPerNode)
-        v.initialize(repeating: 0, count: netlist.nodeCount * wordsPerNode)
+        self.instructionSet = instructionSet
+        func words(_ count: Int) -> UnsafeMutablePointer<UInt64> {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 8, alignment: 64)
+                .bindMemory(to: UInt64.self, capacity: max(1, count))
+            p.initialize(repeating: 0, count: max(1, count))
+            return p
+        }
+        v = words(netlist.nodeCount * wordsPerNode)
+        m = words(4)
+        for j in 0..<wordsPerNode { m[j] = ~0 }
         for j in 0..<wordsPerNode { v[Int(Netlist.one) * wordsPerNode + j] = ~0 }
         let n = netlist
         let order = Self.evaluationOrder(n)
@@ -68,22 +90,22 @@ public final class Simulator {
             Instruction(kind: n.kinds[c], in0: n.in0[c], in1: n.in1[c], in2: n.in2[c],
                         out0: n.out0[c], out1: n.out1[c], out2: n.out2[c], cell: Int32(c))
         }
-        var runs: [(kind: CellKind, start: Int32, end: Int32)] = []
+        var runs: [dintsim_cell_run] = []
         for (p, instruction) in program.enumerated() {
-            if let last = runs.last, last.kind == instruction.kind { runs[runs.count - 1].end = Int32(p + 1) }
-            else { runs.append((instruction.kind, Int32(p), Int32(p + 1))) }
+            let kind = Self.kernelKind(instruction.kind)
+            if let last = runs.last, last.kind == kind { runs[runs.count - 1].end = Int32(p + 1) }
+            else { runs.append(dintsim_cell_run(kind: kind, start: Int32(p), end: Int32(p + 1))) }
         }
         self.runs = runs
         flipFlops = n.kinds.indices.filter { n.kinds[$0] == .dff }.map(Int32.init)
         flipFlopD = flipFlops.map { n.in0[Int($0)] }
         flipFlopQ = flipFlops.map { n.out0[Int($0)] }
         sampled = [UInt64](repeating: 0, count: flipFlops.count * wordsPerNode)
-        code = .allocate(capacity: max(1, program.count))
-        code.initialize(from: program, count: program.count)
-        t = .allocate(capacity: max(1, program.count))
-        t.initialize(repeating: 0, count: max(1, program.count))
-        ti = .allocate(capacity: max(1, program.count))
-        ti.initialize(repeating: 0, count: max(1, program.count))
+        cells = .allocate(capacity: max(1, program.count))
+        cells.initialize(from: program.map { dintsim_cell(in0: $0.in0, in1: $0.in1, in2: $0.in2, out0: $0.out0, out1: $0.out1, out2: $0.out2) },
+                         count: program.count)
+        t = words(program.count * wordsPerNode)
+        ti = words(program.count * wordsPerNode)
         flipFlopToggleCounts = [Int](repeating: 0, count: flipFlops.count)
         // Power-on: flip-flops hold 0, inputs are 0; let the combinational logic settle once
         // without counting, so that gates that output 1 for all-zero inputs are not "toggles".
@@ -93,7 +115,24 @@ public final class Simulator {
     }
 
     deinit {
-        v.deallocate(); code.deallocate(); t.deallocate(); ti.deallocate()
+        v.deallocate(); cells.deallocate(); m.deallocate(); t.deallocate(); ti.deallocate()
+    }
+
+    /// The kernel's number for a combinational cell kind (include/kernels.h).
+    static func kernelKind(_ kind: CellKind) -> Int32 {
+        switch kind {
+        case .inv: Int32(DINTSIM_CELL_INV)
+        case .and2: Int32(DINTSIM_CELL_AND2)
+        case .or2: Int32(DINTSIM_CELL_OR2)
+        case .nand2: Int32(DINTSIM_CELL_NAND2)
+        case .nor2: Int32(DINTSIM_CELL_NOR2)
+        case .xor2: Int32(DINTSIM_CELL_XOR2)
+        case .xnor2: Int32(DINTSIM_CELL_XNOR2)
+        case .mux2: Int32(DINTSIM_CELL_MUX2)
+        case .halfAdder: Int32(DINTSIM_CELL_HALF_ADDER)
+        case .fullAdder: Int32(DINTSIM_CELL_FULL_ADDER)
+        case .dff: preconditionFailure("a flip-flop is not in the combinational program")
+        }
     }
 
     /// A topological order of the combinational cells with few, long runs of one kind: each run
@@ -141,9 +180,14 @@ public final class Simulator {
         return order
     }
 
-    func perCell(_ byPosition: UnsafeMutablePointer<Int>, flipFlopToggles: Bool) -> [Int] {
+    /// Position p's toggles, summed over its W words.
+    func toggles(_ byPosition: UnsafeMutablePointer<UInt64>, _ p: Int) -> Int {
+        (0..<wordsPerNode).reduce(0) { $0 + Int(byPosition[p * wordsPerNode + $1]) }
+    }
+
+    func perCell(_ byPosition: UnsafeMutablePointer<UInt64>, flipFlopToggles: Bool) -> [Int] {
         var out = [Int](repeating: 0, count: netlist.cellCount)
-        for (i, instruction) in program.enumerated() { out[Int(instruction.cell)] = byPosition[i] }
+        for (i, instruction) in program.enumerated() { out[Int(instruction.cell)] = toggles(byPosition, i) }
         if flipFlopToggles { for (k, c) in flipFlops.enumerated() { out[Int(c)] = flipFlopToggleCounts[k] } }
         return out
     }
@@ -173,82 +217,14 @@ public final class Simulator {
     /// A node's word (instances 0–63).
     public func word(_ node: Node) -> UInt64 { v[Int(node) * wordsPerNode] }
 
-    /// Evaluates every combinational cell once, in program order.
+    /// Evaluates every combinational cell once, in program order, in the C kernel of
+    /// `instructionSet` (every level computes the same values and counts).
     public func evaluate() {
-        switch (wordsPerNode, countsToggles) {
-        case (1, true): run(Kernel1Counting.self)
-        case (1, false): run(Kernel1.self)
-        case (2, true): run(Kernel2Counting.self)
-        case (2, false): run(Kernel2.self)
-        case (_, true): run(Kernel4Counting.self)
-        case (_, false): run(Kernel4.self)
+        let done = runs.withUnsafeBufferPointer { r in
+            dintsim_netlist_evaluate(instructionSet.rawValue, Int32(wordsPerNode), cells, r.baseAddress, Int32(r.count), v, m,
+                                    countsToggles ? t : nil, countsToggles ? ti : nil)
         }
-    }
-
-    /// One specialised loop per kernel: its word count W and whether it counts are constants
-    /// there, so the loops over a node's words unroll and the counting code is in or out. The
-    /// program is walked run by run (cells of one kind, consecutive): one dispatch per run.
-    func run<K: SimulationKernel>(_: K.Type) {
-        let w = K.words, counting = K.counting
-        let v = v, program = code, t = t, ti = ti
-        // The masks in registers (a load per store otherwise: the compiler cannot rule out that
-        // the value stores alias them).
-        var mask = SIMD4<UInt64>(repeating: 0)
-        for j in 0..<w { mask[j] = activeMasks[j] }
-        // Node n's word j is v[n·W + j]; `r(j)` is the new value of word j.
-        @inline(__always) func store(_ counter: UnsafeMutablePointer<Int>, _ p: Int, _ node: Int32, _ r: (Int) -> UInt64) {
-            let base = Int(node) &* w
-            var toggles = 0
-            for j in 0..<w {
-                let new = r(j)
-                if counting { toggles &+= ((v[base &+ j] ^ new) & mask[j]).nonzeroBitCount }
-                v[base &+ j] = new
-            }
-            if counting { counter[p] &+= toggles }
-        }
-        @inline(__always) func gates(_ range: Range<Int>, _ f: (UInt64, UInt64) -> UInt64) {
-            for p in range {
-                let c = program[p]
-                let a = Int(c.in0) &* w, b = Int(c.in1) &* w
-                store(t, p, c.out0) { f(v[a &+ $0], v[b &+ $0]) }
-            }
-        }
-        for run in runs {
-            let range = Int(run.start)..<Int(run.end)
-            switch run.kind {
-            case .inv: gates(range) { a, _ in ~a }
-            case .and2: gates(range) { $0 & $1 }
-            case .or2: gates(range) { $0 | $1 }
-            case .nand2: gates(range) { ~($0 & $1) }
-            case .nor2: gates(range) { ~($0 | $1) }
-            case .xor2: gates(range) { $0 ^ $1 }
-            case .xnor2: gates(range) { ~($0 ^ $1) }
-            case .mux2:   // sel = in0, data0 = in1, data1 = in2
-                for p in range {
-                    let c = program[p]
-                    let sel = Int(c.in0) &* w, d0 = Int(c.in1) &* w, d1 = Int(c.in2) &* w
-                    store(t, p, c.out0) { (v[d0 &+ $0] & ~v[sel &+ $0]) | (v[d1 &+ $0] & v[sel &+ $0]) }
-                }
-            case .halfAdder:
-                for p in range {
-                    let c = program[p]
-                    let a = Int(c.in0) &* w, b = Int(c.in1) &* w
-                    store(t, p, c.out1) { v[a &+ $0] & v[b &+ $0] }
-                    store(t, p, c.out0) { v[a &+ $0] ^ v[b &+ $0] }
-                }
-            case .fullAdder:
-                // out2 is the internal node a ⊕ b (no other cell reads it).
-                for p in range {
-                    let c = program[p]
-                    let a = Int(c.in0) &* w, b = Int(c.in1) &* w, cin = Int(c.in2) &* w
-                    store(ti, p, c.out2) { v[a &+ $0] ^ v[b &+ $0] }
-                    let half = Int(c.out2) &* w
-                    store(t, p, c.out1) { (v[a &+ $0] & v[b &+ $0]) | (v[half &+ $0] & v[cin &+ $0]) }
-                    store(t, p, c.out0) { v[half &+ $0] ^ v[cin &+ $0] }
-                }
-            case .dff: break   // never in the program
-            }
-        }
+        precondition(done == 1, "no \(instructionSet) kernel for \(wordsPerNode) words per node")
     }
 
     /// Drives `nodes[i]` with `words[i·W ..< i·W + W]` (a whole input vector per call, for replay
@@ -290,12 +266,11 @@ public final class Simulator {
 
     /// Rising clock edge with a reset word per 64 instances (W words).
     public func clock(resettingWords resetting: UnsafePointer<UInt64>) {
-        let counting = countsToggles, w = wordsPerNode, v = v
+        let counting = countsToggles, w = wordsPerNode, v = v, mask = m
         flipFlopD.withUnsafeBufferPointer { d in
         flipFlopQ.withUnsafeBufferPointer { q in
         sampled.withUnsafeMutableBufferPointer { s in
         flipFlopToggleCounts.withUnsafeMutableBufferPointer { t in
-        activeMasks.withUnsafeBufferPointer { mask in
             // Sample all D inputs first: a flip-flop may feed another's D directly.
             for k in 0..<d.count { for j in 0..<w { s[k * w + j] = v[Int(d[k]) * w + j] & ~resetting[j] } }
             for k in 0..<d.count {
@@ -304,7 +279,7 @@ public final class Simulator {
                     v[Int(q[k]) * w + j] = s[k * w + j]
                 }
             }
-        }}}}}
+        }}}}
         cycle += 1
     }
 
@@ -326,16 +301,7 @@ public final class Simulator {
 
     /// Output and internal node toggles together.
     public var totalToggles: Int {
-        (0..<program.count).reduce(0) { $0 + t[$1] + ti[$1] } + flipFlopToggleCounts.reduce(0, +)
+        (0..<program.count).reduce(0) { $0 + toggles(t, $1) + toggles(ti, $1) } + flipFlopToggleCounts.reduce(0, +)
     }
 
 }
-
-/// A specialisation of `Simulator.run`: words per node and whether toggles are counted.
-protocol SimulationKernel { static var words: Int { get }; static var counting: Bool { get } }
-enum Kernel1: SimulationKernel { static var words: Int { 1 }; static var counting: Bool { false } }
-enum Kernel1Counting: SimulationKernel { static var words: Int { 1 }; static var counting: Bool { true } }
-enum Kernel2: SimulationKernel { static var words: Int { 2 }; static var counting: Bool { false } }
-enum Kernel2Counting: SimulationKernel { static var words: Int { 2 }; static var counting: Bool { true } }
-enum Kernel4: SimulationKernel { static var words: Int { 4 }; static var counting: Bool { false } }
-enum Kernel4Counting: SimulationKernel { static var words: Int { 4 }; static var counting: Bool { true } }

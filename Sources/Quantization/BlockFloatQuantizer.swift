@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Formats
+import Kernels
 
 /// The FP4 block formats: E2M1 elements (`LevelFormat.fp4`), blocks of consecutive elements
 /// along a row (never straddling rows; a row's last block may be shorter), one scale per block.
@@ -294,7 +295,13 @@ public struct BlockFloatQuantizer: Sendable {
     /// The format and conventions as one name.
     public let variant: BlockFloatVariant
     public let blockSize: Int
-    let elements: ElementQuantizer
+    var elements: ElementQuantizer
+    /// The instruction set of the nearest-rule element loop (the fastest this CPU supports
+    /// unless chosen; every level gives the same bytes).
+    public var instructionSet: InstructionSet {
+        get { elements.instructionSet }
+        set { precondition(newValue.isSupported, "this CPU does not support the \(newValue) instruction set"); elements.instructionSet = newValue }
+    }
 
     public var scheme: BlockFloatScheme { variant.scheme }
     /// MXFP4's shared-exponent rule (ignored by NVFP4, whose scale is E4M3).

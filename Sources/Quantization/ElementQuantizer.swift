@@ -1,4 +1,6 @@
+import CKernels
 import Formats
+import Kernels
 
 /// An element's scaling done in binary32, as GPU kernels do, instead of the exact x / scale.
 enum Binary32ElementScaling: Sendable {
@@ -24,9 +26,44 @@ struct ElementQuantizer: Sendable {
     let nonFinite: NonFinitePolicy
     /// The stochastic rounder's width B: the draw keeps the top B of its 16 bits.
     var drawBits = 16
+    /// The nearest-rule loop's instruction set (C, include/kernels.h; every level gives the
+    /// same bytes).
+    var instructionSet = InstructionSet.best
 
     var format: LevelFormat { selector.format }
     var rounding: RoundingRule { selector.rule }
+
+    /// Whether `quantize` takes the C kernel for a run with scale `sd`: a nearest rule, finite
+    /// input (the .error policy, checked by the caller), a non-zero scale, the exact element scaling.
+    func usesKernel(scale sd: Double, binary32: Binary32ElementScaling?) -> Bool {
+        selector.nearest != nil && nonFinite == .error && sd != 0 && binary32 == nil
+    }
+
+    /// 8 runs of `length` elements starting at `starts`, with scales `scales`, quantized side by
+    /// side by the C kernel (`dintsim_quantize_nearest_runs`): the same codes and statistics as 8
+    /// calls of `quantize`, bit for bit. `nil` (nothing done) unless every run takes the kernel.
+    func quantizeEight(_ x: UnsafeBufferPointer<Float>, _ codes: UnsafeMutableBufferPointer<UInt8>,
+                       starts: [Int], length: Int, scales: [Double]) -> [QuantizationStatistics]? {
+        guard starts.count == 8, scales.count == 8, length > 0, scales.allSatisfy({ usesKernel(scale: $0, binary32: nil) }) else { return nil }
+        var st = [dintsim_quantize_statistics](repeating: dintsim_quantize_statistics(), count: 8)
+        let inputs: [UnsafePointer<Float>?] = starts.map { x.baseAddress! + $0 }
+        let outputs: [UnsafeMutablePointer<UInt8>?] = starts.map { codes.baseAddress! + $0 }
+        let clipHigh = scales.map { selector.clipHigh * $0 }, clipLow = scales.map { selector.clipLow * $0 }
+        let done = selector.withKernelTable { table in
+            dintsim_quantize_nearest_runs(instructionSet.rawValue, inputs, outputs, Int64(length), scales, clipHigh, clipLow, table, &st)
+        }
+        precondition(done == 1, "this CPU does not support the \(instructionSet) instruction set")
+        return st.map { r in
+            var s = QuantizationStatistics()
+            s.elementCount = length
+            s.nonzeroCount = Int(r.nonzero)
+            s.underflowCount = Int(r.underflow)
+            s.clipCount = Int(r.clipped)
+            s.sumSquaredError = r.sum_squared_error
+            s.sumSquaredSignal = r.sum_squared_signal
+            return s
+        }
+    }
 
     /// Codes for x[start ..< start + length] with scale `sd` (0: every code is the zero code),
     /// written to `codes` at the same indices, and the run's statistics. `sd` must keep the
@@ -46,38 +83,24 @@ struct ElementQuantizer: Sendable {
         let last = format.sortedLevels.count - 1
         var stats = continuing
         stats.elementCount += length
-        if selector.nearest != nil && nonFinite == .error && sd != 0 && binary32 == nil {
+        if usesKernel(scale: sd, binary32: binary32) && length > 0 {
             // Every input is finite (checked by the caller) and the rule is nearest: the
-            // table decision, with the same statistics arithmetic as the general loop below.
-            var nonzero = stats.nonzeroCount, underflow = stats.underflowCount, clipped = stats.clipCount
-            var squaredError = stats.sumSquaredError, squaredSignal = stats.sumSquaredSignal
-            selector.withNearestTables { table in
-                // clip iff 4x ≥ clipHigh·s or 4x ≤ clipLow·s, as LevelSelector.isClipped.
-                let clipHigh = selector.clipHigh * sd, clipLow = selector.clipLow * sd
-                let zeroIndex = selector.zeroIndex, signedZeroCode = selector.signedZeroCode
-                for i in start..<(start + length) {
-                    let xd = Double(x[i])
-                    let index = table.index(xd, scale: sd)
-                    // selector.code(atIndex:x:), on the table's pointer and without a branch.
-                    let level = table.codes[index]
-                    codes[i] = index == zeroIndex && xd.sign == .minus ? signedZeroCode : level
-                    let fourX = 4 * xd
-                    clipped &+= (fourX >= clipHigh ? 1 : 0) | (fourX <= clipLow ? 1 : 0)
-                    let dequantized = table.halfSteps[index] * 0.5 * sd
-                    // Branch-free counts: about a third of LLM weights underflow, at random.
-                    let isNonzero = xd != 0 ? 1 : 0
-                    nonzero &+= isNonzero
-                    underflow &+= isNonzero & (dequantized == 0 ? 1 : 0)
-                    let err = xd - dequantized
-                    squaredError += err * err
-                    squaredSignal += xd * xd
-                }
+            // table decision, with the same statistics arithmetic as the general loop below, in C
+            // at `instructionSet` (CKernels: every level does the same binary64 operations per
+            // element and adds the sums in element order).
+            var st = dintsim_quantize_statistics(nonzero: Int64(stats.nonzeroCount), underflow: Int64(stats.underflowCount),
+                                                 clipped: Int64(stats.clipCount), sum_squared_error: stats.sumSquaredError,
+                                                 sum_squared_signal: stats.sumSquaredSignal)
+            let done = selector.withKernelTable { table in
+                dintsim_quantize_nearest(instructionSet.rawValue, x.baseAddress! + start, codes.baseAddress! + start, Int64(length), sd,
+                                         selector.clipHigh * sd, selector.clipLow * sd, table, &st)
             }
-            stats.nonzeroCount = nonzero
-            stats.underflowCount = underflow
-            stats.clipCount = clipped
-            stats.sumSquaredError = squaredError
-            stats.sumSquaredSignal = squaredSignal
+            precondition(done == 1, "this CPU does not support the \(instructionSet) instruction set")
+            stats.nonzeroCount = Int(st.nonzero)
+            stats.underflowCount = Int(st.underflow)
+            stats.clipCount = Int(st.clipped)
+            stats.sumSquaredError = st.sum_squared_error
+            stats.sumSquaredSignal = st.sum_squared_signal
             return stats
         }
         for i in start..<(start + length) {

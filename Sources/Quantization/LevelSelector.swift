@@ -1,3 +1,4 @@
+import CKernels
 import Formats
 
 /// The fast, exact level decision for one value x with scale s (both binary32 values carried in
@@ -40,6 +41,13 @@ public struct LevelSelector: Sendable {
                 ? LevelFormat.tieWinner(l[j], l[j + 1], rule: rule) == l[j + 1] : false
         }
         nearest = (rule == .toNearestOrEven || rule == .toNearestOrAway) && n > 1 ? NearestTable(levels: l, tieUp: tieUp) : nil
+        let entries = nearest.map { t in (0..<t.between.count).flatMap { [Int(t.between[$0]), Int(t.atInteger[$0])] } } ?? []
+        let (levels, codes) = (levels, codes)
+        kernelHalfSteps = entries.map { levels[$0] }
+        kernelCodes = entries.map { UInt32(codes[$0]) }
+        kernelBetween = nearest?.between.map { UInt8(truncatingIfNeeded: $0) } ?? []
+        kernelAtInteger = nearest?.atInteger.map { UInt8(truncatingIfNeeded: $0) } ?? []
+        kernelLevelCodes = codes.map(UInt32.init)
     }
 
     /// The nearest-rule decision as a table lookup on the quotient q = 4x / s, which is 2w in
@@ -93,6 +101,35 @@ public struct LevelSelector: Sendable {
             let k = min(max(q.rounded(.down), lowD), highD)
             let i = Int(k) - low
             return Int(q == k ? atInteger[i] : between[i])
+        }
+    }
+
+    /// The nearest-rule table flattened for the C kernel (include/kernels.h,
+    /// `dintsim_nearest_table`): entry 2·(k − low) + (q is k) holds the level's half-steps and code.
+    @usableFromInline let kernelHalfSteps: [Double], kernelCodes: [UInt32]
+    /// The level indices by k (`dintsim_nearest_table.index_between`, `index_at_integer`) and the
+    /// codes by level index.
+    @usableFromInline let kernelBetween: [UInt8], kernelAtInteger: [UInt8], kernelLevelCodes: [UInt32]
+
+    /// The flattened table as the C kernel takes it (nearest rules only).
+    func withKernelTable<R>(_ body: (UnsafePointer<dintsim_nearest_table>) throws -> R) rethrows -> R {
+        let t = nearest!
+        return try kernelHalfSteps.withUnsafeBufferPointer { h in
+            try kernelCodes.withUnsafeBufferPointer { c in
+                try levels.withUnsafeBufferPointer { l in
+                    try kernelLevelCodes.withUnsafeBufferPointer { lc in
+                        try kernelBetween.withUnsafeBufferPointer { b in
+                            try kernelAtInteger.withUnsafeBufferPointer { a in
+                                var table = dintsim_nearest_table(half_steps: h.baseAddress, codes: c.baseAddress, low: t.lowD, high: t.highD,
+                                                                  index_between: b.baseAddress, index_at_integer: a.baseAddress,
+                                                                  level_count: Int32(l.count), levels: l.baseAddress, level_codes: lc.baseAddress,
+                                                                  signed_zero_code: UInt32(signedZeroCode))
+                                return try body(&table)
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 

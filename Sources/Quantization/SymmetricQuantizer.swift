@@ -1,6 +1,8 @@
 import Dispatch
 import Foundation
+import CKernels
 import Formats
+import Kernels
 
 /// What to do with NaN and ±∞ inputs.
 public enum NonFinitePolicy: String, Sendable, CaseIterable {
@@ -47,7 +49,13 @@ public struct SymmetricQuantizer: Sendable {
     public let rounding: RoundingRule
     public let seed: UInt64
     public let nonFinite: NonFinitePolicy
-    let elementQuantizer: ElementQuantizer
+    var elementQuantizer: ElementQuantizer
+    /// The instruction set of the nearest-rule loop and the group maximum (the fastest this CPU
+    /// supports unless chosen; every level gives the same bytes).
+    public var instructionSet: InstructionSet {
+        get { elementQuantizer.instructionSet }
+        set { precondition(newValue.isSupported, "this CPU does not support the \(newValue) instruction set"); elementQuantizer.instructionSet = newValue }
+    }
     public var signedZero: SignedZero { elementQuantizer.selector.signedZero }
     /// The stochastic rounder's width in bits (16 unless chosen).
     public var stochasticBits: Int { elementQuantizer.drawBits }
@@ -105,11 +113,11 @@ public struct SymmetricQuantizer: Sendable {
     /// streamed tensor); a non-finite value throws unless the policy accepts it. `firstIndex` is
     /// the flat index of `values[0]`, for the error.
     public func maxMagnitude(_ values: [Float], firstIndex: Int) throws -> Float {
-        var m: Float = 0
-        for (i, v) in values.enumerated() {
-            if v.isFinite { m = max(m, abs(v)) } else if nonFinite == .error { throw QuantizationError.nonFinite(index: firstIndex + i, value: v) }
+        let bits = values.withUnsafeBufferPointer { dintsim_max_finite_magnitude_bits(instructionSet.rawValue, $0.baseAddress, Int64($0.count)) }
+        if bits >> 32 != 0 && nonFinite == .error, let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw QuantizationError.nonFinite(index: firstIndex + i, value: values[i])
         }
-        return m
+        return Float(bitPattern: UInt32(truncatingIfNeeded: bits))
     }
 
     /// Quantizes rows `firstRow ..< firstRow + rows` of a tensor with `columns` columns, given as
@@ -122,7 +130,9 @@ public struct SymmetricQuantizer: Sendable {
         guard rows >= 0, columns >= 0, values.count == rows * columns else {
             throw QuantizationError.shapeMismatch("\(values.count) values do not form a \(rows) × \(columns) block")
         }
-        if nonFinite == .error, let i = Self.firstNonFinite(values) {
+        // Under .error a non-finite value is refused: found here for the tensor granularity, and
+        // for the others by the group maximum (one pass over the input instead of two).
+        if nonFinite == .error, case .tensor = granularity, let i = Self.firstNonFinite(values) {
             throw QuantizationError.nonFinite(index: firstRow * columns + i, value: values[i])
         }
         var codes = [UInt8](repeating: 0, count: values.count)
@@ -150,26 +160,33 @@ public struct SymmetricQuantizer: Sendable {
         }
         var scales = [Float](repeating: 0, count: groups.count)
         if groups.isEmpty { return (codes, scales) }
-        // Groups are independent: quantize them on all cores, then merge the statistics in group
-        // order so the floating-point sums (and so the output bytes) do not depend on scheduling.
+        // Groups are independent: quantize them on all cores, 8 at a time (`quantizeGroups`), then
+        // merge the statistics in group order so the floating-point sums (and so the output
+        // bytes) do not depend on scheduling.
         var groupStatistics = [QuantizationStatistics](repeating: QuantizationStatistics(), count: groups.count)
+        var refused = [Bool](repeating: false, count: groups.count)
         let runs = groups
-        let chunks = min(runs.count, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
+        let batches = (runs.count + 7) / 8
+        let chunks = min(batches, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
         values.withUnsafeBufferPointer { x in
             codes.withUnsafeMutableBufferPointer { codes in
                 scales.withUnsafeMutableBufferPointer { scales in
                     groupStatistics.withUnsafeMutableBufferPointer { stats in
-                        // Each group writes only its own codes, scale and statistics slot.
-                        let shared = Shared(DisjointWrites(x: x, codes: codes, scales: scales, stats: stats))
-                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                            for g in stride(from: chunk, to: runs.count, by: chunks) {
-                                (shared.value.scales[g], shared.value.stats[g]) = quantizeGroup(shared.value.x, shared.value.codes, start: runs[g].start,
-                                                                                                length: runs[g].length, indexBase: indexBase)
+                        refused.withUnsafeMutableBufferPointer { refused in
+                            // Each group writes only its own codes, scale, statistics and flag slots.
+                            let shared = Shared(DisjointWrites(x: x, codes: codes, scales: scales, stats: stats, refused: refused))
+                            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                                for b in stride(from: chunk, to: batches, by: chunks) {
+                                    quantizeGroups(runs[(8 * b)..<min(runs.count, 8 * b + 8)], first: 8 * b, shared.value, indexBase: indexBase)
+                                }
                             }
                         }
                     }
                 }
             }
+        }
+        if refused.contains(true), let i = Self.firstNonFinite(values) {
+            throw QuantizationError.nonFinite(index: firstRow * columns + i, value: values[i])
         }
         for s in groupStatistics { statistics.merge(s) }
         return (codes, scales)
@@ -190,19 +207,34 @@ public struct SymmetricQuantizer: Sendable {
         let codes: UnsafeMutableBufferPointer<UInt8>
         let scales: UnsafeMutableBufferPointer<Float>
         let stats: UnsafeMutableBufferPointer<QuantizationStatistics>
+        /// Groups holding a non-finite value under the .error policy (left unquantized).
+        let refused: UnsafeMutableBufferPointer<Bool>
     }
 
-    func quantizeGroup(_ x: UnsafeBufferPointer<Float>, _ codes: UnsafeMutableBufferPointer<UInt8>,
-                       start: Int, length: Int, indexBase: Int) -> (Float, QuantizationStatistics) {
-        // The largest finite |x|, on bit patterns: non-negative binary32 values order as their
-        // bits do, so an integer max (which the compiler vectorises) finds it; non-finite
-        // magnitudes (exponent all ones) count as 0.
-        var maxBits: UInt32 = 0
-        for i in start..<(start + length) {
-            let b = x[i].bitPattern & 0x7FFF_FFFF
-            maxBits = max(maxBits, b < 0x7F80_0000 ? b : 0)
+    /// Quantizes up to 8 consecutive groups (`groups`, the first of which is group `first`): each
+    /// group's scale from its largest finite magnitude, then its codes and statistics — the 8 side
+    /// by side in the C kernel when they qualify (`ElementQuantizer.quantizeEight`), each alone
+    /// otherwise; the bytes are the same either way.
+    func quantizeGroups(_ groups: ArraySlice<(start: Int, length: Int)>, first: Int, _ w: DisjointWrites, indexBase: Int) {
+        var sd = [Double](repeating: 0, count: groups.count)
+        for (k, g) in groups.enumerated() {
+            // The largest finite |x|, on bit patterns: non-negative binary32 values order as their
+            // bits do, so an integer max (vectorised in CKernels) finds it; non-finite magnitudes
+            // (exponent all ones) count as 0 and set bit 32.
+            let bits = dintsim_max_finite_magnitude_bits(instructionSet.rawValue, w.x.baseAddress! + g.start, Int64(g.length))
+            if bits >> 32 != 0 && nonFinite == .error { w.refused[first + k] = true }
+            let s = scale(forMaxMagnitude: Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
+            w.scales[first + k] = s
+            sd[k] = Double(s)
         }
-        let s = scale(forMaxMagnitude: Float(bitPattern: maxBits))
-        return (s, elementQuantizer.quantize(x, codes, start: start, length: length, scale: Double(s), indexBase: indexBase))
+        if w.refused[first..<(first + groups.count)].contains(true) { return }
+        if groups.count == 8, groups.allSatisfy({ $0.length == groups.first!.length }),
+           let eight = elementQuantizer.quantizeEight(w.x, w.codes, starts: groups.map(\.start), length: groups.first!.length, scales: sd) {
+            for k in 0..<8 { w.stats[first + k] = eight[k] }
+            return
+        }
+        for (k, g) in groups.enumerated() {
+            w.stats[first + k] = elementQuantizer.quantize(w.x, w.codes, start: g.start, length: g.length, scale: sd[k], indexBase: indexBase)
+        }
     }
 }

@@ -42,7 +42,7 @@ public enum MacDriver {
     @inlinable
     public static func cycle(_ sim: Simulator, inputs nodes: [Node], words: UnsafePointer<UInt64>,
                              active: UnsafePointer<UInt64>, reset: UnsafePointer<UInt64>) {
-        for j in 0..<sim.wordsPerNode { sim.activeMasks[j] = active[j] }
+        sim.setActiveMasks(active)
         sim.set(nodes, words: words)
         sim.evaluate()
         sim.clock(resettingWords: reset)

@@ -2,6 +2,7 @@ import Circuits
 import Dispatch
 import Foundation
 import Formats
+import Kernels
 import TAHQuant
 import Units
 
@@ -149,11 +150,13 @@ public struct VectorReplay: Sendable {
         }
     }
 
-    public func run(_ model: SimulationMode, repetitions: Int, threads: Int) -> Outcome {
+    /// `instructionSet`: the netlist simulator's (netlist and toggles models; supported by this
+    /// CPU, `InstructionSet.isSupported`).
+    public func run(_ model: SimulationMode, repetitions: Int, threads: Int, instructionSet: InstructionSet = .best) -> Outcome {
         let threads = max(1, threads)
         switch model {
         case .fast: return runFast(repetitions: repetitions, threads: threads)
-        case .netlist, .toggles: return runSliced(repetitions: repetitions, threads: threads, counting: model == .toggles)
+        case .netlist, .toggles: return runSliced(repetitions: repetitions, threads: threads, counting: model == .toggles, instructionSet: instructionSet)
         }
     }
 
@@ -251,10 +254,13 @@ public struct VectorReplay: Sendable {
     }
 
     /// Words per node of the bit-sliced MAC/PE replay: every cell is decoded once per 64·W
-    /// cases. W = 4 while the node values fit in 128 KiB (4,096 nodes: every 1-lane MAC, the
-    /// 16-lane dINT and FP4 PEs), else 2 (the 16-lane INT8 PE, 5,060 nodes, is faster at 2:
-    /// docs/performance.md). The decoder datapaths keep one word.
-    static func macSliceWords(nodeCount: Int) -> Int { nodeCount <= 4096 ? 4 : 2 }
+    /// cases. The vector kernels (AVX2, AVX-512) take a node's 4 words as one 256-bit vector:
+    /// W = 4. The scalar ones: W = 4 while the node values fit in 128 KiB (4,096 nodes: every
+    /// 1-lane MAC, the 16-lane dINT and FP4 PEs), else 2 (the 16-lane INT8 PE, 5,060 nodes, is
+    /// faster at 2 there; docs/performance.md). The decoder datapaths keep one word.
+    static func macSliceWords(nodeCount: Int, instructionSet: InstructionSet) -> Int {
+        instructionSet.rawValue >= InstructionSet.avx2.rawValue || nodeCount <= 4096 ? 4 : 2
+    }
 
     /// One simulator's stimulus, transposed, W words per node: word (t·n + b)·W + j holds bit b
     /// of the line instance 64j + k presents in cycle t, in bit k.
@@ -303,10 +309,10 @@ public struct VectorReplay: Sendable {
         return s
     }
 
-    func runSliced(repetitions: Int, threads: Int, counting: Bool) -> Outcome {
+    func runSliced(repetitions: Int, threads: Int, counting: Bool, instructionSet: InstructionSet) -> Outcome {
         let prepStart = DispatchTime.now().uptimeNanoseconds
         let h = harness()
-        let w = h.isMac ? Self.macSliceWords(nodeCount: h.netlist.nodeCount) : 1
+        let w = h.isMac ? Self.macSliceWords(nodeCount: h.netlist.nodeCount, instructionSet: instructionSet) : 1
         let perThread = 64 * w
         let parts = segments(repetitions: repetitions, parts: perThread * threads)
         let stimuli = Locked([Sliced](repeating: Sliced(), count: threads))
@@ -319,7 +325,7 @@ public struct VectorReplay: Sendable {
         let results = Locked([Outcome](repeating: Outcome(), count: threads))
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: threads) { j in
-            let o = Self.simulate(shared.value, prepared[j], counting: counting)
+            let o = Self.simulate(shared.value, prepared[j], counting: counting, instructionSet: instructionSet)
             results.update { $0[j] = o }
         }
         var total = Outcome()
@@ -330,11 +336,11 @@ public struct VectorReplay: Sendable {
         return total
     }
 
-    static func simulate(_ h: Harness, _ s: Sliced, counting: Bool) -> Outcome {
+    static func simulate(_ h: Harness, _ s: Sliced, counting: Bool, instructionSet: InstructionSet) -> Outcome {
         var o = Outcome()
         guard s.cycles > 0 else { return o }
         let w = s.words
-        let sim = Simulator(h.netlist, countsToggles: counting, wordsPerNode: w)
+        let sim = Simulator(h.netlist, countsToggles: counting, wordsPerNode: w, instructionSet: instructionSet)
         let ib = h.inputNodes.count, ob = h.outputNodes.count
         let idle = [UInt64](repeating: 0, count: ib * w), noReset = [UInt64](repeating: 0, count: w)
         var difference = [UInt64](repeating: 0, count: w)

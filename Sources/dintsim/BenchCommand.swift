@@ -1,5 +1,6 @@
 import ArgumentParser
 import Benchmarks
+import Kernels
 import Foundation
 import TensorIO
 import Units
@@ -28,6 +29,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Replay model: fast, netlist or toggles.") var model: SimulationMode = .fast
     @Option(help: "Replay: times the set is played back to back.") var repetitions = 1
     @Option(help: "Replay: worker threads (default: all cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Replay, netlist and toggles models: the simulator's instruction set, portable, popcount, avx2 or avx512 (default: the fastest this CPU supports).", valueName: "set"))
+    var instructionSet: InstructionSet = .best
 
     func validate() throws {
         guard (1...100).contains(runs) else { throw ValidationError("--runs must be in 1...100") }
@@ -39,7 +42,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if let replay {
-            let r = try badInput { try ReplayFigure.measure(directory: replay, model: model, repetitions: repetitions, threads: threads) }
+            let r = try badInput { try ReplayFigure.measure(directory: replay, model: model, repetitions: repetitions, threads: threads, instructionSet: instructionSet) }
             printOut(r.jsonLine)
             if r.outcome.failed > 0 { throw CLIError(message: "\(r.outcome.failed) of \(r.outcome.cycles) \(r.what) differ from the vector file", exitCode: 1) }
             return

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Circuits
 import Formats
+import Kernels
 import Units
 import Workflows
 
@@ -8,6 +9,11 @@ extension OverflowRule: ExpressibleByArgument {}
 extension MultiplierArchitecture: ExpressibleByArgument {}
 extension AdderArchitecture: ExpressibleByArgument {}
 extension SimulationMode: ExpressibleByArgument {}
+extension InstructionSet: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.description) }
+    public var defaultValueDescription: String { "the fastest this CPU supports: \(Self.best)" }
+}
 extension MacSimulation.Pairing: ExpressibleByArgument {}
 
 /// A MAC's lanes, depth, accumulator width and overflow rule: `simulate`, `export` and

@@ -76,6 +76,15 @@ import Testing
         }
     }
 
+    /// SwiftPM refuses a dependency whose targets carry unsafe flags (`-target-cpu`, `-O`, linker
+    /// flags): the package would be unusable from another package. Instruction sets are chosen at
+    /// run time instead (CKernels), the soname is given by scripts/build-lib.sh.
+    @Test func noTargetCarriesAnUnsafeBuildFlag() throws {
+        let package = try String(contentsOfFile: Self.repository + "/Package.swift", encoding: .utf8)
+        let code = package.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("//") }.joined(separator: "\n")
+        #expect(!code.contains("unsafeFlags"), "Package.swift passes unsafe flags")
+    }
+
     @Test func everyLibraryTargetIsAProductAndDocumented() throws {
         let package = try String(contentsOfFile: Self.repository + "/Package.swift", encoding: .utf8)
         let architecture = try String(contentsOfFile: Self.repository + "/docs/architecture.md", encoding: .utf8)

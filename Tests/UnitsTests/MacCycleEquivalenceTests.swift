@@ -1,5 +1,6 @@
 import Testing
 import Circuits
+import Kernels
 import Formats
 import PropertyChecking
 import Units
@@ -116,17 +117,20 @@ import Units
         }
     }
 
-    /// A simulator with W words per node equals W one-word simulators side by side, each given
-    /// its 64 instances: every node's value after every cycle, and every cell's output and
-    /// internal toggles, with per-word active masks and resets.
-    @Test(arguments: [2, 4])
-    func wideSlicesEqualNarrowSimulatorsSideBySide(words w: Int) throws {
+    /// Every instruction set this CPU supports, with W words per node, equals W one-word simulators on
+    /// the portable kernel side by side, each given its 64 instances: every node's value after
+    /// every cycle, and every cell's output and internal toggles, with per-word active masks and
+    /// resets. (The portable one-word simulator is held to the MAC model and to the timed
+    /// simulator's zero-delay toggles elsewhere.)
+    @Test(arguments: InstructionSet.supported, [1, 2, 4])
+    func everyInstructionSetAndSliceWidthEqualsPortableNarrowSimulators(instructionSet: InstructionSet, words w: Int) throws {
+        guard instructionSet != .portable || w > 1 else { return }
         for (kind, lanes, depth) in [(MacKind.int8, 3, 2), (.dint, 16, 3), (.fp4, 1, 1)] {
             let c = try MacConfiguration(kind: kind, lanes: lanes, pipelineDepth: depth)
             let circuit = MacCircuit(c)
             let nodes = MacDriver.inputNodes(circuit)
-            let wide = Simulator(circuit.netlist, countsToggles: true, wordsPerNode: w)
-            let narrow = (0..<w).map { _ in Simulator(circuit.netlist, countsToggles: true) }
+            let wide = Simulator(circuit.netlist, countsToggles: true, wordsPerNode: w, instructionSet: instructionSet)
+            let narrow = (0..<w).map { _ in Simulator(circuit.netlist, countsToggles: true, instructionSet: .portable) }
             var s = CounterStream(seed: UInt64(31 * w + lanes))
             for cycle in 0..<60 {
                 // Random bits on every input; weights outside the format are fine for a netlist check.

@@ -1,0 +1,376 @@
+// The nearest-rule element quantizer at each instruction-set level (include/kernels.h). Every
+// level makes the same decisions and the same binary64 operations per element as the scalar
+// body (ELEMENT) — the vector levels evaluate 4 or 8 elements' operations side by side, each
+// lane rounding exactly as the scalar operation does — and adds the two sums in element order.
+// Multiply-add contraction is off: a fused a·b + c would round once instead of twice.
+#pragma STDC FP_CONTRACT OFF
+#include "kernels.h"
+#include "targets.h"
+#include <math.h>
+#include <string.h>
+
+// One element, as Quantization's scalar definition (docs/quantization.md, "How the fast path
+// stays exact"; LevelSelector.NearestTable): q = 4x/s, the table entry of floor(q) clamped to
+// [low, high] and of whether q is that integer; level 0 keeps the sign of x in its code.
+#define ELEMENT(i)                                                                          \
+    do {                                                                                    \
+        double xd = (double)x[i], fourX = 4.0 * xd;                                         \
+        double q = fourX / s;                                                               \
+        double k = floor(q);                                                                \
+        k = k < t->low ? t->low : k;                                                        \
+        k = k > t->high ? t->high : k;                                                      \
+        int64_t e = 2 * ((int64_t)k - (int64_t)t->low) + (q == k ? 1 : 0);                  \
+        double h = t->half_steps[e];                                                        \
+        codes[i] = (uint8_t)(h == 0 && signbit(xd) ? t->signed_zero_code : t->codes[e]);  \
+        clipped += (fourX >= clip_high) | (fourX <= clip_low);                              \
+        double deq = h * 0.5 * s;                                                           \
+        int64_t nz = xd != 0;                                                               \
+        nonzero += nz;                                                                      \
+        underflow += nz & (deq == 0);                                                       \
+        double err = xd - deq;                                                              \
+        se += err * err;                                                                    \
+        ss += xd * xd;                                                                      \
+    } while (0)
+
+#define BEGIN                                                                               \
+    int64_t nonzero = st->nonzero, underflow = st->underflow, clipped = st->clipped;        \
+    double se = st->sum_squared_error, ss = st->sum_squared_signal;
+#define END                                                                                 \
+    st->nonzero = nonzero; st->underflow = underflow; st->clipped = clipped;                \
+    st->sum_squared_error = se; st->sum_squared_signal = ss;
+
+#define PARAMETERS                                                                          \
+    const float *x, uint8_t *codes, int64_t count, double s, double clip_high, double clip_low, \
+        const dintsim_nearest_table *t, dintsim_quantize_statistics *st
+#define ARGUMENTS x, codes, count, s, clip_high, clip_low, t, st
+#define RUN_PARAMETERS                                                                      \
+    const float *const *x, uint8_t *const *codes, int64_t length, const double *s,          \
+        const double *clip_high, const double *clip_low, const dintsim_nearest_table *t,    \
+        dintsim_quantize_statistics *st
+#define RUN_ARGUMENTS x, codes, length, s, clip_high, clip_low, t, st
+
+static void nearest_portable(PARAMETERS) {
+    BEGIN
+    for (int64_t i = 0; i < count; i++) ELEMENT(i);
+    END
+}
+
+// The group maximum: the largest finite magnitude's bits, and bit 32 set if any value is not finite.
+#define MAX_BITS                                                                            \
+    uint32_t m = 0, nonfinite = 0;                                                          \
+    for (int64_t i = 0; i < count; i++) {                                                   \
+        uint32_t b;                                                                         \
+        memcpy(&b, &x[i], 4);                                                               \
+        b &= 0x7fffffffu;                                                                   \
+        nonfinite |= b >= 0x7f800000u;                                                      \
+        b = b < 0x7f800000u ? b : 0;                                                        \
+        m = b > m ? b : m;                                                                  \
+    }                                                                                       \
+    return (uint64_t)m | (uint64_t)nonfinite << 32;
+
+static uint64_t max_bits_portable(const float *x, int64_t count) { MAX_BITS }
+
+#if defined(__x86_64__)
+// The popcount level: the scalar body, with SSE4.1's roundsd for floor.
+POPCOUNT_TARGET static void nearest_popcount(PARAMETERS) {
+    BEGIN
+    for (int64_t i = 0; i < count; i++) ELEMENT(i);
+    END
+}
+POPCOUNT_TARGET static uint64_t max_bits_popcount(const float *x, int64_t count) { MAX_BITS }
+
+// AVX2: 4 elements per step (binary64 lanes), table entries by gather.
+AVX2_TARGET static void nearest_avx2(PARAMETERS) {
+    BEGIN
+    const __m256d four = _mm256_set1_pd(4.0), half = _mm256_set1_pd(0.5), sv = _mm256_set1_pd(s);
+    const __m256d lowv = _mm256_set1_pd(t->low), highv = _mm256_set1_pd(t->high), zero = _mm256_setzero_pd();
+    const __m256d clipH = _mm256_set1_pd(clip_high), clipL = _mm256_set1_pd(clip_low);
+    const __m128i lowi = _mm_set1_epi32((int32_t)t->low), szc = _mm_set1_epi32((int32_t)t->signed_zero_code);
+    const __m128i packBytes = _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    int64_t i = 0;
+    double e2[4], s2[4];
+    for (; i + 4 <= count; i += 4) {
+        __m128 xf = _mm_loadu_ps(x + i);
+        __m256d xd = _mm256_cvtps_pd(xf);
+        __m256d fourX = _mm256_mul_pd(xd, four);
+        __m256d q = _mm256_div_pd(fourX, sv);
+        __m256d k = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(q), lowv), highv);
+        __m128i isInt = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(q, k, _CMP_EQ_OQ), _mm256_set1_pd(1.0)));
+        __m128i e = _mm_add_epi32(_mm_slli_epi32(_mm_sub_epi32(_mm256_cvtpd_epi32(k), lowi), 1), isInt);
+        __m256d h = _mm256_i32gather_pd(t->half_steps, e, 8);
+        __m128i code = _mm_i32gather_epi32((const int *)t->codes, e, 4);
+        __m128i zeroLevel = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(h, zero, _CMP_EQ_OQ), _mm256_set1_pd(1.0)));
+        __m128i negative = _mm_srli_epi32(_mm_castps_si128(xf), 31);
+        __m128i useSigned = _mm_sub_epi32(_mm_setzero_si128(), _mm_and_si128(zeroLevel, negative));
+        code = _mm_blendv_epi8(code, szc, useSigned);
+        int32_t packed = _mm_cvtsi128_si32(_mm_shuffle_epi8(code, packBytes));
+        memcpy(codes + i, &packed, 4);
+        int clip = _mm256_movemask_pd(_mm256_or_pd(_mm256_cmp_pd(fourX, clipH, _CMP_GE_OQ), _mm256_cmp_pd(fourX, clipL, _CMP_LE_OQ)));
+        int nz = _mm256_movemask_pd(_mm256_cmp_pd(xd, zero, _CMP_NEQ_OQ));
+        __m256d deq = _mm256_mul_pd(_mm256_mul_pd(h, half), sv);
+        int under = nz & _mm256_movemask_pd(_mm256_cmp_pd(deq, zero, _CMP_EQ_OQ));
+        clipped += __builtin_popcount((unsigned)clip);
+        nonzero += __builtin_popcount((unsigned)nz);
+        underflow += __builtin_popcount((unsigned)under);
+        __m256d err = _mm256_sub_pd(xd, deq);
+        _mm256_storeu_pd(e2, _mm256_mul_pd(err, err));
+        _mm256_storeu_pd(s2, _mm256_mul_pd(xd, xd));
+        se += e2[0]; ss += s2[0];
+        se += e2[1]; ss += s2[1];
+        se += e2[2]; ss += s2[2];
+        se += e2[3]; ss += s2[3];
+    }
+    for (; i < count; i++) ELEMENT(i);
+    END
+}
+AVX2_TARGET static uint64_t max_bits_avx2(const float *x, int64_t count) { MAX_BITS }
+
+// The statistics of 8 elements, in element order (the two sums as the scalar body adds them).
+#define STATISTICS8                                                                         \
+    __mmask8 clip = _mm512_cmp_pd_mask(fourX, clipH, _CMP_GE_OQ) | _mm512_cmp_pd_mask(fourX, clipL, _CMP_LE_OQ); \
+    __mmask8 nz = _mm512_cmp_pd_mask(xd, zero, _CMP_NEQ_OQ);                                \
+    __m512d deq = _mm512_mul_pd(_mm512_mul_pd(h, half), sv);                                \
+    __mmask8 under = nz & _mm512_cmp_pd_mask(deq, zero, _CMP_EQ_OQ);                        \
+    clipped += __builtin_popcount(clip);                                                    \
+    nonzero += __builtin_popcount(nz);                                                      \
+    underflow += __builtin_popcount(under);                                                 \
+    __m512d err = _mm512_sub_pd(xd, deq);                                                   \
+    _mm512_storeu_pd(e2, _mm512_mul_pd(err, err));                                          \
+    _mm512_storeu_pd(s2, _mm512_mul_pd(xd, xd));                                            \
+    for (int l = 0; l < 8; l++) {                                                           \
+        se += e2[l];                                                                        \
+        ss += s2[l];                                                                        \
+    }
+
+// The level index of formats of at most 16 levels whose floor table has at most 64 integers k
+// (every 4-bit format): k − low selects a byte of the 64-byte tables of level indices for "q is
+// not k" and "q is k" (one VPERMB each, in byte 0 of every 64-bit lane).
+AVX512_TARGET static inline __attribute__((always_inline)) __m512i small_index(__m512d q, __m512d low, __m512d high,
+                                                                               __m512i between, __m512i atInteger) {
+    __m512d k = _mm512_roundscale_pd(q, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    k = _mm512_min_pd(_mm512_max_pd(k, low), high);
+    __m512i offset = _mm512_cvtpd_epi64(_mm512_sub_pd(k, low));
+    __m512i index = _mm512_mask_mov_epi64(_mm512_permutexvar_epi8(offset, between), _mm512_cmp_pd_mask(q, k, _CMP_EQ_OQ),
+                                          _mm512_permutexvar_epi8(offset, atInteger));
+    return _mm512_and_si512(index, _mm512_set1_epi64(0xff));
+}
+
+// Formats whose table fits registers: at most 16 levels, at most 64 integers k.
+#define SMALL(t) ((t)->level_count <= 16 && (t)->high - (t)->low + 1 <= 64)
+
+// Loads a small format's levels and codes (padded to 16 with the last) and its two 64-byte tables
+// of level indices into registers.
+#define SMALL_REGISTERS                                                                     \
+    double levels[16];                                                                      \
+    int64_t levelCodes[16];                                                                 \
+    uint8_t between[64], atInteger[64];                                                     \
+    const int32_t n = t->level_count, entries = (int32_t)(t->high - t->low) + 1;            \
+    for (int j = 0; j < 16; j++) {                                                          \
+        levels[j] = n <= 16 ? t->levels[j < n ? j : n - 1] : 0;                             \
+        levelCodes[j] = n <= 16 ? t->level_codes[j < n ? j : n - 1] : 0;                    \
+    }                                                                                       \
+    for (int j = 0; j < 64; j++) {                                                          \
+        between[j] = j < entries && entries <= 64 ? t->index_between[j] : 0;               \
+        atInteger[j] = j < entries && entries <= 64 ? t->index_at_integer[j] : 0;          \
+    }                                                                                       \
+    const __m512d levelsLow = _mm512_loadu_pd(levels), levelsHigh = _mm512_loadu_pd(levels + 8); \
+    const __m512i codesLow = _mm512_loadu_si512((const void *)levelCodes);                  \
+    const __m512i codesHigh = _mm512_loadu_si512((const void *)(levelCodes + 8));           \
+    const __m512i betweenTable = _mm512_loadu_si512((const void *)between);                 \
+    const __m512i atIntegerTable = _mm512_loadu_si512((const void *)atInteger);
+
+// AVX-512, formats of at most 16 levels and 64 table integers (every 4-bit format): the floor
+// table, levels and codes held in registers (permutes instead of gathers).
+AVX512_TARGET static void nearest_avx512_small(PARAMETERS) {
+    BEGIN
+    const __m512d four = _mm512_set1_pd(4.0), half = _mm512_set1_pd(0.5), sv = _mm512_set1_pd(s), zero = _mm512_setzero_pd();
+    const __m512d clipH = _mm512_set1_pd(clip_high), clipL = _mm512_set1_pd(clip_low);
+    const __m512d lowv = _mm512_set1_pd(t->low), highv = _mm512_set1_pd(t->high);
+    const __m512i szc = _mm512_set1_epi64(t->signed_zero_code);
+    SMALL_REGISTERS
+    int64_t i = 0;
+    double e2[8], s2[8];
+    for (; i + 8 <= count; i += 8) {
+        __m256 xf = _mm256_loadu_ps(x + i);
+        __m512d xd = _mm512_cvtps_pd(xf);
+        __m512d fourX = _mm512_mul_pd(xd, four);
+        __m512d q = _mm512_div_pd(fourX, sv);
+        __m512i index = small_index(q, lowv, highv, betweenTable, atIntegerTable);
+        __m512d h = _mm512_permutex2var_pd(levelsLow, index, levelsHigh);
+        __m512i code = _mm512_permutex2var_epi64(codesLow, index, codesHigh);
+        __mmask8 useSigned = _mm512_cmp_pd_mask(h, zero, _CMP_EQ_OQ) & (__mmask8)_mm256_movemask_ps(xf);
+        code = _mm512_mask_mov_epi64(code, useSigned, szc);
+        _mm_storel_epi64((__m128i *)(codes + i), _mm512_cvtepi64_epi8(code));
+        STATISTICS8
+    }
+    for (; i < count; i++) ELEMENT(i);
+    END
+}
+
+// AVX-512: 8 elements per step, masks in mask registers, the floor table by gather.
+AVX512_TARGET static void nearest_avx512(PARAMETERS) {
+    if (SMALL(t)) {
+        nearest_avx512_small(ARGUMENTS);
+        return;
+    }
+    BEGIN
+    const __m512d four = _mm512_set1_pd(4.0), half = _mm512_set1_pd(0.5), sv = _mm512_set1_pd(s);
+    const __m512d lowv = _mm512_set1_pd(t->low), highv = _mm512_set1_pd(t->high), zero = _mm512_setzero_pd();
+    const __m512d clipH = _mm512_set1_pd(clip_high), clipL = _mm512_set1_pd(clip_low);
+    const __m256i lowi = _mm256_set1_epi32((int32_t)t->low), one = _mm256_set1_epi32(1);
+    const __m256i szc = _mm256_set1_epi32((int32_t)t->signed_zero_code);
+    int64_t i = 0;
+    double e2[8], s2[8];
+    for (; i + 8 <= count; i += 8) {
+        __m256 xf = _mm256_loadu_ps(x + i);
+        __m512d xd = _mm512_cvtps_pd(xf);
+        __m512d fourX = _mm512_mul_pd(xd, four);
+        __m512d q = _mm512_div_pd(fourX, sv);
+        __m512d k = _mm512_roundscale_pd(q, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        k = _mm512_min_pd(_mm512_max_pd(k, lowv), highv);
+        __mmask8 isInt = _mm512_cmp_pd_mask(q, k, _CMP_EQ_OQ);
+        __m256i e = _mm256_slli_epi32(_mm256_sub_epi32(_mm512_cvtpd_epi32(k), lowi), 1);
+        e = _mm256_mask_add_epi32(e, isInt, e, one);
+        __m512d h = _mm512_i32gather_pd(e, t->half_steps, 8);
+        __m256i code = _mm256_i32gather_epi32((const int *)t->codes, e, 4);
+        __mmask8 useSigned = _mm512_cmp_pd_mask(h, zero, _CMP_EQ_OQ) & _mm256_movepi32_mask(_mm256_castps_si256(xf));
+        code = _mm256_mask_mov_epi32(code, useSigned, szc);
+        _mm_storel_epi64((__m128i *)(codes + i), _mm256_cvtepi32_epi8(code));
+        STATISTICS8
+    }
+    for (; i < count; i++) ELEMENT(i);
+    END
+}
+AVX512_TARGET static uint64_t max_bits_avx512(const float *x, int64_t count) { MAX_BITS }
+
+// 8 runs side by side, one per binary64 lane: each step loads 8 elements of every run and
+// transposes them, so that vector c holds element i + c of runs 0–7. Each run's sums are then
+// vector lanes added column by column — in every run's own element order, as the scalar body
+// adds them — and the dependency chain of the sums is shared by 8 runs instead of paid by each.
+AVX512_TARGET static inline __attribute__((always_inline)) void transpose8(__m256 r[8]) {
+    __m256 a0 = _mm256_unpacklo_ps(r[0], r[1]), a1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 a2 = _mm256_unpacklo_ps(r[2], r[3]), a3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 a4 = _mm256_unpacklo_ps(r[4], r[5]), a5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 a6 = _mm256_unpacklo_ps(r[6], r[7]), a7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 b0 = _mm256_shuffle_ps(a0, a2, 0x44), b1 = _mm256_shuffle_ps(a0, a2, 0xEE);
+    __m256 b2 = _mm256_shuffle_ps(a1, a3, 0x44), b3 = _mm256_shuffle_ps(a1, a3, 0xEE);
+    __m256 b4 = _mm256_shuffle_ps(a4, a6, 0x44), b5 = _mm256_shuffle_ps(a4, a6, 0xEE);
+    __m256 b6 = _mm256_shuffle_ps(a5, a7, 0x44), b7 = _mm256_shuffle_ps(a5, a7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(b0, b4, 0x20); r[4] = _mm256_permute2f128_ps(b0, b4, 0x31);
+    r[1] = _mm256_permute2f128_ps(b1, b5, 0x20); r[5] = _mm256_permute2f128_ps(b1, b5, 0x31);
+    r[2] = _mm256_permute2f128_ps(b2, b6, 0x20); r[6] = _mm256_permute2f128_ps(b2, b6, 0x31);
+    r[3] = _mm256_permute2f128_ps(b3, b7, 0x20); r[7] = _mm256_permute2f128_ps(b3, b7, 0x31);
+}
+
+AVX512_TARGET static void nearest_runs_avx512(RUN_PARAMETERS) {
+    const __m512d four = _mm512_set1_pd(4.0), half = _mm512_set1_pd(0.5), zero = _mm512_setzero_pd();
+    const __m512d sv = _mm512_loadu_pd(s), clipH = _mm512_loadu_pd(clip_high), clipL = _mm512_loadu_pd(clip_low);
+    const __m512i szc = _mm512_set1_epi64(t->signed_zero_code), minusOne = _mm512_set1_epi64(-1);
+    const int small = SMALL(t);
+    // The floor table in registers (small formats) or by gathers.
+    SMALL_REGISTERS
+    const __m512d lowv = _mm512_set1_pd(t->low), highv = _mm512_set1_pd(t->high);
+    const __m256i lowi = _mm256_set1_epi32((int32_t)t->low), one = _mm256_set1_epi32(1);
+    // Byte k of the transposed codes: column k mod 8 of run k / 8 (from byte 8·column + run).
+    uint8_t transpose[64];
+    for (int k = 0; k < 64; k++) transpose[k] = (uint8_t)((k % 8) * 8 + k / 8);
+    const __m512i byteTranspose = _mm512_loadu_si512((const void *)transpose);
+    double seLanes[8], ssLanes[8];
+    int64_t nzLanes[8], underLanes[8], clipLanes[8];
+    for (int r = 0; r < 8; r++) {
+        seLanes[r] = st[r].sum_squared_error; ssLanes[r] = st[r].sum_squared_signal;
+        nzLanes[r] = st[r].nonzero; underLanes[r] = st[r].underflow; clipLanes[r] = st[r].clipped;
+    }
+    __m512d se = _mm512_loadu_pd(seLanes), ss = _mm512_loadu_pd(ssLanes);
+    __m512i nonzero = _mm512_loadu_si512((const void *)nzLanes), underflow = _mm512_loadu_si512((const void *)underLanes);
+    __m512i clipped = _mm512_loadu_si512((const void *)clipLanes);
+    int64_t i = 0;
+    for (; i + 8 <= length; i += 8) {
+        __m256 column[8];
+        for (int r = 0; r < 8; r++) column[r] = _mm256_loadu_ps(x[r] + i);
+        transpose8(column);
+        uint64_t codeColumns[8];
+        for (int c = 0; c < 8; c++) {
+            __m512d xd = _mm512_cvtps_pd(column[c]);
+            __m512d fourX = _mm512_mul_pd(xd, four);
+            __m512d q = _mm512_div_pd(fourX, sv);
+            __m512d h;
+            __m512i code;
+            if (small) {
+                __m512i index = small_index(q, lowv, highv, betweenTable, atIntegerTable);
+                h = _mm512_permutex2var_pd(levelsLow, index, levelsHigh);
+                code = _mm512_permutex2var_epi64(codesLow, index, codesHigh);
+            } else {
+                __m512d k = _mm512_roundscale_pd(q, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+                k = _mm512_min_pd(_mm512_max_pd(k, lowv), highv);
+                __mmask8 isInt = _mm512_cmp_pd_mask(q, k, _CMP_EQ_OQ);
+                __m256i e = _mm256_slli_epi32(_mm256_sub_epi32(_mm512_cvtpd_epi32(k), lowi), 1);
+                e = _mm256_mask_add_epi32(e, isInt, e, one);
+                h = _mm512_i32gather_pd(e, t->half_steps, 8);
+                code = _mm512_cvtepu32_epi64(_mm256_i32gather_epi32((const int *)t->codes, e, 4));
+            }
+            __mmask8 useSigned = _mm512_cmp_pd_mask(h, zero, _CMP_EQ_OQ) & (__mmask8)_mm256_movemask_ps(column[c]);
+            code = _mm512_mask_mov_epi64(code, useSigned, szc);
+            _mm_storel_epi64((__m128i *)&codeColumns[c], _mm512_cvtepi64_epi8(code));
+            __mmask8 clip = _mm512_cmp_pd_mask(fourX, clipH, _CMP_GE_OQ) | _mm512_cmp_pd_mask(fourX, clipL, _CMP_LE_OQ);
+            __mmask8 nz = _mm512_cmp_pd_mask(xd, zero, _CMP_NEQ_OQ);
+            __m512d deq = _mm512_mul_pd(_mm512_mul_pd(h, half), sv);
+            __mmask8 under = nz & _mm512_cmp_pd_mask(deq, zero, _CMP_EQ_OQ);
+            clipped = _mm512_mask_sub_epi64(clipped, clip, clipped, minusOne);
+            nonzero = _mm512_mask_sub_epi64(nonzero, nz, nonzero, minusOne);
+            underflow = _mm512_mask_sub_epi64(underflow, under, underflow, minusOne);
+            __m512d err = _mm512_sub_pd(xd, deq);
+            se = _mm512_add_pd(se, _mm512_mul_pd(err, err));
+            ss = _mm512_add_pd(ss, _mm512_mul_pd(xd, xd));
+        }
+        uint64_t rows[8];
+        _mm512_storeu_si512((void *)rows, _mm512_permutexvar_epi8(byteTranspose, _mm512_loadu_si512((const void *)codeColumns)));
+        for (int r = 0; r < 8; r++) memcpy(codes[r] + i, &rows[r], 8);
+    }
+    _mm512_storeu_pd(seLanes, se); _mm512_storeu_pd(ssLanes, ss);
+    _mm512_storeu_si512((void *)nzLanes, nonzero); _mm512_storeu_si512((void *)underLanes, underflow);
+    _mm512_storeu_si512((void *)clipLanes, clipped);
+    for (int r = 0; r < 8; r++) {
+        st[r].sum_squared_error = seLanes[r]; st[r].sum_squared_signal = ssLanes[r];
+        st[r].nonzero = nzLanes[r]; st[r].underflow = underLanes[r]; st[r].clipped = clipLanes[r];
+        // The remaining elements of each run, in order.
+        nearest_avx512(x[r] + i, codes[r] + i, length - i, s[r], clip_high[r], clip_low[r], t, &st[r]);
+    }
+}
+#endif
+
+int32_t dintsim_quantize_nearest_runs(int32_t level, RUN_PARAMETERS) {
+    if (!dintsim_isa_supported(level)) return 0;
+#if defined(__x86_64__)
+    if (level == DINTSIM_ISA_AVX512) {
+        nearest_runs_avx512(RUN_ARGUMENTS);
+        return 1;
+    }
+#endif
+    for (int r = 0; r < 8; r++) dintsim_quantize_nearest(level, x[r], codes[r], length, s[r], clip_high[r], clip_low[r], t, &st[r]);
+    return 1;
+}
+
+int32_t dintsim_quantize_nearest(int32_t level, PARAMETERS) {
+    if (!dintsim_isa_supported(level)) return 0;
+    switch (level) {
+    case DINTSIM_ISA_PORTABLE: nearest_portable(ARGUMENTS); return 1;
+#if defined(__x86_64__)
+    case DINTSIM_ISA_POPCOUNT: nearest_popcount(ARGUMENTS); return 1;
+    case DINTSIM_ISA_AVX2: nearest_avx2(ARGUMENTS); return 1;
+    case DINTSIM_ISA_AVX512: nearest_avx512(ARGUMENTS); return 1;
+#endif
+    default: return 0;
+    }
+}
+
+uint64_t dintsim_max_finite_magnitude_bits(int32_t level, const float *x, int64_t count) {
+    switch (dintsim_isa_supported(level) ? level : DINTSIM_ISA_PORTABLE) {
+#if defined(__x86_64__)
+    case DINTSIM_ISA_POPCOUNT: return max_bits_popcount(x, count);
+    case DINTSIM_ISA_AVX2: return max_bits_avx2(x, count);
+    case DINTSIM_ISA_AVX512: return max_bits_avx512(x, count);
+#endif
+    default: return max_bits_portable(x, count);
+    }
+}
