@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Circuits", targets: ["Circuits"]),
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "CKernels", targets: ["CKernels"]),
+        .library(name: "CProcessAffinity", targets: ["CProcessAffinity"]),
         .library(name: "Units", targets: ["Units"]),
         .library(name: "TAHQuant", targets: ["TAHQuant"]),
         .library(name: "TAHQuantExact", targets: ["TAHQuantExact"]),
@@ -50,6 +51,8 @@ let package = Package(
         // (include/kernels.h), and the level as a Swift type: no build flag anywhere.
         .target(name: "CKernels"),
         .target(name: "Kernels", dependencies: ["CKernels"]),
+        // Confining the process to one CPU (`bench`'s per-core figures).
+        .target(name: "CProcessAffinity"),
         .target(name: "Circuits", dependencies: ["CKernels", "Kernels"]),
         .target(name: "TAHQuant", dependencies: ["Formats"]),
         // The decode spec in GMP rationals (the exact decoder, the decoder tile's flags): apart, so
@@ -63,7 +66,7 @@ let package = Package(
         .target(name: "GoldenModelC", dependencies: ["Units", "Quantization", "Formats", "TAHQuant", "TAHQuantExact"]),
         // What the commands do, callable from Swift: streamed quantization and measurement.
         .target(name: "Workflows", dependencies: ["Formats", "Quantization", "TensorIO", "Workloads", "Circuits", "Units", "Cost", "Reports", "TAHQuant"]),
-        .target(name: "Benchmarks", dependencies: ["Kernels", "Formats", "Quantization", "TAHQuant", "TensorIO", "Units", "Vectors", "Workloads"]),
+        .target(name: "Benchmarks", dependencies: ["CProcessAffinity", "Kernels", "Formats", "Quantization", "TAHQuant", "TensorIO", "Units", "Vectors", "Workloads"]),
         .target(name: "Vectors", dependencies: ["Kernels", "Units", "Circuits", "TAHQuant", "TAHQuantExact", "Quantization", "Exact", "Formats", "Workloads", "TensorIO"]),
         .executableTarget(
             name: "dintsim",
@@ -85,7 +88,7 @@ let package = Package(
         .testTarget(name: "TAHQuantTests", dependencies: ["TAHQuant", "TAHQuantExact", "Exact", "Formats", "Workloads", "TensorIO", "PropertyChecking"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "PropertyChecking", "Formats"]),
         .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Kernels", "Formats", "Exact", "PropertyChecking", "TAHQuant", "Cost", "Workloads", "Quantization", "Vectors"]),
-        .testTarget(name: "CLITests", dependencies: ["dintsim", "Formats", "Units", "TensorIO", "Quantization", "Circuits"]),
+        .testTarget(name: "CLITests", dependencies: ["dintsim", "CProcessAffinity", "Formats", "Units", "TensorIO", "Quantization", "Circuits"]),
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "Units", "Formats", "TensorIO", "TAHQuant", "Quantization", "Exact"]),
         .testTarget(name: "RTLTests", dependencies: ["Units", "Circuits"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),

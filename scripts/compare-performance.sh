@@ -76,11 +76,8 @@ PY
 echo "compare: numpy" >&2
 python3 scripts/numpy_reference.py --weights "$W/weights.npy" --activations "$W/activations.npy" --out "$W/numpy" --runs 3 >"$R/numpy.json"
 echo "compare: dintsim quantizers" >&2
+# bench times every figure on all cores and again with the process confined to one CPU (per core).
 "$D" bench --quantizers-only --runs 3 --weights "$W/weights.npy" --activations "$W/activations.npy" --dump "$W/ours" --json "$R/ours-quantizers.json" >/dev/null
-# Per core: the same figures with the process confined to one CPU (every worker thread shares it).
-if [ $SMOKE = 0 ] && [ "$CORES" -gt 1 ]; then
-  taskset -c 0 "$D" bench --quantizers-only --runs 3 --weights "$W/weights.npy" --activations "$W/activations.npy" --json "$R/ours-quantizers-t1.json" >/dev/null
-fi
 echo "compare: dintsim bench (all figures)" >&2
 if [ $QUICK = 1 ]; then "$D" bench --runs 1 --size 1024 --sequences 1 --json "$R/bench.json" >/dev/null
 else "$D" bench --json "$R/bench.json" >/dev/null; fi

@@ -19,7 +19,7 @@ bash scripts/install-deps.sh
 # SwiftPM's executable link expects a Swift main, libFuzzer brings its own).
 swift build -c release --scratch-path "$S" --target FuzzTargets -Xswiftc -sanitize=fuzzer,address >&2
 objects=()
-for m in Formats Exact Quantization Workloads TensorIO Circuits TAHQuant TAHQuantExact Units Vectors Liberty Cost FuzzTargets; do objects+=("$S"/release/$m.build/*.o); done
+for m in CKernels Kernels Formats Exact Quantization Workloads TensorIO Circuits TAHQuant TAHQuantExact Units Vectors Liberty Cost FuzzTargets; do objects+=("$S"/release/$m.build/*.o); done
 declare -A SOURCE=([npy]=FuzzNpy [codebook]=FuzzCodeBook [technology]=FuzzTechnology [manifest]=FuzzManifest [dump]=FuzzDump [tahq]=FuzzTahq [safetensors]=FuzzSafetensors [liberty]=FuzzLiberty)
 
 seed() {   # seed corpus per harness, from files in the repository
@@ -44,7 +44,8 @@ status=0
 for h in $HARNESSES; do
   src=${SOURCE[$h]:?unknown harness $h}
   swiftc -parse-as-library -O -sanitize=fuzzer,address -module-name "$src" -I "$S/release/Modules" \
-    -Xcc -fmodule-map-file="$PWD/Sources/CGMP/module.modulemap" -Xcc -fmodule-map-file="$PWD/Sources/CZlib/module.modulemap" "Fuzz/$src.swift" "${objects[@]}" -lgmp -lz -o "$S/fuzz-$h" \
+    -Xcc -fmodule-map-file="$PWD/Sources/CGMP/module.modulemap" -Xcc -fmodule-map-file="$PWD/Sources/CZlib/module.modulemap" \
+    -Xcc -fmodule-map-file="$S/release/CKernels.build/module.modulemap" "Fuzz/$src.swift" "${objects[@]}" -lgmp -lz -o "$S/fuzz-$h" \
     >"$S/link-$h.log" 2>&1 || { cat "$S/link-$h.log" >&2; exit 2; }
   seed "$h"
   mkdir -p "$S/corpus/$h" "$S/artifacts/$h"

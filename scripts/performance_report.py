@@ -153,21 +153,19 @@ w("arrays, `searchsorted` on the midpoints, a reshaped butterfly), timed from th
 w("array to the codes; ours: the library call (`SymmetricQuantizer.quantize`, which also")
 w("accumulates the error statistics; `TahQuantEncoder.encode`). Median of 3 runs after a warm-up.")
 w("Bytes/s counts the float32 input read; memcpy (one thread) moves each byte once (read + write).")
-w("*One core*: the same call with the process confined to one CPU (`taskset -c 0`); numpy is")
+w("*One core*: the same calls with every thread of the process confined to one CPU (bench does both); numpy is")
 w("single-threaded, so *÷ numpy* is per core.")
 w("")
 w("| task | elements | numpy el/s | dintsim el/s, all cores | dintsim el/s, one core | ÷ numpy per core (target ≥ 2) | one core input bytes/s ÷ memcpy | all cores ÷ memcpy | outputs identical |")
 w("|---|---|---|---|---|---|---|---|---|")
-core_path = os.path.join(results, "ours-quantizers-t1.json")
-# One core: the taskset run; on a one-CPU machine every core is one core; the smoke run has none.
-ours_core = ({f["name"]: f for f in load("ours-quantizers-t1.json")} if os.path.exists(core_path)
-             else ours if cores == 1 else {})
 
 
 def quantizer_row(task, prefix, npkey, identical, target):
     n = npj[npkey]
-    every = next(f for k, f in ours.items() if k.startswith(prefix))["median"]
-    one = next((f["median"] for k, f in ours_core.items() if k.startswith(prefix)), None)
+    figure = next(f for k, f in ours.items() if k.startswith(prefix))
+    every = figure["median"]
+    # One core: bench's run with the process confined to one CPU; on a one-CPU machine, all cores.
+    one = figure.get("oneCoreMedian") or (every if cores == 1 else None)
     frac = lambda r: f"{4 * r / memcpy:.1%}" if memcpy and r else "–"
     per_core = f"**{one / n['median_elements_per_second']:.1f}×**" if one else "–"
     w(f"| {task} | {n['elements']:,} | {fmt(n['median_elements_per_second'])} | {fmt(every)} | {fmt(one) if one else '–'} | "
@@ -206,19 +204,21 @@ if os.path.exists(flow_json):
 # ---- all bench figures ----
 w("## `dintsim bench` (all figures)")
 w("")
-w("Median of the runs after one warm-up, min and max; peak RSS is the item's own high-water mark.")
-w("Synthetic seeded inputs (Laplace weights, outlier-channel activations).")
+w("Median of the runs after one warm-up, min and max, on all cores; then the median of the same runs")
+w("with every thread confined to one CPU. Peak RSS is the item's own high-water mark. Synthetic")
+w("seeded inputs (Laplace weights, outlier-channel activations).")
 w("")
-w("| figure | median | min | max | unit | peak RSS |")
-w("|---|---|---|---|---|---|")
+w("| figure | median, all cores | min | max | median, one core | unit | peak RSS |")
+w("|---|---|---|---|---|---|---|")
 for f in bench:
-    w(f"| {f['name']} | {fmt(f['median'])} | {fmt(f['min'])} | {fmt(f['max'])} | {f['unit']} | {f['peakRSSBytes'] >> 20} MiB |")
+    one = fmt(f["oneCoreMedian"]) if f.get("oneCoreMedian") else "–"
+    w(f"| {f['name']} | {fmt(f['median'])} | {fmt(f['min'])} | {fmt(f['max'])} | {one} | {f['unit']} | {f['peakRSSBytes'] >> 20} MiB |")
 w("")
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "performance_notes.md")) as f:
     w(f.read().rstrip())
 print("\n".join(out))
 # A disagreement is a bug in one of the two implementations: the page is written, the run fails.
-replay_failures = sum(r["failed"] for m in ("verilator", "fast", "netlist", "toggles")
+replay_failures = sum(r["failed"] for m in ("verilator", "fast", "netlist", "toggles", "toggles-portable")
                       for p in glob.glob(os.path.join(results, f"*.{m}-t*.json")) for r in load_runs(os.path.basename(p)))
 if replay_failures or any(dint_diff.values()) or not scales_equal or any(tah_diff.values()):
     sys.stderr.write("performance_report: outputs differ (see the tables)\n")

@@ -1,3 +1,4 @@
+import CProcessAffinity
 import Kernels
 import Foundation
 import Formats
@@ -13,10 +14,15 @@ import Workloads
 public struct Figure: Codable, Sendable {
     public let name: String
     public let unit: String
+    /// All cores: the process as started (worker threads on every CPU it may use).
     public let median: Double
     public let min: Double
     public let max: Double
     public let peakRSSBytes: Int
+    /// One core: the median of the same runs with every thread of the process confined to one
+    /// CPU; `nil` where the process may use only one CPU (then `median` is per core) or where it
+    /// cannot be confined.
+    public var oneCoreMedian: Double? = nil
 }
 
 /// Collects figures: times a body once to warm up and `runs` times more.
@@ -26,10 +32,25 @@ public final class FigureRecorder {
     let progress: (String) -> Void
     public init(runs: Int, progress: @escaping (String) -> Void = { _ in }) { self.runs = runs; self.progress = progress }
 
-    /// Times `body` (which returns the work it did, in `unit`s); the peak RSS is this item's alone.
+    /// Times `body` (which returns the work it did, in `unit`s) on every core, then — where the
+    /// process may use more than one CPU — on one core (every thread confined to one CPU, as
+    /// `taskset -c` would); the peak RSS is this item's alone.
     public func measure(_ name: String, unit: String, _ body: () throws -> Int) rethrows {
         progress("bench: \(name)")
         ProcessMemory.resetPeak()
+        let rates = try timedRates(body)
+        var figure = Figure(name: name, unit: unit, median: rates[rates.count / 2], min: rates.first!, max: rates.last!, peakRSSBytes: ProcessMemory.peakBytes())
+        if dintsim_allowed_cpu_count() > 1, dintsim_confine_to_one_cpu() == 1 {
+            defer { dintsim_restore_cpus() }
+            progress("bench: \(name), one core")
+            let one = try timedRates(body)
+            figure.oneCoreMedian = one[one.count / 2]
+        }
+        all.append(figure)
+    }
+
+    /// One warm-up run, then `runs` timed ones: their rates, sorted.
+    func timedRates(_ body: () throws -> Int) rethrows -> [Double] {
         var rates: [Double] = []
         for run in 0...runs {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -37,8 +58,7 @@ public final class FigureRecorder {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if run > 0 { rates.append(Double(work) / seconds) }
         }
-        rates.sort()
-        all.append(Figure(name: name, unit: unit, median: rates[rates.count / 2], min: rates.first!, max: rates.last!, peakRSSBytes: ProcessMemory.peakBytes()))
+        return rates.sorted()
     }
 
     /// A figure measured once (memory-only items).
@@ -107,9 +127,10 @@ public struct Benchmarks {
 
     /// The table `bench` prints.
     public static func markdown(_ figures: [Figure]) -> String {
-        var out = "| figure | median | min | max | unit | peak RSS |\n|---|---|---|---|---|---|\n"
+        var out = "| figure | median, all cores | min | max | median, one core | unit | peak RSS |\n|---|---|---|---|---|---|---|\n"
         for f in figures {
-            out += "| \(f.name) | \(String(format: "%.3g", f.median)) | \(String(format: "%.3g", f.min)) | \(String(format: "%.3g", f.max)) | \(f.unit) | \(f.peakRSSBytes >> 20) MiB |\n"
+            out += "| \(f.name) | \(String(format: "%.3g", f.median)) | \(String(format: "%.3g", f.min)) | \(String(format: "%.3g", f.max)) | "
+                + "\(f.oneCoreMedian.map { String(format: "%.3g", $0) } ?? "–") | \(f.unit) | \(f.peakRSSBytes >> 20) MiB |\n"
         }
         return out
     }

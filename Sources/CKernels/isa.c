@@ -1,11 +1,12 @@
 // Which instruction-set levels this CPU supports (include/kernels.h).
 #include "kernels.h"
+#include "targets.h"
 #include <stdatomic.h>
 
 static int32_t detect(int32_t level) {
     switch (level) {
     case DINTSIM_ISA_PORTABLE: return 1;
-#if defined(__x86_64__)
+#if DINTSIM_X86
     case DINTSIM_ISA_POPCOUNT:
         __builtin_cpu_init();
         return __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("sse4.1") ? 1 : 0;

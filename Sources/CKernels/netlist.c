@@ -105,7 +105,7 @@ KERNEL(NO_TARGET, portable2, u64x2)
 #define POP POP4
 KERNEL(NO_TARGET, portable4, u64x4)
 
-#if defined(__x86_64__)
+#if DINTSIM_X86
 #undef POP
 #define POP POP1
 KERNEL(POPCOUNT_TARGET, popcount1, uint64_t)
@@ -168,7 +168,7 @@ int32_t dintsim_netlist_evaluate(int32_t level, int32_t words, PARAMETERS) {
     case DINTSIM_ISA_PORTABLE * 8 + 1: DISPATCH(portable1);
     case DINTSIM_ISA_PORTABLE * 8 + 2: DISPATCH(portable2);
     case DINTSIM_ISA_PORTABLE * 8 + 4: DISPATCH(portable4);
-#if defined(__x86_64__)
+#if DINTSIM_X86
     case DINTSIM_ISA_POPCOUNT * 8 + 1: DISPATCH(popcount1);
     case DINTSIM_ISA_POPCOUNT * 8 + 2: DISPATCH(popcount2);
     case DINTSIM_ISA_POPCOUNT * 8 + 4: DISPATCH(popcount4);

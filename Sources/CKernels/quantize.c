@@ -20,8 +20,10 @@
         k = k < t->low ? t->low : k;                                                        \
         k = k > t->high ? t->high : k;                                                      \
         int64_t e = 2 * ((int64_t)k - (int64_t)t->low) + (q == k ? 1 : 0);                  \
-        double h = t->half_steps[e];                                                        \
-        codes[i] = (uint8_t)(h == 0 && signbit(xd) ? t->signed_zero_code : t->codes[e]);  \
+        uint64_t entry = t->entries[e], hBits = entry & ~(uint64_t)0xff;                    \
+        double h;                                                                           \
+        memcpy(&h, &hBits, 8);                                                              \
+        codes[i] = (uint8_t)(h == 0 && signbit(xd) ? t->signed_zero_code : (entry & 0xff)); \
         clipped += (fourX >= clip_high) | (fourX <= clip_low);                              \
         double deq = h * 0.5 * s;                                                           \
         int64_t nz = xd != 0;                                                               \
@@ -70,7 +72,7 @@ static void nearest_portable(PARAMETERS) {
 
 static uint64_t max_bits_portable(const float *x, int64_t count) { MAX_BITS }
 
-#if defined(__x86_64__)
+#if DINTSIM_X86
 // The popcount level: the scalar body, with SSE4.1's roundsd for floor.
 POPCOUNT_TARGET static void nearest_popcount(PARAMETERS) {
     BEGIN
@@ -97,8 +99,11 @@ AVX2_TARGET static void nearest_avx2(PARAMETERS) {
         __m256d k = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(q), lowv), highv);
         __m128i isInt = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(q, k, _CMP_EQ_OQ), _mm256_set1_pd(1.0)));
         __m128i e = _mm_add_epi32(_mm_slli_epi32(_mm_sub_epi32(_mm256_cvtpd_epi32(k), lowi), 1), isInt);
-        __m256d h = _mm256_i32gather_pd(t->half_steps, e, 8);
-        __m128i code = _mm_i32gather_epi32((const int *)t->codes, e, 4);
+        __m256i entry = _mm256_i32gather_epi64((const long long *)t->entries, e, 8);
+        __m256d h = _mm256_castsi256_pd(_mm256_andnot_si256(_mm256_set1_epi64x(0xff), entry));
+        // The codes (low byte of each entry) as 4 × 32 bits.
+        __m128i code = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_and_si256(entry, _mm256_set1_epi64x(0xff)),
+                                                                          _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
         __m128i zeroLevel = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(h, zero, _CMP_EQ_OQ), _mm256_set1_pd(1.0)));
         __m128i negative = _mm_srli_epi32(_mm_castps_si128(xf), 31);
         __m128i useSigned = _mm_sub_epi32(_mm_setzero_si128(), _mm_and_si128(zeroLevel, negative));
@@ -158,36 +163,70 @@ AVX512_TARGET static inline __attribute__((always_inline)) __m512i small_index(_
 // Formats whose table fits registers: at most 16 levels, at most 64 integers k.
 #define SMALL(t) ((t)->level_count <= 16 && (t)->high - (t)->low + 1 <= 64)
 
-// Loads a small format's levels and codes (padded to 16 with the last) and its two 64-byte tables
-// of level indices into registers.
-#define SMALL_REGISTERS                                                                     \
-    double levels[16];                                                                      \
-    int64_t levelCodes[16];                                                                 \
-    uint8_t between[64], atInteger[64];                                                     \
-    const int32_t n = t->level_count, entries = (int32_t)(t->high - t->low) + 1;            \
-    for (int j = 0; j < 16; j++) {                                                          \
-        levels[j] = n <= 16 ? t->levels[j < n ? j : n - 1] : 0;                             \
-        levelCodes[j] = n <= 16 ? t->level_codes[j < n ? j : n - 1] : 0;                    \
-    }                                                                                       \
-    for (int j = 0; j < 64; j++) {                                                          \
-        between[j] = j < entries && entries <= 64 ? t->index_between[j] : 0;               \
-        atInteger[j] = j < entries && entries <= 64 ? t->index_at_integer[j] : 0;          \
-    }                                                                                       \
-    const __m512d levelsLow = _mm512_loadu_pd(levels), levelsHigh = _mm512_loadu_pd(levels + 8); \
-    const __m512i codesLow = _mm512_loadu_si512((const void *)levelCodes);                  \
-    const __m512i codesHigh = _mm512_loadu_si512((const void *)(levelCodes + 8));           \
-    const __m512i betweenTable = _mm512_loadu_si512((const void *)between);                 \
-    const __m512i atIntegerTable = _mm512_loadu_si512((const void *)atInteger);
+// The level decision for 8 quotients at once. Small formats: the level index from the two 64-byte
+// tables of level indices (VPERMB, `small_index`), levels and codes (padded to 16 with the last)
+// from registers by two-register permutes. Others: the floor table's packed entries by gather.
+typedef struct {
+    int small;
+    __m512d low, high, levelsLow, levelsHigh;
+    __m512i codesLow, codesHigh, between, atInteger;
+    const uint64_t *entries;
+} levels8;
 
-// AVX-512, formats of at most 16 levels and 64 table integers (every 4-bit format): the floor
-// table, levels and codes held in registers (permutes instead of gathers).
-AVX512_TARGET static void nearest_avx512_small(PARAMETERS) {
+AVX512_TARGET static inline __attribute__((always_inline)) levels8 levels8_of(const dintsim_nearest_table *t) {
+    double levels[16] = {0};
+    int64_t levelCodes[16] = {0};
+    uint8_t between[64] = {0}, atInteger[64] = {0};
+    levels8 L;
+    L.small = SMALL(t);
+    if (L.small) {
+        const int32_t n = t->level_count, entries = (int32_t)(t->high - t->low) + 1;
+        for (int j = 0; j < 16; j++) {
+            levels[j] = t->levels[j < n ? j : n - 1];
+            levelCodes[j] = t->level_codes[j < n ? j : n - 1];
+        }
+        for (int j = 0; j < entries; j++) {
+            between[j] = t->index_between[j];
+            atInteger[j] = t->index_at_integer[j];
+        }
+    }
+    L.low = _mm512_set1_pd(t->low);
+    L.high = _mm512_set1_pd(t->high);
+    L.levelsLow = _mm512_loadu_pd(levels);
+    L.levelsHigh = _mm512_loadu_pd(levels + 8);
+    L.codesLow = _mm512_loadu_si512((const void *)levelCodes);
+    L.codesHigh = _mm512_loadu_si512((const void *)(levelCodes + 8));
+    L.between = _mm512_loadu_si512((const void *)between);
+    L.atInteger = _mm512_loadu_si512((const void *)atInteger);
+    L.entries = t->entries;
+    return L;
+}
+
+// Half-steps of the 8 levels in *h; their codes, one per 64-bit lane.
+AVX512_TARGET static inline __attribute__((always_inline)) __m512i levels8_lookup(const levels8 *L, __m512d q, __m512d *h) {
+    if (L->small) {
+        __m512i index = small_index(q, L->low, L->high, L->between, L->atInteger);
+        *h = _mm512_permutex2var_pd(L->levelsLow, index, L->levelsHigh);
+        return _mm512_permutex2var_epi64(L->codesLow, index, L->codesHigh);
+    }
+    __m512d k = _mm512_roundscale_pd(q, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    k = _mm512_min_pd(_mm512_max_pd(k, L->low), L->high);
+    __m512i e = _mm512_slli_epi64(_mm512_cvtpd_epi64(_mm512_sub_pd(k, L->low)), 1);
+    e = _mm512_mask_add_epi64(e, _mm512_cmp_pd_mask(q, k, _CMP_EQ_OQ), e, _mm512_set1_epi64(1));
+    __m512i entry = _mm512_i64gather_epi64(e, (const void *)L->entries, 8);
+    *h = _mm512_castsi512_pd(_mm512_andnot_si512(_mm512_set1_epi64(0xff), entry));
+    return _mm512_and_si512(entry, _mm512_set1_epi64(0xff));
+}
+
+AVX512_TARGET static uint64_t max_bits_avx512(const float *x, int64_t count) { MAX_BITS }
+
+// AVX-512, one run: 8 elements per step.
+AVX512_TARGET static void nearest_avx512(PARAMETERS) {
     BEGIN
     const __m512d four = _mm512_set1_pd(4.0), half = _mm512_set1_pd(0.5), sv = _mm512_set1_pd(s), zero = _mm512_setzero_pd();
     const __m512d clipH = _mm512_set1_pd(clip_high), clipL = _mm512_set1_pd(clip_low);
-    const __m512d lowv = _mm512_set1_pd(t->low), highv = _mm512_set1_pd(t->high);
     const __m512i szc = _mm512_set1_epi64(t->signed_zero_code);
-    SMALL_REGISTERS
+    const levels8 L = levels8_of(t);
     int64_t i = 0;
     double e2[8], s2[8];
     for (; i + 8 <= count; i += 8) {
@@ -195,9 +234,8 @@ AVX512_TARGET static void nearest_avx512_small(PARAMETERS) {
         __m512d xd = _mm512_cvtps_pd(xf);
         __m512d fourX = _mm512_mul_pd(xd, four);
         __m512d q = _mm512_div_pd(fourX, sv);
-        __m512i index = small_index(q, lowv, highv, betweenTable, atIntegerTable);
-        __m512d h = _mm512_permutex2var_pd(levelsLow, index, levelsHigh);
-        __m512i code = _mm512_permutex2var_epi64(codesLow, index, codesHigh);
+        __m512d h;
+        __m512i code = levels8_lookup(&L, q, &h);
         __mmask8 useSigned = _mm512_cmp_pd_mask(h, zero, _CMP_EQ_OQ) & (__mmask8)_mm256_movemask_ps(xf);
         code = _mm512_mask_mov_epi64(code, useSigned, szc);
         _mm_storel_epi64((__m128i *)(codes + i), _mm512_cvtepi64_epi8(code));
@@ -206,42 +244,6 @@ AVX512_TARGET static void nearest_avx512_small(PARAMETERS) {
     for (; i < count; i++) ELEMENT(i);
     END
 }
-
-// AVX-512: 8 elements per step, masks in mask registers, the floor table by gather.
-AVX512_TARGET static void nearest_avx512(PARAMETERS) {
-    if (SMALL(t)) {
-        nearest_avx512_small(ARGUMENTS);
-        return;
-    }
-    BEGIN
-    const __m512d four = _mm512_set1_pd(4.0), half = _mm512_set1_pd(0.5), sv = _mm512_set1_pd(s);
-    const __m512d lowv = _mm512_set1_pd(t->low), highv = _mm512_set1_pd(t->high), zero = _mm512_setzero_pd();
-    const __m512d clipH = _mm512_set1_pd(clip_high), clipL = _mm512_set1_pd(clip_low);
-    const __m256i lowi = _mm256_set1_epi32((int32_t)t->low), one = _mm256_set1_epi32(1);
-    const __m256i szc = _mm256_set1_epi32((int32_t)t->signed_zero_code);
-    int64_t i = 0;
-    double e2[8], s2[8];
-    for (; i + 8 <= count; i += 8) {
-        __m256 xf = _mm256_loadu_ps(x + i);
-        __m512d xd = _mm512_cvtps_pd(xf);
-        __m512d fourX = _mm512_mul_pd(xd, four);
-        __m512d q = _mm512_div_pd(fourX, sv);
-        __m512d k = _mm512_roundscale_pd(q, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-        k = _mm512_min_pd(_mm512_max_pd(k, lowv), highv);
-        __mmask8 isInt = _mm512_cmp_pd_mask(q, k, _CMP_EQ_OQ);
-        __m256i e = _mm256_slli_epi32(_mm256_sub_epi32(_mm512_cvtpd_epi32(k), lowi), 1);
-        e = _mm256_mask_add_epi32(e, isInt, e, one);
-        __m512d h = _mm512_i32gather_pd(e, t->half_steps, 8);
-        __m256i code = _mm256_i32gather_epi32((const int *)t->codes, e, 4);
-        __mmask8 useSigned = _mm512_cmp_pd_mask(h, zero, _CMP_EQ_OQ) & _mm256_movepi32_mask(_mm256_castps_si256(xf));
-        code = _mm256_mask_mov_epi32(code, useSigned, szc);
-        _mm_storel_epi64((__m128i *)(codes + i), _mm256_cvtepi32_epi8(code));
-        STATISTICS8
-    }
-    for (; i < count; i++) ELEMENT(i);
-    END
-}
-AVX512_TARGET static uint64_t max_bits_avx512(const float *x, int64_t count) { MAX_BITS }
 
 // 8 runs side by side, one per binary64 lane: each step loads 8 elements of every run and
 // transposes them, so that vector c holds element i + c of runs 0–7. Each run's sums are then
@@ -266,11 +268,7 @@ AVX512_TARGET static void nearest_runs_avx512(RUN_PARAMETERS) {
     const __m512d four = _mm512_set1_pd(4.0), half = _mm512_set1_pd(0.5), zero = _mm512_setzero_pd();
     const __m512d sv = _mm512_loadu_pd(s), clipH = _mm512_loadu_pd(clip_high), clipL = _mm512_loadu_pd(clip_low);
     const __m512i szc = _mm512_set1_epi64(t->signed_zero_code), minusOne = _mm512_set1_epi64(-1);
-    const int small = SMALL(t);
-    // The floor table in registers (small formats) or by gathers.
-    SMALL_REGISTERS
-    const __m512d lowv = _mm512_set1_pd(t->low), highv = _mm512_set1_pd(t->high);
-    const __m256i lowi = _mm256_set1_epi32((int32_t)t->low), one = _mm256_set1_epi32(1);
+    const levels8 L = levels8_of(t);
     // Byte k of the transposed codes: column k mod 8 of run k / 8 (from byte 8·column + run).
     uint8_t transpose[64];
     for (int k = 0; k < 64; k++) transpose[k] = (uint8_t)((k % 8) * 8 + k / 8);
@@ -295,20 +293,7 @@ AVX512_TARGET static void nearest_runs_avx512(RUN_PARAMETERS) {
             __m512d fourX = _mm512_mul_pd(xd, four);
             __m512d q = _mm512_div_pd(fourX, sv);
             __m512d h;
-            __m512i code;
-            if (small) {
-                __m512i index = small_index(q, lowv, highv, betweenTable, atIntegerTable);
-                h = _mm512_permutex2var_pd(levelsLow, index, levelsHigh);
-                code = _mm512_permutex2var_epi64(codesLow, index, codesHigh);
-            } else {
-                __m512d k = _mm512_roundscale_pd(q, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-                k = _mm512_min_pd(_mm512_max_pd(k, lowv), highv);
-                __mmask8 isInt = _mm512_cmp_pd_mask(q, k, _CMP_EQ_OQ);
-                __m256i e = _mm256_slli_epi32(_mm256_sub_epi32(_mm512_cvtpd_epi32(k), lowi), 1);
-                e = _mm256_mask_add_epi32(e, isInt, e, one);
-                h = _mm512_i32gather_pd(e, t->half_steps, 8);
-                code = _mm512_cvtepu32_epi64(_mm256_i32gather_epi32((const int *)t->codes, e, 4));
-            }
+            __m512i code = levels8_lookup(&L, q, &h);
             __mmask8 useSigned = _mm512_cmp_pd_mask(h, zero, _CMP_EQ_OQ) & (__mmask8)_mm256_movemask_ps(column[c]);
             code = _mm512_mask_mov_epi64(code, useSigned, szc);
             _mm_storel_epi64((__m128i *)&codeColumns[c], _mm512_cvtepi64_epi8(code));
@@ -341,7 +326,7 @@ AVX512_TARGET static void nearest_runs_avx512(RUN_PARAMETERS) {
 
 int32_t dintsim_quantize_nearest_runs(int32_t level, RUN_PARAMETERS) {
     if (!dintsim_isa_supported(level)) return 0;
-#if defined(__x86_64__)
+#if DINTSIM_X86
     if (level == DINTSIM_ISA_AVX512) {
         nearest_runs_avx512(RUN_ARGUMENTS);
         return 1;
@@ -355,7 +340,7 @@ int32_t dintsim_quantize_nearest(int32_t level, PARAMETERS) {
     if (!dintsim_isa_supported(level)) return 0;
     switch (level) {
     case DINTSIM_ISA_PORTABLE: nearest_portable(ARGUMENTS); return 1;
-#if defined(__x86_64__)
+#if DINTSIM_X86
     case DINTSIM_ISA_POPCOUNT: nearest_popcount(ARGUMENTS); return 1;
     case DINTSIM_ISA_AVX2: nearest_avx2(ARGUMENTS); return 1;
     case DINTSIM_ISA_AVX512: nearest_avx512(ARGUMENTS); return 1;
@@ -366,7 +351,7 @@ int32_t dintsim_quantize_nearest(int32_t level, PARAMETERS) {
 
 uint64_t dintsim_max_finite_magnitude_bits(int32_t level, const float *x, int64_t count) {
     switch (dintsim_isa_supported(level) ? level : DINTSIM_ISA_PORTABLE) {
-#if defined(__x86_64__)
+#if DINTSIM_X86
     case DINTSIM_ISA_POPCOUNT: return max_bits_popcount(x, count);
     case DINTSIM_ISA_AVX2: return max_bits_avx2(x, count);
     case DINTSIM_ISA_AVX512: return max_bits_avx512(x, count);

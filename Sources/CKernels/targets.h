@@ -2,7 +2,14 @@
 // function carrying one runs only after dintsim_isa_supported said yes for its level.
 #ifndef DINTSIM_TARGETS_H
 #define DINTSIM_TARGETS_H
-#if defined(__x86_64__)
+// DINTSIM_X86: the x86-64 levels are compiled (not with -DDINTSIM_PORTABLE_ONLY, which checks that
+// the portable level stands alone, as on every other architecture).
+#if defined(__x86_64__) && !defined(DINTSIM_PORTABLE_ONLY)
+#define DINTSIM_X86 1
+#else
+#define DINTSIM_X86 0
+#endif
+#if DINTSIM_X86
 #include <immintrin.h>
 #define POPCOUNT_TARGET __attribute__((target("popcnt,sse4.1")))
 #define AVX2_TARGET __attribute__((target("avx2,popcnt")))

@@ -56,11 +56,7 @@ struct ElementQuantizer: Sendable {
         return st.map { r in
             var s = QuantizationStatistics()
             s.elementCount = length
-            s.nonzeroCount = Int(r.nonzero)
-            s.underflowCount = Int(r.underflow)
-            s.clipCount = Int(r.clipped)
-            s.sumSquaredError = r.sum_squared_error
-            s.sumSquaredSignal = r.sum_squared_signal
+            s.kernel = r
             return s
         }
     }
@@ -88,19 +84,13 @@ struct ElementQuantizer: Sendable {
             // table decision, with the same statistics arithmetic as the general loop below, in C
             // at `instructionSet` (CKernels: every level does the same binary64 operations per
             // element and adds the sums in element order).
-            var st = dintsim_quantize_statistics(nonzero: Int64(stats.nonzeroCount), underflow: Int64(stats.underflowCount),
-                                                 clipped: Int64(stats.clipCount), sum_squared_error: stats.sumSquaredError,
-                                                 sum_squared_signal: stats.sumSquaredSignal)
+            var st = stats.kernel
             let done = selector.withKernelTable { table in
                 dintsim_quantize_nearest(instructionSet.rawValue, x.baseAddress! + start, codes.baseAddress! + start, Int64(length), sd,
                                          selector.clipHigh * sd, selector.clipLow * sd, table, &st)
             }
             precondition(done == 1, "this CPU does not support the \(instructionSet) instruction set")
-            stats.nonzeroCount = Int(st.nonzero)
-            stats.underflowCount = Int(st.underflow)
-            stats.clipCount = Int(st.clipped)
-            stats.sumSquaredError = st.sum_squared_error
-            stats.sumSquaredSignal = st.sum_squared_signal
+            stats.kernel = st
             return stats
         }
         for i in start..<(start + length) {
@@ -139,5 +129,20 @@ struct ElementQuantizer: Sendable {
             }
         }
         return stats
+    }
+}
+
+extension QuantizationStatistics {
+    /// The counts and sums as the C kernel carries them (`dintsim_quantize_statistics`; the element
+    /// count stays here).
+    var kernel: dintsim_quantize_statistics {
+        get {
+            dintsim_quantize_statistics(nonzero: Int64(nonzeroCount), underflow: Int64(underflowCount), clipped: Int64(clipCount),
+                                        sum_squared_error: sumSquaredError, sum_squared_signal: sumSquaredSignal)
+        }
+        set {
+            (nonzeroCount, underflowCount, clipCount) = (Int(newValue.nonzero), Int(newValue.underflow), Int(newValue.clipped))
+            (sumSquaredError, sumSquaredSignal) = (newValue.sum_squared_error, newValue.sum_squared_signal)
+        }
     }
 }

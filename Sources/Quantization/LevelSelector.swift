@@ -43,8 +43,7 @@ public struct LevelSelector: Sendable {
         nearest = (rule == .toNearestOrEven || rule == .toNearestOrAway) && n > 1 ? NearestTable(levels: l, tieUp: tieUp) : nil
         let entries = nearest.map { t in (0..<t.between.count).flatMap { [Int(t.between[$0]), Int(t.atInteger[$0])] } } ?? []
         let (levels, codes) = (levels, codes)
-        kernelHalfSteps = entries.map { levels[$0] }
-        kernelCodes = entries.map { UInt32(codes[$0]) }
+        kernelEntries = entries.map { levels[$0].bitPattern | UInt64(codes[$0]) }
         kernelBetween = nearest?.between.map { UInt8(truncatingIfNeeded: $0) } ?? []
         kernelAtInteger = nearest?.atInteger.map { UInt8(truncatingIfNeeded: $0) } ?? []
         kernelLevelCodes = codes.map(UInt32.init)
@@ -105,8 +104,9 @@ public struct LevelSelector: Sendable {
     }
 
     /// The nearest-rule table flattened for the C kernel (include/kernels.h,
-    /// `dintsim_nearest_table`): entry 2·(k − low) + (q is k) holds the level's half-steps and code.
-    @usableFromInline let kernelHalfSteps: [Double], kernelCodes: [UInt32]
+    /// `dintsim_nearest_table`): entry 2·(k − low) + (q is k) holds the level's half-steps as
+    /// binary64 bits with its code in the low byte (those bits of an 11-bit integer are 0).
+    @usableFromInline let kernelEntries: [UInt64]
     /// The level indices by k (`dintsim_nearest_table.index_between`, `index_at_integer`) and the
     /// codes by level index.
     @usableFromInline let kernelBetween: [UInt8], kernelAtInteger: [UInt8], kernelLevelCodes: [UInt32]
@@ -114,18 +114,16 @@ public struct LevelSelector: Sendable {
     /// The flattened table as the C kernel takes it (nearest rules only).
     func withKernelTable<R>(_ body: (UnsafePointer<dintsim_nearest_table>) throws -> R) rethrows -> R {
         let t = nearest!
-        return try kernelHalfSteps.withUnsafeBufferPointer { h in
-            try kernelCodes.withUnsafeBufferPointer { c in
-                try levels.withUnsafeBufferPointer { l in
-                    try kernelLevelCodes.withUnsafeBufferPointer { lc in
-                        try kernelBetween.withUnsafeBufferPointer { b in
-                            try kernelAtInteger.withUnsafeBufferPointer { a in
-                                var table = dintsim_nearest_table(half_steps: h.baseAddress, codes: c.baseAddress, low: t.lowD, high: t.highD,
-                                                                  index_between: b.baseAddress, index_at_integer: a.baseAddress,
-                                                                  level_count: Int32(l.count), levels: l.baseAddress, level_codes: lc.baseAddress,
-                                                                  signed_zero_code: UInt32(signedZeroCode))
-                                return try body(&table)
-                            }
+        return try kernelEntries.withUnsafeBufferPointer { e in
+            try levels.withUnsafeBufferPointer { l in
+                try kernelLevelCodes.withUnsafeBufferPointer { lc in
+                    try kernelBetween.withUnsafeBufferPointer { b in
+                        try kernelAtInteger.withUnsafeBufferPointer { a in
+                            var table = dintsim_nearest_table(entries: e.baseAddress, low: t.lowD, high: t.highD,
+                                                              index_between: b.baseAddress, index_at_integer: a.baseAddress,
+                                                              level_count: Int32(l.count), levels: l.baseAddress, level_codes: lc.baseAddress,
+                                                              signed_zero_code: UInt32(signedZeroCode))
+                            return try body(&table)
                         }
                     }
                 }

@@ -1,3 +1,4 @@
+import CProcessAffinity
 import Foundation
 import Testing
 import TensorIO
@@ -13,6 +14,12 @@ import TensorIO
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(json["failed"] as? Int == 0)
         #expect((json["cycles"] as? Int ?? 0) > 0 && (json["toggles"] as? Int ?? 0) > 0)
+        #expect(json["instruction_set"] as? String != nil)
+        // The portable kernel replays the same set with the same toggles.
+        let portable = try CLITests.run(["bench", "--replay", Self.repository + "/vectors/dint-pe4", "--model", "toggles", "--repetitions", "2",
+                                         "--instruction-set", "portable"])
+        let p = try #require(try JSONSerialization.jsonObject(with: Data(portable.stdout.utf8)) as? [String: Any])
+        #expect(p["instruction_set"] as? String == "portable" && p["failed"] as? Int == 0 && p["toggles"] as? Int == json["toggles"] as? Int)
     }
 
     @Test func badReplayInputsExitTwo() throws {
@@ -22,6 +29,8 @@ import TensorIO
         #expect(quantizer.status == 2 && quantizer.stderr.contains("replay supports"), "\(quantizer.stderr)")
         let missing = try CLITests.run(["bench", "--replay", "/nonexistent"])
         #expect(missing.status == 2)
+        let set = try CLITests.run(["bench", "--replay", Self.repository + "/vectors/dint-mac", "--model", "toggles", "--instruction-set", "sse9"])
+        #expect(set.status == 2 && set.stderr.contains("--instruction-set"), "\(set.stderr)")
     }
 
     /// The quantizer-only bench on small files writes the arrays scripts/performance_report.py compares.
@@ -36,5 +45,42 @@ import TensorIO
             #expect(FileManager.default.fileExists(atPath: dir + "/out/\(name).npy"), "\(name)")
         }
         #expect(try Files.readNpy(dir + "/out/tah_codes.npy").shape == [8, 64])
+        // Every figure on all cores and, where the process may use more than one CPU, on one.
+        let figures = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/f.json"))) as? [[String: Any]])
+        #expect(figures.count == 2 && figures.allSatisfy { ($0["median"] as? Double ?? 0) > 0 })
+        if ProcessInfo.processInfo.activeProcessorCount > 1 {
+            #expect(figures.allSatisfy { ($0["oneCoreMedian"] as? Double ?? 0) > 0 }, "\(figures)")
+        }
+    }
+}
+
+/// `bench`'s one-core figures confine the whole process, every thread, to one CPU and then give
+/// the threads their CPUs back (CProcessAffinity).
+@Suite struct OneCoreConfinementTests {
+    /// Each thread's allowed CPUs (`Cpus_allowed_list` of /proc/self/task/TID/status).
+    static func allowed() -> [String: String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        var out: [String: String] = [:]
+        for tid in tasks {
+            guard let status = try? String(contentsOfFile: "/proc/self/task/\(tid)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { continue }
+            out[tid] = line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces)
+        }
+        return out
+    }
+
+    @Test func everyThreadGoesToOneCPUAndBack() throws {
+        guard dintsim_allowed_cpu_count() > 1 else { return }   // one CPU: nothing to confine
+        let before = Self.allowed()
+        #expect(dintsim_confine_to_one_cpu() == 1)
+        let during = Self.allowed()
+        dintsim_restore_cpus()
+        let after = Self.allowed()
+        // Threads that existed before the call (others may come and go meanwhile).
+        for (tid, cpus) in before {
+            if let d = during[tid] { #expect(Int(d) != nil, "thread \(tid) during: \(d) (was \(cpus))") }
+            if let a = after[tid] { #expect(a == cpus, "thread \(tid) after: \(a), before: \(cpus)") }
+        }
+        #expect(!before.isEmpty)
     }
 }

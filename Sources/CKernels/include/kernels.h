@@ -51,11 +51,12 @@ int32_t dintsim_netlist_evaluate(int32_t level, int32_t words, const dintsim_cel
 
 // The nearest-rule decision table (Quantization.LevelSelector.NearestTable, docs/quantization.md
 // "How the fast path stays exact"), flattened: for q = 4x/s and k = min(max(floor(q), low), high),
-// entry e = 2·(k − low) + (q == k ? 1 : 0) of half_steps / codes holds the level's half-steps and
-// code; index_between[k − low] / index_at_integer[k − low] hold the level's index (q ≠ k / q = k).
+// entry e = 2·(k − low) + (q == k ? 1 : 0) of `entries` holds the level: the bits of its half-steps
+// as a binary64 (an integer of at most 11 bits, so its low 41 significand bits are 0) with the
+// level's code in the low 8 bits — one load (one gather) gives both. index_between[k − low] /
+// index_at_integer[k − low] hold the level's index (q ≠ k / q = k).
 typedef struct {
-    const double *half_steps;   // 2·(high − low + 1) entries
-    const uint32_t *codes;      // 2·(high − low + 1) entries, each < 256
+    const uint64_t *entries;    // 2·(high − low + 1) entries
     double low, high;           // integers
     const uint8_t *index_between, *index_at_integer;  // high − low + 1 entries each
     int32_t level_count;        // sorted levels
