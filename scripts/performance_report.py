@@ -180,6 +180,15 @@ w("")
 if memcpy:
     w(f"memcpy on this machine: {memcpy / 1e9:.1f} GB/s (256 MiB buffers, median of the bench runs).")
     w("")
+    # The other quantizers of the target, from bench's synthetic Laplace rows (all figures below).
+    others = [(label, f) for label in ("int4-sym per-channel", "int8-sym per-token")
+              for f in bench if f["name"].startswith(f"quantize {label}")]
+    if others:
+        w("INT4 and INT8 (bench's synthetic 4096×4096 Laplace matrix, the `dintsim bench` table below), input bytes/s ÷ memcpy")
+        w("(target ≥ 15 %): " + "; ".join(
+            f"{label}: **{4 * f['oneCoreMedian'] / memcpy:.1%}** on one core, {4 * f['median'] / memcpy:.1%} on all"
+            if f.get("oneCoreMedian") else f"{label}: {4 * f['median'] / memcpy:.1%} on all cores" for label, f in others) + ".")
+        w("")
 
 # ---- glitch-aware timed simulation vs Icarus with SDF ----
 flow_json = os.path.join(work, "flow", "flow.json")
