@@ -58,7 +58,7 @@ let package = Package(
         // The decode spec in GMP rationals (the exact decoder, the decoder tile's flags): apart, so
         // that Units, Cost and Reports do not link GMP through TAHQuant.
         .target(name: "TAHQuantExact", dependencies: ["TAHQuant", "Exact", "Formats"]),
-        .target(name: "Units", dependencies: ["Circuits", "Formats", "TAHQuant"]),
+        .target(name: "Units", dependencies: ["CKernels", "Circuits", "Formats", "TAHQuant"]),
         .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads", "TAHQuant"]),
         .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats", "Liberty", "TensorIO"], resources: [.copy("Resources/nangate45.json")]),
         .target(name: "TensorIO", dependencies: ["Formats"]),

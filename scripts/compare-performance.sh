@@ -78,6 +78,15 @@ python3 scripts/numpy_reference.py --weights "$W/weights.npy" --activations "$W/
 echo "compare: dintsim quantizers" >&2
 # bench times every figure on all cores and again with the process confined to one CPU (per core).
 "$D" bench --quantizers-only --runs 3 --weights "$W/weights.npy" --activations "$W/activations.npy" --dump "$W/ours" --json "$R/ours-quantizers.json" >/dev/null
+# The quantizer kernel at the other instruction-set levels this CPU has (what a CPU without
+# AVX-512, or without vectors at all, gets; the same bytes, speed alone). Exit 2: not on this CPU.
+QRUNS=3; [ $QUICK = 1 ] && QRUNS=1
+for isa in avx2 popcount portable; do
+  rc=0
+  "$D" bench --quantizers-only --runs "$QRUNS" --sequences 1 --weights "$W/weights.npy" --instruction-set "$isa" \
+    --json "$R/ours-quantizers-$isa.json" >/dev/null 2>&1 || rc=$?
+  case $rc in 0) ;; 2) echo "compare: no $isa kernel on this CPU" >&2 ;; *) exit "$rc" ;; esac
+done
 echo "compare: dintsim bench (all figures)" >&2
 if [ $QUICK = 1 ]; then "$D" bench --runs 1 --size 1024 --sequences 1 --json "$R/bench.json" >/dev/null
 else "$D" bench --json "$R/bench.json" >/dev/null; fi

@@ -189,6 +189,19 @@ if memcpy:
             f"{label}: **{4 * f['oneCoreMedian'] / memcpy:.1%}** on one core, {4 * f['median'] / memcpy:.1%} on all"
             if f.get("oneCoreMedian") else f"{label}: {4 * f['median'] / memcpy:.1%} on all cores" for label, f in others) + ".")
         w("")
+    # The dINT4 quantizer on the other kernels this CPU has (bench --instruction-set, same file).
+    levels = []
+    for isa in ("avx2", "popcount", "portable"):
+        path = os.path.join(work, "results", f"ours-quantizers-{isa}.json")
+        if os.path.exists(path):
+            f = next((f for f in load(f"ours-quantizers-{isa}.json") if f["name"].startswith("quantize dint4 per-channel")), None)
+            if f:
+                one = f.get("oneCoreMedian") or (f["median"] if cores == 1 else None)
+                levels.append(f"`{isa}` {fmt(one)} el/s, **{4 * one / memcpy:.1%}**" if one else f"`{isa}`: –")
+    if levels:
+        w("The dINT4 quantizer on the other kernels of this CPU (`bench --instruction-set`, the same file, one core; what a CPU")
+        w("without AVX-512 gets; the same bytes): " + "; ".join(levels) + ".")
+        w("")
 
 # ---- glitch-aware timed simulation vs Icarus with SDF ----
 flow_json = os.path.join(work, "flow", "flow.json")

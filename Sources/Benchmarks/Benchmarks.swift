@@ -107,11 +107,17 @@ public struct Benchmarks {
     public var dump: String?
     /// Only the quantizer and TAH-Quant encoder figures.
     public var quantizersOnly = false
+    /// The quantizers' kernel instruction set (`InstructionSet.isSupported`; every level gives
+    /// the same bytes, so the figures compare speed alone).
+    public var instructionSet = InstructionSet.best
 
     public init() {}
 
     /// Every figure, in order; progress lines go to `progress`.
     public func run(progress: @escaping (String) -> Void = { _ in }) throws -> [Figure] {
+        guard instructionSet.isSupported else {
+            throw BenchmarkError("this CPU does not support the \(instructionSet) instruction set; use one of: \(InstructionSet.supported.map(\.description).joined(separator: ", "))")
+        }
         let figures = FigureRecorder(runs: runs, progress: progress)
         if let dump { try Files.createDirectory(dump) }
         if !quantizersOnly { Self.memcpyBandwidth(figures) }
@@ -166,7 +172,8 @@ public struct Benchmarks {
                       ("int8-sym per-token", .int8Symmetric, .channel, .toNearestOrEven)]
         }
         for (label, format, granularity, rule) in cases {
-            let q = try SymmetricQuantizer(format: format, granularity: granularity, rounding: rule)
+            var q = try SymmetricQuantizer(format: format, granularity: granularity, rounding: rule)
+            q.instructionSet = instructionSet
             var last: QuantizedTensor?
             try figures.measure("quantize \(label) \(rows)×\(columns) \(origin)", unit: "elements/s") {
                 let r = try q.quantize(matrix, rows: rows, columns: columns)
@@ -180,7 +187,8 @@ public struct Benchmarks {
         }
         if !quantizersOnly {
             for scheme in BlockFloatScheme.allCases {
-                let q = try BlockFloatQuantizer(scheme: scheme)
+                var q = try BlockFloatQuantizer(scheme: scheme)
+                q.instructionSet = instructionSet
                 try figures.measure("quantize \(scheme.rawValue) \(rows)×\(columns) \(origin)", unit: "elements/s") {
                     try q.quantize(matrix, rows: rows, columns: columns).codes.count
                 }

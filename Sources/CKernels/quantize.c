@@ -130,6 +130,77 @@ AVX2_TARGET static void nearest_avx2(PARAMETERS) {
 }
 AVX2_TARGET static uint64_t max_bits_avx2(const float *x, int64_t count) { MAX_BITS }
 
+// AVX2, 4 runs side by side, one per binary64 lane (as nearest_runs_avx512 does 8): each step
+// loads 4 elements of every run and transposes them, so that vector c holds element i + c of the
+// 4 runs, and each run's sums are a lane added column by column, in the run's element order.
+// Table entries by gather. The runs' codes: byte 4c + r of a column-major vector, shuffled to 4r + c.
+AVX2_TARGET static void nearest_runs4_avx2(const float *const *x, uint8_t *const *codes, int64_t length, const double *s,
+                                           const double *clip_high, const double *clip_low, const dintsim_nearest_table *t,
+                                           dintsim_quantize_statistics *st) {
+    const __m256d four = _mm256_set1_pd(4.0), half = _mm256_set1_pd(0.5), zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+    const __m256d sv = _mm256_loadu_pd(s), clipH = _mm256_loadu_pd(clip_high), clipL = _mm256_loadu_pd(clip_low);
+    const __m256d lowv = _mm256_set1_pd(t->low), highv = _mm256_set1_pd(t->high);
+    const __m128i lowi = _mm_set1_epi32((int32_t)t->low), szc = _mm_set1_epi32((int32_t)t->signed_zero_code);
+    const __m128i packBytes = _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i toRows = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m256i lowByte = _mm256_set1_epi64x(0xff);
+    double seLanes[4], ssLanes[4];
+    int64_t nzLanes[4], underLanes[4], clipLanes[4];
+    for (int r = 0; r < 4; r++) {
+        seLanes[r] = st[r].sum_squared_error; ssLanes[r] = st[r].sum_squared_signal;
+        nzLanes[r] = st[r].nonzero; underLanes[r] = st[r].underflow; clipLanes[r] = st[r].clipped;
+    }
+    __m256d se = _mm256_loadu_pd(seLanes), ss = _mm256_loadu_pd(ssLanes);
+    __m256i nonzero = _mm256_loadu_si256((const __m256i *)nzLanes), underflow = _mm256_loadu_si256((const __m256i *)underLanes);
+    __m256i clipped = _mm256_loadu_si256((const __m256i *)clipLanes);
+    int64_t i = 0;
+    for (; i + 4 <= length; i += 4) {
+        __m128 c0 = _mm_loadu_ps(x[0] + i), c1 = _mm_loadu_ps(x[1] + i), c2 = _mm_loadu_ps(x[2] + i), c3 = _mm_loadu_ps(x[3] + i);
+        _MM_TRANSPOSE4_PS(c0, c1, c2, c3);
+        const __m128 column[4] = {c0, c1, c2, c3};
+        int32_t packed[4];
+        for (int c = 0; c < 4; c++) {
+            __m256d xd = _mm256_cvtps_pd(column[c]);
+            __m256d fourX = _mm256_mul_pd(xd, four);
+            __m256d q = _mm256_div_pd(fourX, sv);
+            __m256d k = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(q), lowv), highv);
+            __m128i isInt = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(q, k, _CMP_EQ_OQ), one));
+            __m128i e = _mm_add_epi32(_mm_slli_epi32(_mm_sub_epi32(_mm256_cvtpd_epi32(k), lowi), 1), isInt);
+            __m256i entry = _mm256_i32gather_epi64((const long long *)t->entries, e, 8);
+            __m256d h = _mm256_castsi256_pd(_mm256_andnot_si256(lowByte, entry));
+            __m128i code = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_and_si256(entry, lowByte),
+                                                                              _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+            __m128i zeroLevel = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(h, zero, _CMP_EQ_OQ), one));
+            __m128i negative = _mm_srli_epi32(_mm_castps_si128(column[c]), 31);
+            code = _mm_blendv_epi8(code, szc, _mm_sub_epi32(_mm_setzero_si128(), _mm_and_si128(zeroLevel, negative)));
+            packed[c] = _mm_cvtsi128_si32(_mm_shuffle_epi8(code, packBytes));
+            __m256d clip = _mm256_or_pd(_mm256_cmp_pd(fourX, clipH, _CMP_GE_OQ), _mm256_cmp_pd(fourX, clipL, _CMP_LE_OQ));
+            __m256d nz = _mm256_cmp_pd(xd, zero, _CMP_NEQ_OQ);
+            __m256d deq = _mm256_mul_pd(_mm256_mul_pd(h, half), sv);
+            __m256d under = _mm256_and_pd(nz, _mm256_cmp_pd(deq, zero, _CMP_EQ_OQ));
+            // A true comparison is all ones (−1): subtracting it counts one.
+            clipped = _mm256_sub_epi64(clipped, _mm256_castpd_si256(clip));
+            nonzero = _mm256_sub_epi64(nonzero, _mm256_castpd_si256(nz));
+            underflow = _mm256_sub_epi64(underflow, _mm256_castpd_si256(under));
+            __m256d err = _mm256_sub_pd(xd, deq);
+            se = _mm256_add_pd(se, _mm256_mul_pd(err, err));
+            ss = _mm256_add_pd(ss, _mm256_mul_pd(xd, xd));
+        }
+        __m128i rows = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)packed), toRows);
+        int32_t row[4];
+        _mm_storeu_si128((__m128i *)row, rows);
+        for (int r = 0; r < 4; r++) memcpy(codes[r] + i, &row[r], 4);
+    }
+    _mm256_storeu_pd(seLanes, se); _mm256_storeu_pd(ssLanes, ss);
+    _mm256_storeu_si256((__m256i *)nzLanes, nonzero); _mm256_storeu_si256((__m256i *)underLanes, underflow);
+    _mm256_storeu_si256((__m256i *)clipLanes, clipped);
+    for (int r = 0; r < 4; r++) {
+        st[r].sum_squared_error = seLanes[r]; st[r].sum_squared_signal = ssLanes[r];
+        st[r].nonzero = nzLanes[r]; st[r].underflow = underLanes[r]; st[r].clipped = clipLanes[r];
+        nearest_avx2(x[r] + i, codes[r] + i, length - i, s[r], clip_high[r], clip_low[r], t, &st[r]);
+    }
+}
+
 // The statistics of 8 elements, in element order (the two sums as the scalar body adds them).
 #define STATISTICS8                                                                         \
     __mmask8 clip = _mm512_cmp_pd_mask(fourX, clipH, _CMP_GE_OQ) | _mm512_cmp_pd_mask(fourX, clipL, _CMP_LE_OQ); \
@@ -329,6 +400,11 @@ int32_t dintsim_quantize_nearest_runs(int32_t level, RUN_PARAMETERS) {
 #if DINTSIM_X86
     if (level == DINTSIM_ISA_AVX512) {
         nearest_runs_avx512(RUN_ARGUMENTS);
+        return 1;
+    }
+    if (level == DINTSIM_ISA_AVX2) {
+        nearest_runs4_avx2(x, codes, length, s, clip_high, clip_low, t, st);
+        nearest_runs4_avx2(x + 4, codes + 4, length, s + 4, clip_high + 4, clip_low + 4, t, st + 4);
         return 1;
     }
 #endif

@@ -181,6 +181,31 @@ public struct BlockFloatVariant: Sendable, Equatable {
         self.nvfp4ScaleFormat = nvfp4ScaleFormat; self.signedZero = signedZero; self.rht = rht
     }
 
+    /// `scheme` under `convention` (the defaults without one), then every option given overriding
+    /// it — the one composition `quantize`'s options and the parsed names share. A tensor-scale
+    /// form given without a block-scale rule and without a convention takes the form's default
+    /// block scale (`NVFP4BlockScale.defaultRule(for:)`). Throws for a combination `validate` refuses.
+    public init(_ scheme: BlockFloatScheme, convention: BlockFloatConvention?, mxScale: MXScaleRule? = nil,
+                nvfp4TensorScale: NVFP4TensorScale? = nil, nvfp4BlockScale: NVFP4BlockScale? = nil,
+                nvfp4ElementDivision: NVFP4ElementDivision? = nil, nvfp4ScaleFloor: NVFP4ScaleFloor? = nil,
+                nvfp4Blocks: NVFP4Blocks? = nil, nvfp4ScaleFormat: NVFP4ScaleFormat? = nil, signedZero: SignedZero? = nil,
+                rht: RandomHadamardTransform? = nil) throws {
+        self = try convention?.variant(scheme) ?? BlockFloatVariant(scheme)
+        if let mxScale { self.mxScale = mxScale }
+        if let nvfp4TensorScale {
+            self.nvfp4TensorScale = nvfp4TensorScale
+            if nvfp4BlockScale == nil && convention == nil { self.nvfp4BlockScale = .defaultRule(for: nvfp4TensorScale) }
+        }
+        if let nvfp4BlockScale { self.nvfp4BlockScale = nvfp4BlockScale }
+        if let nvfp4ElementDivision { self.nvfp4ElementDivision = nvfp4ElementDivision }
+        if let nvfp4ScaleFloor { self.nvfp4ScaleFloor = nvfp4ScaleFloor }
+        if let nvfp4Blocks { self.nvfp4Blocks = nvfp4Blocks }
+        if let nvfp4ScaleFormat { self.nvfp4ScaleFormat = nvfp4ScaleFormat }
+        if let signedZero { self.signedZero = signedZero }
+        if let rht { self.rht = rht }
+        try validate()
+    }
+
     /// Every choice the name of `scheme` may carry, for messages.
     public static func choices(_ scheme: BlockFloatScheme) -> String {
         func list<E: RawRepresentable & CaseIterable>(_ e: E.Type) -> String where E.RawValue == String { e.allCases.map(\.rawValue).joined(separator: "|") }
@@ -195,18 +220,16 @@ public struct BlockFloatVariant: Sendable, Equatable {
     public init?(parsing name: String) throws {
         let parts = name.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard let scheme = BlockFloatScheme(rawValue: parts[0]) else { return nil }
-        self.init(scheme)
-        var seen = Set<String>(), blockScaleGiven = false
+        var convention: BlockFloatConvention?, mxScale: MXScaleRule?, nvfp4TensorScale: NVFP4TensorScale?, nvfp4BlockScale: NVFP4BlockScale?
+        var nvfp4ElementDivision: NVFP4ElementDivision?, nvfp4ScaleFloor: NVFP4ScaleFloor?, nvfp4Blocks: NVFP4Blocks?
+        var nvfp4ScaleFormat: NVFP4ScaleFormat?, signedZero: SignedZero?, rht: RandomHadamardTransform?
+        var seen = Set<String>()
         for (i, token) in parts.dropFirst().enumerated() {
             let kind: String
-            if let c = BlockFloatConvention(rawValue: token), i == 0 { self = try c.variant(scheme); blockScaleGiven = true; kind = "convention" }
+            if let c = BlockFloatConvention(rawValue: token), i == 0 { convention = c; kind = "convention" }
             else if scheme == .mxfp4, let r = MXScaleRule(rawValue: token) { mxScale = r; kind = "scale rule" }
-            else if scheme == .nvfp4, let t = NVFP4TensorScale(rawValue: token) {
-                nvfp4TensorScale = t
-                if !blockScaleGiven { nvfp4BlockScale = .defaultRule(for: t) }
-                kind = "tensor-scale"
-            }
-            else if scheme == .nvfp4, let b = NVFP4BlockScale(rawValue: token) { nvfp4BlockScale = b; blockScaleGiven = true; kind = "block-scale" }
+            else if scheme == .nvfp4, let t = NVFP4TensorScale(rawValue: token) { nvfp4TensorScale = t; kind = "tensor-scale" }
+            else if scheme == .nvfp4, let b = NVFP4BlockScale(rawValue: token) { nvfp4BlockScale = b; kind = "block-scale" }
             else if scheme == .nvfp4, let d = NVFP4ElementDivision(rawValue: token) { nvfp4ElementDivision = d; kind = "element-division" }
             else if scheme == .nvfp4, let f = NVFP4ScaleFloor(rawValue: token) { nvfp4ScaleFloor = f; kind = "scale-floor" }
             else if scheme == .nvfp4, let b = NVFP4Blocks(rawValue: token) { nvfp4Blocks = b; kind = "blocks" }
@@ -219,7 +242,9 @@ public struct BlockFloatVariant: Sendable, Equatable {
             }
             guard seen.insert(kind).inserted else { throw QuantizationError.unsuitableFormat("'\(name)': two \(kind) options; use \(Self.choices(scheme))") }
         }
-        try validate()
+        try self.init(scheme, convention: convention, mxScale: mxScale, nvfp4TensorScale: nvfp4TensorScale, nvfp4BlockScale: nvfp4BlockScale,
+                      nvfp4ElementDivision: nvfp4ElementDivision, nvfp4ScaleFloor: nvfp4ScaleFloor, nvfp4Blocks: nvfp4Blocks,
+                      nvfp4ScaleFormat: nvfp4ScaleFormat, signedZero: signedZero, rht: rht)
     }
 
     /// Throws for a combination no rule defines: scale-first needs the encode form.
@@ -300,7 +325,7 @@ public struct BlockFloatQuantizer: Sendable {
     /// unless chosen; every level gives the same bytes).
     public var instructionSet: InstructionSet {
         get { elements.instructionSet }
-        set { precondition(newValue.isSupported, "this CPU does not support the \(newValue) instruction set"); elements.instructionSet = newValue }
+        set { elements.instructionSet = newValue }
     }
 
     public var scheme: BlockFloatScheme { variant.scheme }

@@ -27,8 +27,10 @@ struct ElementQuantizer: Sendable {
     /// The stochastic rounder's width B: the draw keeps the top B of its 16 bits.
     var drawBits = 16
     /// The nearest-rule loop's instruction set (C, include/kernels.h; every level gives the
-    /// same bytes).
-    var instructionSet = InstructionSet.best
+    /// same bytes). Setting a level this CPU lacks is a programming error (`isSupported` first).
+    var instructionSet = InstructionSet.best {
+        didSet { precondition(instructionSet.isSupported, "this CPU does not support the \(instructionSet) instruction set") }
+    }
 
     var format: LevelFormat { selector.format }
     var rounding: RoundingRule { selector.rule }

@@ -54,7 +54,7 @@ public struct SymmetricQuantizer: Sendable {
     /// supports unless chosen; every level gives the same bytes).
     public var instructionSet: InstructionSet {
         get { elementQuantizer.instructionSet }
-        set { precondition(newValue.isSupported, "this CPU does not support the \(newValue) instruction set"); elementQuantizer.instructionSet = newValue }
+        set { elementQuantizer.instructionSet = newValue }
     }
     public var signedZero: SignedZero { elementQuantizer.selector.signedZero }
     /// The stochastic rounder's width in bits (16 unless chosen).

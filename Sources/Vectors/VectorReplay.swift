@@ -181,23 +181,39 @@ public struct VectorReplay: Sendable {
         return total
     }
 
+    /// The fast model on one thread's case instances: `MacReplayKernel`, four streams in lock step.
     func fastMac(_ c: MacConfiguration, _ segment: Range<Int>) -> Outcome {
         var o = Outcome()
-        let lanes = c.lanes
-        let accMask: UInt64 = c.accumulatorWidth >= 64 ? ~0 : (1 << UInt64(c.accumulatorWidth)) - 1
-        var model = MacModel(c)
-        control.withUnsafeBufferPointer { control in
+        let streams = lineStreams(segment, parts: 4)
+        o.cycles = streams.reduce(0) { $0 + $1.count }
+        o.failed = control.withUnsafeBufferPointer { control in
         codes.withUnsafeBufferPointer { codes in
         activations.withUnsafeBufferPointer { activations in
         expectedMac.withUnsafeBufferPointer { expected in
-            forEachLine(segment) { line in
-                let observed = Self.macLine(&model, control[line], codes: codes.baseAddress! + line * lanes,
-                                            activations: activations.baseAddress! + line * lanes, lanes: lanes, accMask: accMask)
-                if observed != expected[line] { o.failed += 1 }
-            }
+            MacReplayKernel(c).failures(.init(control: control, codes: codes, activations: activations, expected: expected), streams: streams)
         }}}}
-        o.cycles = segment.reduce(0) { $0 + caseStarts[$1 % caseCount + 1] - caseStarts[$1 % caseCount] }
         return o
+    }
+
+    /// The case instances of `segment` as `parts` runs of consecutive lines of about equal length
+    /// (fewer if there are fewer instances): a run of instances is one run of lines, since case
+    /// c + 1 starts where case c ends and case 0 follows the last.
+    func lineStreams(_ segment: Range<Int>, parts: Int) -> [(start: Int, count: Int)] {
+        let lengths = segment.map { caseStarts[$0 % caseCount + 1] - caseStarts[$0 % caseCount] }
+        let total = lengths.reduce(0, +)
+        var streams: [(start: Int, count: Int)] = [], i = 0, done = 0
+        for k in 1...max(1, min(parts, segment.count)) where i < lengths.count {
+            let target = k == parts ? total : total * k / parts
+            let first = segment.lowerBound + i
+            var count = 0
+            while i < lengths.count && (done < target || count == 0) { count += lengths[i]; done += lengths[i]; i += 1 }
+            streams.append((caseStarts[first % caseCount], count))
+        }
+        if i < lengths.count {   // fewer instances than parts: the last run takes the rest
+            let rest = lengths[i...].reduce(0, +)
+            streams[streams.count - 1].count += rest
+        }
+        return streams
     }
 
     /// One line of a MAC set (control bits 1 rst, 2 valid, 4 clear) through the model; returns

@@ -29,7 +29,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Replay model: fast, netlist or toggles.") var model: SimulationMode = .fast
     @Option(help: "Replay: times the set is played back to back.") var repetitions = 1
     @Option(help: "Replay: worker threads (default: all cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: ArgumentHelp("Replay, netlist and toggles models: the simulator's instruction set, portable, popcount, avx2 or avx512 (default: the fastest this CPU supports).", valueName: "set"))
+    @Option(help: ArgumentHelp("The kernels' instruction set, portable, popcount, avx2 or avx512 (default: the fastest this CPU supports): the quantizers' figures, or with --replay the netlist and toggles models' simulator.", valueName: "set"))
     var instructionSet: InstructionSet = .best
 
     func validate() throws {
@@ -48,8 +48,8 @@ struct BenchCommand: ParsableCommand {
             return
         }
         var bench = Benchmarks()
-        (bench.runs, bench.size, bench.sequences, bench.weights, bench.activations, bench.dump, bench.quantizersOnly) =
-            (runs, size, sequences, weights, activations, dump, quantizersOnly)
+        (bench.runs, bench.size, bench.sequences, bench.weights, bench.activations, bench.dump, bench.quantizersOnly, bench.instructionSet) =
+            (runs, size, sequences, weights, activations, dump, quantizersOnly, instructionSet)
         let figures = try badInput { try bench.run(progress: printProgress) }
         if let json { try badInput { try Files.writeAtomically(try jsonFileBytes(figures), to: json) } }
         printOut(Benchmarks.markdown(figures))

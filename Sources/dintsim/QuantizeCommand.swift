@@ -134,28 +134,17 @@ struct QuantizeCommand: ParsableCommand {
 
     /// The block format's variant: the convention's (or the defaults), then each option given.
     func variant(_ scheme: BlockFloatScheme) throws -> BlockFloatVariant {
-        var v = try convention?.variant(scheme) ?? BlockFloatVariant(scheme)
-        if let mxScale { v.mxScale = mxScale }
-        if let nvfp4TensorScale {
-            v.nvfp4TensorScale = nvfp4TensorScale
-            if nvfp4BlockScale == nil && convention == nil { v.nvfp4BlockScale = .defaultRule(for: nvfp4TensorScale) }
-        }
-        if let nvfp4BlockScale { v.nvfp4BlockScale = nvfp4BlockScale }
-        if let nvfp4ElementDivision { v.nvfp4ElementDivision = nvfp4ElementDivision }
-        if let nvfp4ScaleFloor { v.nvfp4ScaleFloor = nvfp4ScaleFloor }
-        if let nvfp4Blocks { v.nvfp4Blocks = nvfp4Blocks }
-        if let nvfp4ScaleFormat { v.nvfp4ScaleFormat = nvfp4ScaleFormat }
-        if let signedZero { v.signedZero = signedZero }
+        var transform: RandomHadamardTransform?
         if let rht {
-            var t = try RandomHadamardTransform(parsing: rht, output: rhtOutput ?? .fp32)
+            transform = try RandomHadamardTransform(parsing: rht, output: rhtOutput ?? .fp32)
             if let rhtSigns {
                 let signs = try RandomHadamardTransform.signs(parsing: String(decoding: try Files.read(rhtSigns), as: UTF8.self), source: rhtSigns)
-                t = try RandomHadamardTransform(signs: .explicit(signs), output: t.output)
+                transform = try RandomHadamardTransform(signs: .explicit(signs), output: transform!.output)
             }
-            v.rht = t
         }
-        try v.validate()
-        return v
+        return try BlockFloatVariant(scheme, convention: convention, mxScale: mxScale, nvfp4TensorScale: nvfp4TensorScale,
+                                     nvfp4BlockScale: nvfp4BlockScale, nvfp4ElementDivision: nvfp4ElementDivision, nvfp4ScaleFloor: nvfp4ScaleFloor,
+                                     nvfp4Blocks: nvfp4Blocks, nvfp4ScaleFormat: nvfp4ScaleFormat, signedZero: signedZero, rht: transform)
     }
 
     /// quantize's own option for the non-finite refusal.

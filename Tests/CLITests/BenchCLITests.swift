@@ -52,6 +52,26 @@ import TensorIO
             #expect(figures.allSatisfy { ($0["oneCoreMedian"] as? Double ?? 0) > 0 }, "\(figures)")
         }
     }
+
+    /// `--instruction-set` reaches the quantizers: the portable kernel and the default (the
+    /// fastest this CPU has) dump the same codes and scales, byte for byte (64 rows: 8 batches
+    /// of 8 groups side by side on the vector kernels).
+    @Test func quantizerInstructionSetChangesSpeedNotBytes() throws {
+        let dir = CLITests.scratch()
+        try CLITests.writeMatrix((0..<(64 * 40)).map { Float(($0 * 37) % 29) / 4 - 3.5 }, rows: 64, columns: 40, to: dir + "/w.npy")
+        try Files.writeNpy(try NpyArray(float32: (0..<(1 * 2 * 64)).map { Float($0 % 9) - 4 }, shape: [1, 2, 64]), to: dir + "/a.npy")
+        for (name, extra) in [("best", [String]()), ("portable", ["--instruction-set", "portable"])] {
+            let r = try CLITests.run(["bench", "--quantizers-only", "--runs", "1", "--weights", dir + "/w.npy", "--activations", dir + "/a.npy",
+                                      "--dump", dir + "/" + name] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        for file in ["dint4_codes.npy", "dint4_scales.npy"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/best/" + file)), b = try Data(contentsOf: URL(fileURLWithPath: dir + "/portable/" + file))
+            #expect(a == b && !a.isEmpty, "\(file)")
+        }
+        let bad = try CLITests.run(["bench", "--quantizers-only", "--instruction-set", "sse9"])
+        #expect(bad.status == 2 && bad.stderr.contains("--instruction-set"), "\(bad.stderr)")
+    }
 }
 
 /// `bench`'s one-core figures confine the whole process, every thread, to one CPU and then give

@@ -151,6 +151,32 @@ import TensorIO
         #expect(!FileManager.default.fileExists(atPath: dir + "/c2.npy"))
     }
 
+    /// `quantize`'s convention options compose as the variant names do (one initializer): each
+    /// set of options writes the codes and scales of the library quantizer of the matching name.
+    @Test func quantizeOptionsEqualTheVariantNames() throws {
+        let dir = Self.scratch()
+        let values: [Float] = (0..<(4 * 48)).map { (i: Int) -> Float in
+            let base = Float((i * 53) % 41) / 8 - 2.5
+            return i % 7 == 0 ? base - 0.01 : base
+        }
+        try Self.writeMatrix(values, rows: 4, columns: 48, to: dir + "/x.npy")
+        let cases: [([String], String)] = [
+            (["--format", "nvfp4", "--convention", "torchao", "--signed-zero", "keep"], "nvfp4:torchao:keep"),
+            (["--format", "nvfp4", "--nvfp4-tensor-scale", "encode"], "nvfp4:encode"),
+            (["--format", "nvfp4", "--convention", "nvidia", "--nvfp4-element-division", "exact"], "nvfp4:nvidia:exact"),
+            (["--format", "nvfp4", "--nvfp4-block-scale", "amax-first", "--nvfp4-tensor-scale", "encode"], "nvfp4:encode:amax-first"),
+            (["--format", "mxfp4", "--convention", "compressed-tensors", "--mx-scale", "even"], "mxfp4:compressed-tensors:even"),
+        ]
+        for (options, name) in cases {
+            let r = try Self.run(["quantize", "--input", dir + "/x.npy", "--codes-out", dir + "/c.npy", "--scales-out", dir + "/s.npy"] + options)
+            #expect(r.status == 0, "\(options): \(r.stderr)")
+            let variant = try #require(try BlockFloatVariant(parsing: name))
+            let expected = try BlockFloatQuantizer(variant).quantize(values, rows: 4, columns: 48)
+            #expect(try Files.readNpy(dir + "/c.npy").uint8Values() == expected.codes, "\(name)")
+            #expect(try Files.readNpy(dir + "/s.npy").uint8Values() == expected.blockScales, "\(name)")
+        }
+    }
+
     @Test func underflowComparesTheFormats() throws {
         let dir = Self.scratch()
         let r = try Self.run(["underflow", "--rows", "32", "--columns", "128", "--json", dir + "/u.json"])

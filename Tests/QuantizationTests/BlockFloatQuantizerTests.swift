@@ -427,6 +427,37 @@ import PropertyChecking
         }
     }
 
+    /// A name and `quantize`'s options compose through one initializer: for every convention (or
+    /// none) × tensor-scale form × block-scale rule × signed-zero choice, given or not and in
+    /// either order in the name, the parsed name equals the options' variant, or both refuse.
+    @Test func namesAndOptionsComposeAlike() throws {
+        func outcome(_ body: () throws -> BlockFloatVariant?) -> String {
+            do { return try body().map { "\($0)" } ?? "nil" } catch { return "refused" }
+        }
+        for convention in [nil] + BlockFloatConvention.allCases.map(Optional.some) {
+            for tensor in [nil] + NVFP4TensorScale.allCases.map(Optional.some) {
+                for block in [nil] + NVFP4BlockScale.allCases.map(Optional.some) {
+                    for zero in [nil] + SignedZero.allCases.map(Optional.some) {
+                        let options = try? BlockFloatVariant(.nvfp4, convention: convention, nvfp4TensorScale: tensor, nvfp4BlockScale: block, signedZero: zero)
+                        for blockFirst in [false, true] {
+                            let scales = blockFirst ? [block?.rawValue, tensor?.rawValue] : [tensor?.rawValue, block?.rawValue]
+                            let name = (["nvfp4", convention?.rawValue] + scales + [zero?.rawValue]).compactMap { $0 }.joined(separator: ":")
+                            let parsed = outcome { try BlockFloatVariant(parsing: name) }
+                            #expect(parsed == (options.map { "\($0)" } ?? "refused"), "\(name)")
+                        }
+                    }
+                }
+            }
+        }
+        for convention in [nil] + BlockFloatConvention.allCases.map(Optional.some) {
+            for rule in [nil] + MXScaleRule.allCases.map(Optional.some) {
+                let options = try? BlockFloatVariant(.mxfp4, convention: convention, mxScale: rule)
+                let name = ["mxfp4", convention?.rawValue, rule?.rawValue].compactMap { $0 }.joined(separator: ":")
+                #expect(outcome { try BlockFloatVariant(parsing: name) } == (options.map { "\($0)" } ?? "refused"), "\(name)")
+            }
+        }
+    }
+
     @Test func variantNamesRoundTrip() throws {
         for v in Self.allVariants + [BlockFloatVariant(.mxfp4), BlockFloatVariant(.mxfp4, mxScale: .rceil, signedZero: .flush)] {
             #expect(try BlockFloatVariant(parsing: v.name) == v, "\(v.name)")

@@ -1,7 +1,8 @@
 // dintsim's hot loops in C, each compiled once per instruction-set level and chosen at run time
 // from what the CPU reports (Kernels.InstructionSet), so that the package needs no build flag (a
 // dependency may not carry one): the netlist simulator's evaluation loop (Circuits.Simulator) and
-// the nearest-rule element quantizer (Quantization). docs/performance.md, "Kernels".
+// the nearest-rule element quantizer (Quantization); and in plain C for every CPU, the MAC/PE
+// model replaying stored stimulus (Units.MacReplayKernel). docs/performance.md, "Kernels".
 #ifndef DINTSIM_KERNELS_H
 #define DINTSIM_KERNELS_H
 #include <stdint.h>
@@ -84,7 +85,8 @@ int32_t dintsim_quantize_nearest(int32_t level, const float *x, uint8_t *codes, 
 // 8 runs at once, each as dintsim_quantize_nearest would quantize it alone (the same codes and
 // statistics, bit for bit): run r is x[r][0 ..< length] with scale s[r], clip bounds clip_high[r]
 // and clip_low[r], codes to codes[r], statistics continued in statistics[r]. The AVX-512 level
-// takes one run per vector lane; the others quantize the runs one after another.
+// takes one run per vector lane, AVX2 runs 0–3 and then 4–7 one per lane; the others quantize the
+// runs one after another.
 int32_t dintsim_quantize_nearest_runs(int32_t level, const float *const *x, uint8_t *const *codes, int64_t length,
                                       const double *s, const double *clip_high, const double *clip_low,
                                       const dintsim_nearest_table *table, dintsim_quantize_statistics *statistics);
@@ -92,5 +94,36 @@ int32_t dintsim_quantize_nearest_runs(int32_t level, const float *const *x, uint
 // The largest finite |x[i]| as a bit pattern in the low 32 bits (non-finite values count as 0),
 // and bit 32 set if any x[i] is not finite (at the portable level if `level` is not supported).
 uint64_t dintsim_max_finite_magnitude_bits(int32_t level, const float *x, int64_t count);
+
+// ---- The MAC replay ----
+
+// A MAC unit or PE as Units.MacModel runs it (docs/mac.md): weights[code] is a weight code's
+// value in product units (256 entries), `lanes` products per cycle summed exactly, in_flight =
+// pipeline depth − 1 (0, 1 or 2) transactions between the multiply stage and the accumulator;
+// the accumulator saturates to [lowest, highest] (saturates = 1) or wraps (sign extension of its
+// low 64 − wrap_shift bits); acc_mask keeps its W bits.
+typedef struct {
+    const int64_t *weights;
+    int32_t lanes, in_flight, saturates, wrap_shift;
+    int64_t lowest, highest;
+    uint64_t acc_mask;
+} dintsim_mac_model;
+
+// Stored stimulus of `lines` cycles: per line the control bits (1 rst, 2 valid, 4 clear), the
+// lanes' codes and activations (line × lanes), and the expected outputs after the edge
+// (acc & acc_mask | valid_out << 63).
+typedef struct {
+    const uint8_t *control, *codes;
+    const int8_t *activations;
+    const uint64_t *expected;
+    int64_t lines;
+} dintsim_mac_stream;
+
+// Plays `count` independent streams, stream k from line starts[k] for counts[k] cycles (after
+// line lines − 1 comes line 0), each from the all-zero state (a stream starts at a reset line);
+// returns the number of cycles whose outputs differed from `expected`, or −1 for a model out of
+// range. Four streams run in lock step, so that their accumulator chains overlap.
+int64_t dintsim_mac_replay(const dintsim_mac_model *model, const dintsim_mac_stream *stream, const int64_t *starts,
+                           const int64_t *counts, int32_t count);
 
 #endif
