@@ -13,6 +13,15 @@ public protocol BitSlicedSimulation: AnyObject {
 extension BitSlicedSimulation {
     public func set(_ bus: Bus, words: [UInt64]) { set(bus, words: words, from: 0) }
 
+    /// Drives a bus with one integer per instance (two's complement, low `bus.count` bits).
+    public func set(_ bus: Bus, instances: [Int64]) {
+        set(bus, words: (0..<bus.count).map { bit in
+            var w: UInt64 = 0
+            for (k, x) in instances.enumerated() where (x >> Int64(bit)) & 1 == 1 { w |= 1 << UInt64(k) }
+            return w
+        })
+    }
+
     /// The value of a bus in one instance, as a signed (two's complement) or unsigned integer.
     public func read(_ bus: Bus, instance k: Int, signed: Bool) -> Int64 {
         var v: Int64 = 0

@@ -110,8 +110,9 @@ extension CostReport {
     }
 
     /// As above, priced by `settings` (a Liberty library, a delay model, a clock). The
-    /// calibration against Horowitz and the decoder rows belong to the 45 nm-style table and
-    /// are left out under a Liberty library.
+    /// calibration against Horowitz belongs to the 45 nm-style table and is left out under a
+    /// Liberty library; the decode datapaths, the block quantizer and the block-scale stages are
+    /// priced by whichever technology prices the MACs.
     public static func build(data: [ReportData], settings: CostSettings, sweep: Bool, decoder: Bool = true,
                              sweepShard: (index: Int, count: Int) = (0, 1),
                              progress: (String) -> Void = { _ in }) throws -> ReportDocument {
@@ -154,22 +155,24 @@ extension CostReport {
             document.binding = Dictionary(uniqueKeysWithValues: CellKind.allCases.map { ($0.rawValue, b.describe($0)) })
         }
         // The decoder rows use the first data set's activations, trimmed to whole G = 64 tiles.
+        // These datapaths are priced like the MACs: by the table or the Liberty library, under
+        // the report's delay model.
         let d = data[0]
         let channels = d.length / 64 * 64
-        if decoder && channels > 0, let table {
+        if decoder && channels > 0 {
             progress("pricing the TAH-Quant decode datapaths")
             let tokens = min(d.activationRows, 64)
             var acts: [Float] = []
             for r in 0..<tokens { acts += d.activations[(r * d.length)..<(r * d.length + channels)].map { min(max($0, -65504), 65504) } }
-            document.decoder = try decoderRows(activations: acts, tokens: tokens, channels: channels, table: table)
+            document.decoder = try decoderRows(activations: acts, tokens: tokens, channels: channels, technology: settings.technology, delayModel: settings.delayModel)
         }
-        if decoder, let table {
+        if decoder {
             progress("pricing the MXFP4 block quantizer")
             let tensors = data.flatMap { d in [("\(d.name) weights", d.weights), ("\(d.name) activations", d.activations)] }
-            let rows = blockQuantizerRows(tensors.map { ($0.0, $0.1.map { $0.isFinite ? $0 : 0 }) }, table: table)
+            let rows = try blockQuantizerRows(tensors.map { ($0.0, $0.1.map { $0.isFinite ? $0 : 0 }) }, technology: settings.technology, delayModel: settings.delayModel)
             if !rows.isEmpty { document.blockQuantizer = rows }
             progress("pricing the block-scale stages")
-            document.blockScale = try blockScaleRows(d, table: table)
+            document.blockScale = try blockScaleRows(d, technology: settings.technology, delayModel: settings.delayModel)
         }
         return document
     }

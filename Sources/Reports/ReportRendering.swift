@@ -52,17 +52,17 @@ extension ReportDocument {
         }.joined(separator: "; ") + "\n"
         if !decoder.isEmpty {
             s += "\n## TAH-Quant decode datapath (G = \(decoder[0].tileSize), \(decoder[0].output) output, first data set's activations)\n\n"
-            s += "| architecture | cells | area µm² | scale/round µm² | butterfly µm² | pJ/element | cycles/tile | latency | elements/cycle |\n|---|---|---|---|---|---|---|---|---|\n"
+            s += "| architecture | cells | area µm² | scale/round µm² | butterfly µm² | pJ/element | cycles/tile | latency | elements/cycle | clock ns |\n|---|---|---|---|---|---|---|---|---|---|\n"
             for d in decoder {
-                s += "| \(d.architecture) | \(d.cells) | \(Self.f(d.areaUm2, 0)) | \(Self.f(Self.scaleRoundBlocks.reduce(0) { $0 + (d.areaByBlock[$1] ?? 0) }, 0)) | \(Self.f(d.areaByBlock["butterfly"] ?? 0, 0)) | \(Self.f(d.energyPerElementPJ, 4)) | \(d.cyclesPerTile) | \(d.latency) | \(Self.f(d.elementsPerCycle, 2)) |\n"
+                s += "| \(d.architecture) | \(d.cells) | \(Self.f(d.areaUm2, 0)) | \(Self.f(Self.scaleRoundBlocks.reduce(0) { $0 + (d.areaByBlock[$1] ?? 0) }, 0)) | \(Self.f(d.areaByBlock["butterfly"] ?? 0, 0)) | \(Self.f(d.energyPerElementPJ, 4)) | \(d.cyclesPerTile) | \(d.latency) | \(Self.f(d.elementsPerCycle, 2)) | \(Self.f(d.clockNs, 2)) |\n"
             }
         }
         if let blockQuantizer, !blockQuantizer.isEmpty {
             let fp4 = rows.first { $0.unit == "fp4-mac" && $0.lanes == 1 }
             s += "\n## MXFP4 block quantizer (B = 32, floor rule, RNE; docs/block-quantizer.md)\n\n"
-            s += "| data | cells | area µm² | block max µm² | scale µm² | elements µm² | pJ/element | latency | elements/cycle |\n|---|---|---|---|---|---|---|---|---|\n"
+            s += "| data | cells | area µm² | block max µm² | scale µm² | elements µm² | pJ/element | latency | elements/cycle | clock ns |\n|---|---|---|---|---|---|---|---|---|---|\n"
             for q in blockQuantizer {
-                s += "| \(q.data) | \(q.cells) | \(Self.f(q.areaUm2, 0)) | \(Self.f(q.areaByBlock["block-max"] ?? 0, 0)) | \(Self.f(q.areaByBlock["scale"] ?? 0, 0)) | \(Self.f(q.areaByBlock["element"] ?? 0, 0)) | \(Self.f(q.energyPerElementPJ, 4)) | \(q.latency) | \(Self.f(q.elementsPerCycle, 0)) |\n"
+                s += "| \(q.data) | \(q.cells) | \(Self.f(q.areaUm2, 0)) | \(Self.f(q.areaByBlock["block-max"] ?? 0, 0)) | \(Self.f(q.areaByBlock["scale"] ?? 0, 0)) | \(Self.f(q.areaByBlock["element"] ?? 0, 0)) | \(Self.f(q.energyPerElementPJ, 4)) | \(q.latency) | \(Self.f(q.elementsPerCycle, 0)) | \(Self.f(q.clockNs, 2)) |\n"
             }
             if let fp4 {
                 s += "\nBeside the FP4 MAC (1 lane, W = \(fp4.configuration.accumulatorWidth)): \(Self.f(fp4.areaUm2, 0)) µm², \(Self.f(fp4.energyPerMacPJ, 4)) pJ/MAC on \(fp4.data). Quantizing an activation once per element costs \(Self.f(blockQuantizer.last!.energyPerElementPJ / fp4.energyPerMacPJ, 2))× one FP4 MAC; it is amortized over the output channels that reuse it.\n"
@@ -71,9 +71,9 @@ extension ReportDocument {
         if let blockScale, !blockScale.isEmpty {
             let fp4 = rows.first { $0.unit == "fp4-mac" && $0.lanes == 1 }
             s += "\n## Applying block scales (once per block; docs/block-quantizer.md)\n\n"
-            s += "| data | scheme | block | partial-sum bits | cells | area µm² | pJ per MAC | FP4 MAC pJ/MAC with it |\n|---|---|---|---|---|---|---|---|\n"
+            s += "| data | scheme | block | partial-sum bits | cells | area µm² | pJ per MAC | FP4 MAC pJ/MAC with it | clock ns |\n|---|---|---|---|---|---|---|---|---|\n"
             for b in blockScale {
-                s += "| \(b.data) | \(b.scheme) | \(b.blockSize) | \(b.partialWidth) | \(b.cells) | \(Self.f(b.areaUm2, 0)) | \(Self.f(b.energyPerMacPJ, 4)) | \(fp4.map { Self.f($0.energyPerMacPJ + b.energyPerMacPJ, 4) + " (+\(Self.f(100 * b.energyPerMacPJ / $0.energyPerMacPJ, 1)) %)" } ?? "—") |\n"
+                s += "| \(b.data) | \(b.scheme) | \(b.blockSize) | \(b.partialWidth) | \(b.cells) | \(Self.f(b.areaUm2, 0)) | \(Self.f(b.energyPerMacPJ, 4)) | \(fp4.map { Self.f($0.energyPerMacPJ + b.energyPerMacPJ, 4) + " (+\(Self.f(100 * b.energyPerMacPJ / $0.energyPerMacPJ, 1)) %)" } ?? "—") | \(Self.f(b.clockNs, 2)) |\n"
             }
         }
         if !sweep.isEmpty {

@@ -148,8 +148,18 @@ public struct BlockQuantizerRun: Sendable {
 
     /// `values` holds whole blocks of `datapath.blockSize` binary32 values (finite).
     public static func run(_ values: [Float], datapath d: BlockQuantizerDatapath) -> BlockQuantizerRun {
-        let b = d.blockSize, blocks = values.count / b
         let sim = Simulator(d.netlist)
+        let r = drive(values, datapath: d, on: sim)
+        return BlockQuantizerRun(scales: r.scales, codes: r.codes, blocks: r.scales.count, cellToggles: sim.cellToggles, internalToggles: sim.internalToggles,
+                                 simulatedUnitCycles: r.simulatedUnitCycles)
+    }
+
+    /// The blocks of `values` through `sim` (a simulator of `d.netlist`: the netlist simulator,
+    /// or the timed one on its mapped gates), 64 blocks per cycle: the scale and element codes
+    /// read after each edge, and the unit-cycles simulated (one per block).
+    public static func drive<S: BitSlicedSimulation>(_ values: [Float], datapath d: BlockQuantizerDatapath, on sim: S)
+        -> (scales: [UInt8], codes: [UInt8], simulatedUnitCycles: Int) {
+        let b = d.blockSize, blocks = values.count / b
         var scales = [UInt8](repeating: 0, count: blocks), codes = [UInt8](repeating: 0, count: blocks * b)
         var simulated = 0
         for first in stride(from: 0, to: blocks, by: 64) {
@@ -157,14 +167,13 @@ public struct BlockQuantizerRun: Sendable {
             sim.activeMask = active == 64 ? ~0 : (UInt64(1) << UInt64(active)) - 1
             for i in 0..<b { sim.set(d.inputs[i], instances: (0..<active).map { Int64(values[(first + $0) * b + i].bitPattern) }) }
             sim.evaluate()
-            sim.clock()
+            sim.clock(resetting: 0)
             simulated += active
             for k in 0..<active {
                 scales[first + k] = UInt8(sim.read(d.scale, instance: k, signed: false))
                 for i in 0..<b { codes[(first + k) * b + i] = UInt8(sim.read(d.codes[i], instance: k, signed: false)) }
             }
         }
-        return BlockQuantizerRun(scales: scales, codes: codes, blocks: blocks, cellToggles: sim.cellToggles, internalToggles: sim.internalToggles,
-                                 simulatedUnitCycles: simulated)
+        return (scales, codes, simulated)
     }
 }

@@ -24,9 +24,21 @@ public struct HadamardDecodeRun: Sendable {
 public enum HadamardDecodeRunner {
     public static func run(_ t: TahQuantTensor, architecture: HadamardDatapath.Architecture, output: ScaleRoundStage.Output,
                            vcd: VCDWriter? = nil, datapath: HadamardDatapath? = nil) -> HadamardDecodeRun {
-        let g = t.configuration.tileSize
-        let d = datapath ?? HadamardDatapath(tileSize: g, architecture: architecture, output: output)
+        let d = datapath ?? HadamardDatapath(tileSize: t.configuration.tileSize, architecture: architecture, output: output)
         let sim = Simulator(d.netlist)
+        let r = drive(t, datapath: d, on: sim, sample: vcd.map { v in { s, c in v.sample(s, time: c) } })
+        vcd?.finish(cycles: (t.tileCount + 63) / 64 * d.cyclesPerTile + d.latency)
+        return HadamardDecodeRun(bits: r.bits, tiles: t.tileCount, cyclesPerTile: d.cyclesPerTile, latency: d.latency,
+                                 togglesByBlock: sim.togglesByBlock(), cellToggles: sim.cellToggles, internalToggles: sim.internalToggles,
+                                 simulatedUnitCycles: r.simulatedUnitCycles)
+    }
+
+    /// The tiles of `t` through `sim` (a simulator of `d.netlist`: the netlist simulator, or the
+    /// timed one on its mapped gates), 64 tiles per round; `sample` sees each settled cycle
+    /// before its edge. Returns the output bit patterns and the unit-cycles simulated.
+    public static func drive<S: BitSlicedSimulation>(_ t: TahQuantTensor, datapath d: HadamardDatapath, on sim: S,
+                                                     sample: ((S, Int) -> Void)? = nil) -> (bits: [UInt32], simulatedUnitCycles: Int) {
+        let g = t.configuration.tileSize
         let rounds = (t.tileCount + 63) / 64
         var bits = [UInt32](repeating: 0, count: t.codes.count)
         let clocks = rounds * d.cyclesPerTile + d.latency
@@ -59,8 +71,8 @@ public enum HadamardDecodeRunner {
                 sim.set(d.start, word: 0)
             }
             sim.evaluate()
-            vcd?.sample(sim, time: c)
-            sim.clock()
+            sample?(sim, c)
+            sim.clock(resetting: 0)
             simulated += sim.activeMask.nonzeroBitCount
             let age = c + 1 - d.latency
             if age >= 0 && age % d.cyclesPerTile == 0 && age / d.cyclesPerTile < rounds {
@@ -70,9 +82,6 @@ public enum HadamardDecodeRunner {
                 }
             }
         }
-        vcd?.finish(cycles: clocks)
-        return HadamardDecodeRun(bits: bits, tiles: t.tileCount, cyclesPerTile: d.cyclesPerTile, latency: d.latency,
-                                 togglesByBlock: sim.togglesByBlock(), cellToggles: sim.cellToggles, internalToggles: sim.internalToggles,
-                                 simulatedUnitCycles: simulated)
+        return (bits, simulated)
     }
 }

@@ -62,6 +62,11 @@ import TensorIO
             #expect(group.allSatisfy { $0["clock_ns"] as! Double == slowest })
         }
         #expect(r.stdout.contains("Iso-throughput") && r.stdout.contains("glitch share"))
+        // The block quantizer and both block-scale stages are priced on the library too, clock
+        // and leakage at their own critical paths.
+        let quantizer = object["block_quantizer"] as? [[String: Any]] ?? [], stages = object["block_scale"] as? [[String: Any]] ?? []
+        #expect(!quantizer.isEmpty && stages.count == 2)
+        #expect((quantizer + stages).allSatisfy { ($0["clock_ns"] as? Double ?? 0) > 0 && ($0["area_um2"] as? Double ?? 0) > 0 }, "\(quantizer) \(stages)")
         // The small library has no XOR and an inverting mux only: the report names what it built.
         #expect(r.stdout.contains("MUX2 MUXI + INV (built from several cells") && r.stdout.contains("XOR2 NAND + NAND + NAND + NAND"))
         #expect((object["binding"] as? [String: String])?["INV"] == "INV")
