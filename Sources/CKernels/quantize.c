@@ -73,6 +73,27 @@ static void nearest_portable(PARAMETERS) {
 static uint64_t max_bits_portable(const float *x, int64_t count) { MAX_BITS }
 
 #if DINTSIM_X86
+// The statistics of runs side by side, one vector lane per run: loaded from and stored back to
+// each run's record.
+typedef struct {
+    double se[8], ss[8];
+    int64_t nonzero[8], underflow[8], clipped[8];
+} run_lanes;
+
+static inline void lanes_load(run_lanes *l, const dintsim_quantize_statistics *st, int runs) {
+    for (int r = 0; r < runs; r++) {
+        l->se[r] = st[r].sum_squared_error; l->ss[r] = st[r].sum_squared_signal;
+        l->nonzero[r] = st[r].nonzero; l->underflow[r] = st[r].underflow; l->clipped[r] = st[r].clipped;
+    }
+}
+
+static inline void lanes_store(const run_lanes *l, dintsim_quantize_statistics *st, int runs) {
+    for (int r = 0; r < runs; r++) {
+        st[r].sum_squared_error = l->se[r]; st[r].sum_squared_signal = l->ss[r];
+        st[r].nonzero = l->nonzero[r]; st[r].underflow = l->underflow[r]; st[r].clipped = l->clipped[r];
+    }
+}
+
 // The popcount level: the scalar body, with SSE4.1's roundsd for floor.
 POPCOUNT_TARGET static void nearest_popcount(PARAMETERS) {
     BEGIN
@@ -144,15 +165,11 @@ AVX2_TARGET static void nearest_runs4_avx2(const float *const *x, uint8_t *const
     const __m128i packBytes = _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m128i toRows = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const __m256i lowByte = _mm256_set1_epi64x(0xff);
-    double seLanes[4], ssLanes[4];
-    int64_t nzLanes[4], underLanes[4], clipLanes[4];
-    for (int r = 0; r < 4; r++) {
-        seLanes[r] = st[r].sum_squared_error; ssLanes[r] = st[r].sum_squared_signal;
-        nzLanes[r] = st[r].nonzero; underLanes[r] = st[r].underflow; clipLanes[r] = st[r].clipped;
-    }
-    __m256d se = _mm256_loadu_pd(seLanes), ss = _mm256_loadu_pd(ssLanes);
-    __m256i nonzero = _mm256_loadu_si256((const __m256i *)nzLanes), underflow = _mm256_loadu_si256((const __m256i *)underLanes);
-    __m256i clipped = _mm256_loadu_si256((const __m256i *)clipLanes);
+    run_lanes lanes;
+    lanes_load(&lanes, st, 4);
+    __m256d se = _mm256_loadu_pd(lanes.se), ss = _mm256_loadu_pd(lanes.ss);
+    __m256i nonzero = _mm256_loadu_si256((const __m256i *)lanes.nonzero), underflow = _mm256_loadu_si256((const __m256i *)lanes.underflow);
+    __m256i clipped = _mm256_loadu_si256((const __m256i *)lanes.clipped);
     int64_t i = 0;
     for (; i + 4 <= length; i += 4) {
         __m128 c0 = _mm_loadu_ps(x[0] + i), c1 = _mm_loadu_ps(x[1] + i), c2 = _mm_loadu_ps(x[2] + i), c3 = _mm_loadu_ps(x[3] + i);
@@ -191,12 +208,11 @@ AVX2_TARGET static void nearest_runs4_avx2(const float *const *x, uint8_t *const
         _mm_storeu_si128((__m128i *)row, rows);
         for (int r = 0; r < 4; r++) memcpy(codes[r] + i, &row[r], 4);
     }
-    _mm256_storeu_pd(seLanes, se); _mm256_storeu_pd(ssLanes, ss);
-    _mm256_storeu_si256((__m256i *)nzLanes, nonzero); _mm256_storeu_si256((__m256i *)underLanes, underflow);
-    _mm256_storeu_si256((__m256i *)clipLanes, clipped);
+    _mm256_storeu_pd(lanes.se, se); _mm256_storeu_pd(lanes.ss, ss);
+    _mm256_storeu_si256((__m256i *)lanes.nonzero, nonzero); _mm256_storeu_si256((__m256i *)lanes.underflow, underflow);
+    _mm256_storeu_si256((__m256i *)lanes.clipped, clipped);
+    lanes_store(&lanes, st, 4);
     for (int r = 0; r < 4; r++) {
-        st[r].sum_squared_error = seLanes[r]; st[r].sum_squared_signal = ssLanes[r];
-        st[r].nonzero = nzLanes[r]; st[r].underflow = underLanes[r]; st[r].clipped = clipLanes[r];
         nearest_avx2(x[r] + i, codes[r] + i, length - i, s[r], clip_high[r], clip_low[r], t, &st[r]);
     }
 }
@@ -344,15 +360,11 @@ AVX512_TARGET static void nearest_runs_avx512(RUN_PARAMETERS) {
     uint8_t transpose[64];
     for (int k = 0; k < 64; k++) transpose[k] = (uint8_t)((k % 8) * 8 + k / 8);
     const __m512i byteTranspose = _mm512_loadu_si512((const void *)transpose);
-    double seLanes[8], ssLanes[8];
-    int64_t nzLanes[8], underLanes[8], clipLanes[8];
-    for (int r = 0; r < 8; r++) {
-        seLanes[r] = st[r].sum_squared_error; ssLanes[r] = st[r].sum_squared_signal;
-        nzLanes[r] = st[r].nonzero; underLanes[r] = st[r].underflow; clipLanes[r] = st[r].clipped;
-    }
-    __m512d se = _mm512_loadu_pd(seLanes), ss = _mm512_loadu_pd(ssLanes);
-    __m512i nonzero = _mm512_loadu_si512((const void *)nzLanes), underflow = _mm512_loadu_si512((const void *)underLanes);
-    __m512i clipped = _mm512_loadu_si512((const void *)clipLanes);
+    run_lanes lanes;
+    lanes_load(&lanes, st, 8);
+    __m512d se = _mm512_loadu_pd(lanes.se), ss = _mm512_loadu_pd(lanes.ss);
+    __m512i nonzero = _mm512_loadu_si512((const void *)lanes.nonzero), underflow = _mm512_loadu_si512((const void *)lanes.underflow);
+    __m512i clipped = _mm512_loadu_si512((const void *)lanes.clipped);
     int64_t i = 0;
     for (; i + 8 <= length; i += 8) {
         __m256 column[8];
@@ -383,12 +395,11 @@ AVX512_TARGET static void nearest_runs_avx512(RUN_PARAMETERS) {
         _mm512_storeu_si512((void *)rows, _mm512_permutexvar_epi8(byteTranspose, _mm512_loadu_si512((const void *)codeColumns)));
         for (int r = 0; r < 8; r++) memcpy(codes[r] + i, &rows[r], 8);
     }
-    _mm512_storeu_pd(seLanes, se); _mm512_storeu_pd(ssLanes, ss);
-    _mm512_storeu_si512((void *)nzLanes, nonzero); _mm512_storeu_si512((void *)underLanes, underflow);
-    _mm512_storeu_si512((void *)clipLanes, clipped);
+    _mm512_storeu_pd(lanes.se, se); _mm512_storeu_pd(lanes.ss, ss);
+    _mm512_storeu_si512((void *)lanes.nonzero, nonzero); _mm512_storeu_si512((void *)lanes.underflow, underflow);
+    _mm512_storeu_si512((void *)lanes.clipped, clipped);
+    lanes_store(&lanes, st, 8);
     for (int r = 0; r < 8; r++) {
-        st[r].sum_squared_error = seLanes[r]; st[r].sum_squared_signal = ssLanes[r];
-        st[r].nonzero = nzLanes[r]; st[r].underflow = underLanes[r]; st[r].clipped = clipLanes[r];
         // The remaining elements of each run, in order.
         nearest_avx512(x[r] + i, codes[r] + i, length - i, s[r], clip_high[r], clip_low[r], t, &st[r]);
     }

@@ -51,19 +51,17 @@ public struct MacCost: Sendable {
 public struct PricedUnit {
     public let configuration: MacConfiguration
     public let circuit: MacCircuit
-    public let technology: Technology
-    public let delayModel: DelayModel
+    /// The circuit's netlist built, mapped and timed for the technology.
+    let priced: PricedNetlist
+    public var technology: Technology { priced.technology }
+    public var delayModel: DelayModel { priced.delayModel }
     /// The timed gate netlist, except for the table at zero delay (the netlist simulator's case).
-    let timed: TimedCost?
+    var timed: TimedCost? { priced.timed }
 
     public init(_ configuration: MacConfiguration, technology: Technology, delayModel: DelayModel) throws {
         self.configuration = configuration
         circuit = MacCircuit(configuration)
-        self.technology = technology
-        self.delayModel = delayModel
-        if case .table = technology, delayModel == .zero { timed = nil } else {
-            timed = try TimedCost(circuit.netlist, technology: technology, delayModel: delayModel)
-        }
+        priced = try PricedNetlist(circuit.netlist, technology: technology, delayModel: delayModel)
     }
 
     /// Static timing (Liberty libraries only).
