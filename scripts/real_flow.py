@@ -14,6 +14,10 @@ its energy from `dintsim simulate --liberty LIB --delay-model liberty` on the sa
 (uniformly random valid codes and activations, each dot product repeated in all 64 bit-sliced
 units so that every unit sees the test bench's sequence).
 
+Beside the MACs, the MXFP4 block quantizer (B = 32) the report prices: its area and critical path
+on the same cells against Yosys and OpenSTA (DIR/datapaths.json; the area must be equal, the path
+within --check-path), with Yosys's synthesis of rtl-reference/block_quantizer.v beside them.
+
 Writes DIR/flow.json and DIR/flow.md. With --check TOL it exits 1 when an INT8/dINT area or
 energy ratio from dintsim and from the flow on the same cells differ by more than TOL
 (relative); --check-fp4, --check-path and --check-energy set the tolerances of the INT8/FP4
@@ -39,16 +43,16 @@ def run(cmd, **kw):
     return p.stdout
 
 
-def yosys_area(lib, script):
+def yosys_area(lib, script, module="mac"):
     out = run(["yosys", "-q", "-p", script + f"; tee -o /dev/stdout stat -liberty {lib}"])
-    m = re.findall(r"Chip area for module '\\?mac': ([0-9.]+)", out)
+    m = re.findall(r"Chip area for module '\\?" + module + r"': ([0-9.]+)", out)
     return float(m[-1])
 
 
-def sta(lib, netlist, period, extra=""):
+def sta(lib, netlist, period, extra="", module="mac"):
     tcl = f"""read_liberty {lib}
 read_verilog {netlist}
-link_design mac
+link_design {module}
 create_clock -name clk -period {period} [get_ports clk]
 set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk]]
 set_output_delay 0 -clock clk [all_outputs]
@@ -229,6 +233,7 @@ def main():
     ap.add_argument("--lanes", default="1,16")
     ap.add_argument("--cycles", type=int, default=2048, help="transactions per unit at one lane (a quarter at more lanes)")
     ap.add_argument("--units", default=",".join(UNITS))
+    ap.add_argument("--no-block-quantizer", action="store_true", help="leave out the MXFP4 block quantizer's area and timing check")
     ap.add_argument("--check", type=float, help="fail when an INT8/dINT area or energy ratio, or a critical path, differs by more than this (relative)")
     ap.add_argument("--check-fp4", type=float, help="the same for the INT8/FP4 ratios (default: --check)")
     ap.add_argument("--check-path", type=float, help="fail when a critical path differs from OpenSTA's by more than this (default: --check)")
@@ -270,6 +275,21 @@ def main():
             results.append(dict(unit=unit, lanes=lanes, dintsim_area=r["area_um2"], flow_area=ours_area,
                                 dintsim_path_ns=r["critical_path_ns"], flow_path_ns=ours_path,
                                 synth_area=synth_area, synth_path_ns=synth_path, rtl_area=rtl_area, rtl_path_ns=rtl_path, **energy))
+    # The MXFP4 block quantizer (B = 32) the report prices beside the MACs: its area and critical
+    # path on the same cells, and Yosys's synthesis of rtl-reference/block_quantizer.v beside them.
+    datapaths = []
+    if not args.no_block_quantizer and doc.get("block_quantizer"):
+        print("real_flow: block-quantizer, B = 32", file=sys.stderr)
+        q, base, top = doc["block_quantizer"][0], f"{args.out}/block-quantizer-32", "block_quantizer"
+        ours = base + ".ours.v"
+        open(ours, "w").write(run([args.dintsim, "export", "--unit", "block-quantizer", "--block-size", "32", "--liberty", lib]))
+        area = yosys_area(lib, f"read_liberty -lib {lib}; read_verilog {ours}; hierarchy -top {top}", module=top)
+        path, _ = sta(lib, ours, 50.0, module=top)
+        synth = f"synth -flatten -top {top}; dfflibmap -liberty {lib}; abc -liberty {lib}; opt_clean"
+        rtl_area = yosys_area(lib, f"read_verilog rtl-reference/block_quantizer.v; chparam -set B 32 {top}; {synth}; write_verilog -noattr {base}.rtl.v", module=top)
+        rtl_path, _ = sta(lib, base + ".rtl.v", 50.0, module=top)
+        datapaths.append(dict(datapath="mxfp4-block-quantizer", block_size=32, cells=q["cells"], dintsim_area=q["area_um2"], flow_area=area,
+                              dintsim_path_ns=q["clock_ns"], flow_path_ns=path, rtl_area=rtl_area, rtl_path_ns=rtl_path))
     failures = []
     md = ["| unit | lanes | area µm² dintsim / flow | critical path ns dintsim / OpenSTA | toggles per cycle, functional: dintsim / Icarus | with glitches: dintsim / Icarus+SDF | pJ/MAC dintsim / flow | Yosys-synthesized export: area, path | Yosys-synthesized rtl-reference: area, path |",
           "|---|---|---|---|---|---|---|---|---|"]
@@ -298,6 +318,18 @@ def main():
                 tolerance = args.check_fp4 if other == "fp4-mac" and args.check_fp4 is not None else args.check
                 if tolerance is not None and abs(ours / flow - 1) > tolerance:
                     failures.append(f"lanes {lanes}: INT8/{other} {what} ratio {ours:.3f} vs flow {flow:.3f}")
+    if datapaths:
+        md.append("")
+        md.append("| datapath | B | cells | area µm² dintsim / flow | critical path ns dintsim / OpenSTA | Yosys-synthesized rtl-reference: area, path |")
+        md.append("|---|---|---|---|---|---|")
+    path_tolerance = args.check_path if args.check_path is not None else args.check
+    for x in datapaths:
+        md.append(f"| {x['datapath']} | {x['block_size']} | {x['cells']} | {x['dintsim_area']:.0f} / {x['flow_area']:.0f} | "
+                  f"{x['dintsim_path_ns']:.3f} / {x['flow_path_ns']:.3f} | {x['rtl_area']:.0f}, {x['rtl_path_ns']:.3f} |")
+        if args.check is not None and abs(x["dintsim_area"] / x["flow_area"] - 1) > 1e-6:
+            failures.append(f"{x['datapath']}: area {x['dintsim_area']:.0f} vs Yosys {x['flow_area']:.0f} on the same cells")
+        if path_tolerance is not None and abs(x["dintsim_path_ns"] / x["flow_path_ns"] - 1) > path_tolerance:
+            failures.append(f"{x['datapath']}: critical path {x['dintsim_path_ns']:.3f} vs OpenSTA {x['flow_path_ns']:.3f}")
     md.append("")
     md.append("| unit | lanes | Icarus + SDF cycles/s | dintsim liberty-delay cycles/s (64 instances per word, mapping and timing included) | × per core |")
     md.append("|---|---|---|---|---|")
@@ -306,6 +338,7 @@ def main():
     text = "\n".join(md) + "\n"
     open(f"{args.out}/flow.md", "w").write(text)
     json.dump(results, open(f"{args.out}/flow.json", "w"), indent=1)
+    json.dump(datapaths, open(f"{args.out}/datapaths.json", "w"), indent=1)
     print(text)
     if failures:
         print("real_flow: beyond tolerance: " + "; ".join(failures), file=sys.stderr)

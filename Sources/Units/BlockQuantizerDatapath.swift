@@ -101,6 +101,14 @@ public final class BlockQuantizerDatapath {
         for (i, c) in codes.enumerated() { n.name(c, "c\(i)") }
     }
 
+    /// The datapath's own ports after clk and rst: x [B·32], scale [8], c [B·4] (without
+    /// block_quantizer.v's valid handshake, which `verilog` adds as glue).
+    public var verilogPorts: [VerilogPort] {
+        [VerilogPort(name: "x", direction: .input, bits: inputs.flatMap { $0 }),
+         VerilogPort(name: "scale", direction: .output, bits: scale),
+         VerilogPort(name: "c", direction: .output, bits: codes.flatMap { $0 })]
+    }
+
     /// The netlist as Verilog with `block_quantizer.v`'s ports and parameter (`dintsim`'s exporter),
     /// so it can stand in for the reference in `tb_block_quantizer.v`.
     public func verilog(module: String = "block_quantizer") -> String {

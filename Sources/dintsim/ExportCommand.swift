@@ -8,18 +8,20 @@ import Liberty
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a MAC / PE or the TAH-Quant decode datapath as structural Verilog, with the ports of its rtl-reference module (drop-in for its test benches).",
+        abstract: "Write a MAC / PE, the MXFP4 block quantizer or the TAH-Quant decode datapath as structural Verilog, with the ports of its rtl-reference module (drop-in for its test benches).",
         discussion: """
         MAC / PE: options as in `simulate`; the module declares mac.v's parameters with this configuration's values and stops an \
-        elaboration that overrides them with others. Decoder: --unit hadamard-decoder with --tile, --out-format and --arch as in \
-        `tahquant`; pipelined has hadamard_decoder.v's ports. docs/export.md.
+        elaboration that overrides them with others. Block quantizer: --unit block-quantizer with --block-size; block_quantizer.v's \
+        ports (with --liberty: the datapath's x, scale and c, as dintsim maps and prices it). Decoder: --unit hadamard-decoder with \
+        --tile, --out-format and --arch as in `tahquant`; pipelined has hadamard_decoder.v's ports. docs/export.md.
         """)
 
     @OptionGroup var mac: MacOptions
     @Option(help: "Output format: verilog.") var format = "verilog"
-    @Option(help: "Module name (default: mac, or hadamard_decoder for the decoder).") var module = "mac"
+    @Option(help: "Module name (default: mac, block_quantizer or hadamard_decoder, by unit).") var module = "mac"
     @Option(help: "Write here (default: standard output).") var output: String?
-    @Option(help: "Map to this Liberty library's cells as dintsim prices them (instances of library cells; rst left unconnected).") var liberty: String?
+    @Option(help: "Map to this Liberty library's cells as dintsim prices them (instances of library cells; rst left unconnected). MAC / PE and block quantizer.") var liberty: String?
+    @Option(help: "block-quantizer: block size B (1-64; 32 is MXFP4's).") var blockSize = 32
     @Option(help: "hadamard-decoder: tile size G (8, 16, 32, 64, 128).") var tile = 16
     @Option(help: "hadamard-decoder: output format fp32, bf16 or fp16.") var outFormat: String = "fp32"
     @Option(help: "hadamard-decoder: pipelined (hadamard_decoder.v's ports) or folded (a start input per tile).") var arch: String = "pipelined"
@@ -32,6 +34,16 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        if mac.unit == "block-quantizer" {
+            guard (1...64).contains(blockSize) else { throw CLIError.badInput("--block-size must be in 1...64 (32 is MXFP4's)") }
+            let d = BlockQuantizerDatapath(blockSize: blockSize)
+            let module = self.module == "mac" ? "block_quantizer" : self.module
+            try write(try badInput {
+                guard let liberty else { return d.verilog(module: module) }
+                return MappedNetlist(d.netlist, binding: try CellBinding(LibertyLibrary.load(liberty))).verilog(module: module, ports: d.verilogPorts)
+            })
+            return
+        }
         if mac.unit == "hadamard-decoder" {
             guard [8, 16, 32, 64, 128].contains(tile) else { throw CLIError.badInput("--tile must be 8, 16, 32, 64 or 128") }
             guard let output = ScaleRoundStage.Output(rawValue: outFormat) else { throw CLIError.badInput("unknown --out-format '\(outFormat)' (fp32, bf16, fp16)") }

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import TensorIO
+import Units
 
 @Suite struct ReportCLITests {
     static var fixtures: String {
@@ -136,5 +137,29 @@ import TensorIO
         let g = try CLITests.run(["tahquant", "encode", "--input", dir + "/x.npy", "--output", dir + "/bad.tahq", "--tile", "48"])
         #expect(g.status == 2 && g.stderr.contains("tile size"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/bad.npy") && !FileManager.default.fileExists(atPath: dir + "/bad.tahq"))
+    }
+}
+
+/// `dintsim export --unit block-quantizer`: the datapath's Verilog with block_quantizer.v's ports
+/// (RTLTests runs it in that module's test bench), or mapped to a library's cells with the
+/// datapath's own ports (what scripts/real_flow.py times with OpenSTA); bad sizes exit 2.
+@Suite struct ExportBlockQuantizerCLITests {
+    @Test func exportsTheBlockQuantizer() throws {
+        let dir = CLITests.scratch()
+        let generic = try CLITests.run(["export", "--unit", "block-quantizer", "--block-size", "8", "--output", dir + "/bq.v"])
+        #expect(generic.status == 0, "\(generic.stderr)")
+        #expect(try String(contentsOfFile: dir + "/bq.v", encoding: .utf8) == BlockQuantizerDatapath(blockSize: 8).verilog())
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<2 { url.deleteLastPathComponent() }
+        let lib = url.appendingPathComponent("Fixtures/liberty/tiny.lib").path
+        let mapped = try CLITests.run(["export", "--unit", "block-quantizer", "--block-size", "4", "--liberty", lib])
+        #expect(mapped.status == 0, "\(mapped.stderr)")
+        #expect(mapped.stdout.contains("module block_quantizer (") && mapped.stdout.contains("input  wire [127:0] x")
+                && mapped.stdout.contains("output wire [7:0] scale") && mapped.stdout.contains("output wire [15:0] c"))
+        #expect(mapped.stdout.contains(" INV u0 (") || mapped.stdout.contains(" NAND u0 ("), "library cells are instantiated")
+        for bad in ["0", "65"] {
+            let r = try CLITests.run(["export", "--unit", "block-quantizer", "--block-size", bad])
+            #expect(r.status == 2 && r.stderr.contains("--block-size"), "\(r.stderr)")
+        }
     }
 }
