@@ -102,34 +102,41 @@ POPCOUNT_TARGET static void nearest_popcount(PARAMETERS) {
 }
 POPCOUNT_TARGET static uint64_t max_bits_popcount(const float *x, int64_t count) { MAX_BITS }
 
+// AVX2, the level decision for 4 elements x (binary32) at scales sv: q = 4x/s, the floor table's
+// packed entries by gather; the levels' half-steps in *h, the 4 codes (signed zero applied) in
+// the low 4 bytes of the result.
+AVX2_TARGET static inline __attribute__((always_inline)) int32_t avx2_codes4(__m128 xf, __m256d fourX, __m256d sv,
+                                                                             const dintsim_nearest_table *t, __m256d *h) {
+    const __m256d one = _mm256_set1_pd(1.0);
+    const __m256i lowByte = _mm256_set1_epi64x(0xff);
+    __m256d q = _mm256_div_pd(fourX, sv);
+    __m256d k = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(q), _mm256_set1_pd(t->low)), _mm256_set1_pd(t->high));
+    __m128i isInt = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(q, k, _CMP_EQ_OQ), one));
+    __m128i e = _mm_add_epi32(_mm_slli_epi32(_mm_sub_epi32(_mm256_cvtpd_epi32(k), _mm_set1_epi32((int32_t)t->low)), 1), isInt);
+    __m256i entry = _mm256_i32gather_epi64((const long long *)t->entries, e, 8);
+    *h = _mm256_castsi256_pd(_mm256_andnot_si256(lowByte, entry));
+    // The codes (low byte of each entry) as 4 × 32 bits.
+    __m128i code = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_and_si256(entry, lowByte), _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+    __m128i zeroLevel = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(*h, _mm256_setzero_pd(), _CMP_EQ_OQ), one));
+    __m128i negative = _mm_srli_epi32(_mm_castps_si128(xf), 31);
+    __m128i useSigned = _mm_sub_epi32(_mm_setzero_si128(), _mm_and_si128(zeroLevel, negative));
+    code = _mm_blendv_epi8(code, _mm_set1_epi32((int32_t)t->signed_zero_code), useSigned);
+    return _mm_cvtsi128_si32(_mm_shuffle_epi8(code, _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)));
+}
+
 // AVX2: 4 elements per step (binary64 lanes), table entries by gather.
 AVX2_TARGET static void nearest_avx2(PARAMETERS) {
     BEGIN
-    const __m256d four = _mm256_set1_pd(4.0), half = _mm256_set1_pd(0.5), sv = _mm256_set1_pd(s);
-    const __m256d lowv = _mm256_set1_pd(t->low), highv = _mm256_set1_pd(t->high), zero = _mm256_setzero_pd();
+    const __m256d four = _mm256_set1_pd(4.0), half = _mm256_set1_pd(0.5), sv = _mm256_set1_pd(s), zero = _mm256_setzero_pd();
     const __m256d clipH = _mm256_set1_pd(clip_high), clipL = _mm256_set1_pd(clip_low);
-    const __m128i lowi = _mm_set1_epi32((int32_t)t->low), szc = _mm_set1_epi32((int32_t)t->signed_zero_code);
-    const __m128i packBytes = _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     int64_t i = 0;
     double e2[4], s2[4];
     for (; i + 4 <= count; i += 4) {
         __m128 xf = _mm_loadu_ps(x + i);
         __m256d xd = _mm256_cvtps_pd(xf);
         __m256d fourX = _mm256_mul_pd(xd, four);
-        __m256d q = _mm256_div_pd(fourX, sv);
-        __m256d k = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(q), lowv), highv);
-        __m128i isInt = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(q, k, _CMP_EQ_OQ), _mm256_set1_pd(1.0)));
-        __m128i e = _mm_add_epi32(_mm_slli_epi32(_mm_sub_epi32(_mm256_cvtpd_epi32(k), lowi), 1), isInt);
-        __m256i entry = _mm256_i32gather_epi64((const long long *)t->entries, e, 8);
-        __m256d h = _mm256_castsi256_pd(_mm256_andnot_si256(_mm256_set1_epi64x(0xff), entry));
-        // The codes (low byte of each entry) as 4 × 32 bits.
-        __m128i code = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_and_si256(entry, _mm256_set1_epi64x(0xff)),
-                                                                          _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
-        __m128i zeroLevel = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(h, zero, _CMP_EQ_OQ), _mm256_set1_pd(1.0)));
-        __m128i negative = _mm_srli_epi32(_mm_castps_si128(xf), 31);
-        __m128i useSigned = _mm_sub_epi32(_mm_setzero_si128(), _mm_and_si128(zeroLevel, negative));
-        code = _mm_blendv_epi8(code, szc, useSigned);
-        int32_t packed = _mm_cvtsi128_si32(_mm_shuffle_epi8(code, packBytes));
+        __m256d h;
+        int32_t packed = avx2_codes4(xf, fourX, sv, t, &h);
         memcpy(codes + i, &packed, 4);
         int clip = _mm256_movemask_pd(_mm256_or_pd(_mm256_cmp_pd(fourX, clipH, _CMP_GE_OQ), _mm256_cmp_pd(fourX, clipL, _CMP_LE_OQ)));
         int nz = _mm256_movemask_pd(_mm256_cmp_pd(xd, zero, _CMP_NEQ_OQ));
@@ -158,13 +165,9 @@ AVX2_TARGET static uint64_t max_bits_avx2(const float *x, int64_t count) { MAX_B
 AVX2_TARGET static void nearest_runs4_avx2(const float *const *x, uint8_t *const *codes, int64_t length, const double *s,
                                            const double *clip_high, const double *clip_low, const dintsim_nearest_table *t,
                                            dintsim_quantize_statistics *st) {
-    const __m256d four = _mm256_set1_pd(4.0), half = _mm256_set1_pd(0.5), zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+    const __m256d four = _mm256_set1_pd(4.0), half = _mm256_set1_pd(0.5), zero = _mm256_setzero_pd();
     const __m256d sv = _mm256_loadu_pd(s), clipH = _mm256_loadu_pd(clip_high), clipL = _mm256_loadu_pd(clip_low);
-    const __m256d lowv = _mm256_set1_pd(t->low), highv = _mm256_set1_pd(t->high);
-    const __m128i lowi = _mm_set1_epi32((int32_t)t->low), szc = _mm_set1_epi32((int32_t)t->signed_zero_code);
-    const __m128i packBytes = _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m128i toRows = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    const __m256i lowByte = _mm256_set1_epi64x(0xff);
     run_lanes lanes;
     lanes_load(&lanes, st, 4);
     __m256d se = _mm256_loadu_pd(lanes.se), ss = _mm256_loadu_pd(lanes.ss);
@@ -179,18 +182,8 @@ AVX2_TARGET static void nearest_runs4_avx2(const float *const *x, uint8_t *const
         for (int c = 0; c < 4; c++) {
             __m256d xd = _mm256_cvtps_pd(column[c]);
             __m256d fourX = _mm256_mul_pd(xd, four);
-            __m256d q = _mm256_div_pd(fourX, sv);
-            __m256d k = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(q), lowv), highv);
-            __m128i isInt = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(q, k, _CMP_EQ_OQ), one));
-            __m128i e = _mm_add_epi32(_mm_slli_epi32(_mm_sub_epi32(_mm256_cvtpd_epi32(k), lowi), 1), isInt);
-            __m256i entry = _mm256_i32gather_epi64((const long long *)t->entries, e, 8);
-            __m256d h = _mm256_castsi256_pd(_mm256_andnot_si256(lowByte, entry));
-            __m128i code = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_and_si256(entry, lowByte),
-                                                                              _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
-            __m128i zeroLevel = _mm256_cvtpd_epi32(_mm256_and_pd(_mm256_cmp_pd(h, zero, _CMP_EQ_OQ), one));
-            __m128i negative = _mm_srli_epi32(_mm_castps_si128(column[c]), 31);
-            code = _mm_blendv_epi8(code, szc, _mm_sub_epi32(_mm_setzero_si128(), _mm_and_si128(zeroLevel, negative)));
-            packed[c] = _mm_cvtsi128_si32(_mm_shuffle_epi8(code, packBytes));
+            __m256d h;
+            packed[c] = avx2_codes4(column[c], fourX, sv, t, &h);
             __m256d clip = _mm256_or_pd(_mm256_cmp_pd(fourX, clipH, _CMP_GE_OQ), _mm256_cmp_pd(fourX, clipL, _CMP_LE_OQ));
             __m256d nz = _mm256_cmp_pd(xd, zero, _CMP_NEQ_OQ);
             __m256d deq = _mm256_mul_pd(_mm256_mul_pd(h, half), sv);
