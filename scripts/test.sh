@@ -7,3 +7,5 @@ swift build --build-tests
 swift test
 # The golden model from C, SystemVerilog (DPI-C, Verilator) and Python (pytest, cocotb).
 bash scripts/test-bindings.sh
+# The --convention presets against torchao and compressed-tensors themselves (CPU, pinned versions).
+bash scripts/test-peers.sh

@@ -162,13 +162,22 @@ public enum Oracle {
     }
 
     /// Quantizes `x` with scale `scale` (both finite, scale > 0): the level of the exact x / scale.
-    /// Under `signedZero` = keep, x with its sign bit set (negative or −0.0) that lands on level 0
-    /// gets the format's negative-zero code when it has one (E2M1's 1000).
+    /// x that lands on level 0 gets the format's negative-zero code when it has one (E2M1's 1000)
+    /// under `signedZero` = keep if x has its sign bit set (negative or −0.0), under sign-of-value
+    /// if the binary32 quotient fl32(x / scale) is negative (x < 0 and |x / scale| > 2^−150), never
+    /// under flush.
     public static func quantize(_ x: Double, scale: Double, format: LevelFormat, rounding rule: RoundingRule, draw: UInt32 = 0,
                                 signedZero: SignedZero = .keep) -> LevelDecision {
         precondition(scale > 0 && x.isFinite && scale.isFinite)
         let d = level(of: Rational(exactly: x)! / Rational(exactly: scale)!, in: format, rounding: rule, draw: draw)
-        guard signedZero == .keep, d.halfSteps == 0, x.sign == .minus, let negativeZero = format.negativeZeroCode else { return d }
+        let negative: Bool
+        switch signedZero {
+        case .keep: negative = x.sign == .minus
+        case .signOfValue: // fl32(x / scale) < 0: x < 0 and |x / scale| above 2^−150, binary32's rounding-to-zero bound
+            negative = x < 0 && Rational(exactly: -x)! / Rational(exactly: scale)! > Rational(exactly: 0x1p-150)!
+        case .flush: negative = false
+        }
+        guard negative, d.halfSteps == 0, let negativeZero = format.negativeZeroCode else { return d }
         return LevelDecision(code: negativeZero, halfSteps: 0, saturated: d.saturated)
     }
 }

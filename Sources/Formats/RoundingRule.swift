@@ -31,6 +31,19 @@ public enum SignedZero: String, CaseIterable, Sendable, Codable {
     /// The negative-zero code for x with its sign bit set (negative, or −0.0), as IEEE 754
     /// conversion, OCP MX hardware, TransformerEngine and torchao do.
     case keep
-    /// Always the positive zero code (compressed-tensors; dintsim before December 2026).
+    /// Always the positive zero code (compressed-tensors before 0.20, which packed codes through
+    /// int8; dintsim before December 2026).
     case flush
+    /// The negative-zero code for x < 0 only: an input of −0.0 has the value zero and gets the
+    /// positive zero code (compressed-tensors 0.20: sign(x) · level, packed by the sign bit).
+    case signOfValue = "sign-of-value"
+
+    /// Whether x, quantized to level 0, gets the negative-zero code (where the format has one).
+    @inlinable public func marksNegative(_ x: Double) -> Bool {
+        switch self {
+        case .keep: return x.sign == .minus
+        case .flush: return false
+        case .signOfValue: return x < 0
+        }
+    }
 }

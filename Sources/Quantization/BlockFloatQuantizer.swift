@@ -55,9 +55,16 @@ public enum NVFP4TensorScale: String, CaseIterable, Sendable, Codable {
     /// G = fl32(2688 / M), the encode scale (NVIDIA's recipe, TransformerEngine); the decode
     /// scale is fl32(1 / G), block code = E4M3 of fl32(m · fl32(G · fl32(1/6))).
     case encode
+    /// G = fl32(2688 · fl32(1 / max(M, 2^−126))), 1 when that overflows (compressed-tensors 0.20:
+    /// PyTorch evaluates `2688 / tensor` as a reciprocal times 2688; its non-finite fallback is 1).
+    /// Otherwise as `encode`.
+    case encodeReciprocal = "encode-reciprocal"
+
+    /// Whether the scale is written as the encode scale G (the decode scale S is then fl32(1 / G)).
+    public var isEncodeForm: Bool { self != .decode }
 
     /// The decode scale S of a tensor scale written in this form.
-    public func decodeScale(_ tensorScale: Float) -> Float { self == .encode ? 1 / tensorScale : tensorScale }
+    public func decodeScale(_ tensorScale: Float) -> Float { isEncodeForm ? 1 / tensorScale : tensorScale }
 }
 
 /// How NVFP4's block-scale quotient q = m / (6·S) (m the block's max|x|, S the decode tensor scale)
@@ -71,7 +78,7 @@ public enum NVFP4BlockScale: String, CaseIterable, Sendable, Codable {
     case scaleFirst = "scale-first"
 
     /// The default under a tensor-scale form: exact for decode, TransformerEngine's steps for encode.
-    public static func defaultRule(for form: NVFP4TensorScale) -> NVFP4BlockScale { form == .encode ? .scaleFirst : .exactQuotient }
+    public static func defaultRule(for form: NVFP4TensorScale) -> NVFP4BlockScale { form.isEncodeForm ? .scaleFirst : .exactQuotient }
 }
 
 /// What NVFP4 does with a block-scale quotient that is 0 or rounds to E4M3 code 0.
@@ -93,9 +100,13 @@ public enum NVFP4ElementDivision: String, CaseIterable, Sendable, Codable {
     /// overflows), as GPU kernels multiply by a reciprocal (TransformerEngine).
     case reciprocal
     /// The level of fl32(x / d), d the element scale in binary32: fl32(S · b) in the decode form
-    /// (torchao), fl32(b / G) in the encode form (compressed-tensors). d = 0 gives ±∞ (level ±6) for
-    /// x ≠ 0 and level 0 for x = 0.
+    /// (torchao before 0.18), fl32(b / G) in the encode form (compressed-tensors). d = 0 gives ±∞
+    /// (level ±6) for x ≠ 0 and level 0 for x = 0.
     case quotient
+    /// The level of fl32(x · r), r = fl32(R / b) with R = fl32(1 / S) in the decode form, G in the
+    /// encode form: the tensor's reciprocal over the block scale (torchao 0.18, "x * (global_scale
+    /// / fp8_scale)" as its Triton kernel). b = 0 gives r = ∞: level ±6 for x ≠ 0, 0 for x = 0.
+    case globalOverBlock = "global-over-block"
 }
 
 /// The format of NVFP4's block scales: OCP E4M3 (the format's definition) or UE5M3
@@ -126,10 +137,11 @@ public enum BlockFloatConvention: String, CaseIterable, Sendable, Codable {
     case ocp
     /// NVIDIA cuBLAS / TransformerEngine: MXFP4 rceil; NVFP4 encode, scale-first, reciprocal, code 0 allowed.
     case nvidia
-    /// torchao (prototype.mx_formats): MXFP4 floor; NVFP4 decode, amax-first, quotient, min-normal.
+    /// torchao 0.18 (prototype.mx_formats): MXFP4 floor; NVFP4 decode, amax-first,
+    /// global-over-block, min-normal.
     case torchao
-    /// compressed-tensors (vLLM / llm-compressor): MXFP4 rceil; NVFP4 encode, amax-first, quotient,
-    /// code 0 → 0.125; zeros packed as 0000.
+    /// compressed-tensors 0.20 (vLLM / llm-compressor): MXFP4 even; NVFP4 encode-reciprocal,
+    /// amax-first, quotient, code 0 → 0.125; a zero code is negative for x < 0 only (sign-of-value).
     case compressedTensors = "compressed-tensors"
 
     /// The variant this convention gives `scheme`; throws where the convention does not define it.
@@ -137,24 +149,25 @@ public enum BlockFloatConvention: String, CaseIterable, Sendable, Codable {
         switch (self, scheme) {
         case (.ocp, .mxfp4), (.torchao, .mxfp4): return BlockFloatVariant(.mxfp4)
         case (.nvidia, .mxfp4): return BlockFloatVariant(.mxfp4, mxScale: .rceil)
-        case (.compressedTensors, .mxfp4): return BlockFloatVariant(.mxfp4, mxScale: .rceil, signedZero: .flush)
+        case (.compressedTensors, .mxfp4): return BlockFloatVariant(.mxfp4, mxScale: .even, signedZero: .signOfValue)
         case (.ocp, .nvfp4):
             throw QuantizationError.unsuitableFormat("the ocp convention (OCP MX v1.0) defines the MX formats only, not nvfp4; use --convention nvidia, torchao or compressed-tensors")
         case (.nvidia, .nvfp4):
             return BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encode, nvfp4BlockScale: .scaleFirst, nvfp4ElementDivision: .reciprocal)
         case (.torchao, .nvfp4):
-            return BlockFloatVariant(.nvfp4, nvfp4TensorScale: .decode, nvfp4BlockScale: .amaxFirst, nvfp4ElementDivision: .quotient, nvfp4ScaleFloor: .minNormal)
+            return BlockFloatVariant(.nvfp4, nvfp4TensorScale: .decode, nvfp4BlockScale: .amaxFirst, nvfp4ElementDivision: .globalOverBlock,
+                                     nvfp4ScaleFloor: .minNormal)
         case (.compressedTensors, .nvfp4):
-            return BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encode, nvfp4BlockScale: .amaxFirst, nvfp4ElementDivision: .quotient,
-                                     nvfp4ScaleFloor: .eighth, signedZero: .flush)
+            return BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encodeReciprocal, nvfp4BlockScale: .amaxFirst, nvfp4ElementDivision: .quotient,
+                                     nvfp4ScaleFloor: .eighth, signedZero: .signOfValue)
         }
     }
 }
 
 /// A block format with its conventions, as one name: the scheme, then optionally a convention
 /// (`BlockFloatConvention`), then options that override it, defaults omitted:
-/// "mxfp4[:CONVENTION][:floor|ceil|rceil|even][:keep|flush]",
-/// "nvfp4[:CONVENTION][:decode|encode][:exact-quotient|amax-first|scale-first][:exact|reciprocal|quotient][:allow-zero|min-normal|eighth][:1x16|16x16][:e4m3|ue5m3][:keep|flush]", either followed by ":rht16[-SEED|-te][-bf16]"
+/// "mxfp4[:CONVENTION][:floor|ceil|rceil|even][:keep|flush|sign-of-value]",
+/// "nvfp4[:CONVENTION][:decode|encode|encode-reciprocal][:exact-quotient|amax-first|scale-first][:exact|reciprocal|quotient|global-over-block][:allow-zero|min-normal|eighth][:1x16|16x16][:e4m3|ue5m3][:keep|flush|sign-of-value]", either followed by ":rht16[-SEED|-te][-bf16]"
 /// (the random Hadamard transform).
 /// `quantize`, `underflow --formats`, the C scheme string and Python's format argument read it.
 public struct BlockFloatVariant: Sendable, Equatable {
@@ -249,7 +262,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
 
     /// Throws for a combination no rule defines: scale-first needs the encode form.
     public func validate() throws {
-        if scheme == .nvfp4 && nvfp4BlockScale == .scaleFirst && nvfp4TensorScale != .encode {
+        if scheme == .nvfp4 && nvfp4BlockScale == .scaleFirst && !nvfp4TensorScale.isEncodeForm {
             throw QuantizationError.unsuitableFormat("the scale-first block scale multiplies by the encode scale G: use it with the encode tensor scale (nvfp4:encode:scale-first)")
         }
     }
@@ -396,8 +409,9 @@ public struct BlockFloatQuantizer: Sendable {
     /// form; 1 for MXFP4.
     /// - decode: S = fl32(M / T); 1 when M = 0, 2^−149 when the quotient underflows.
     /// - encode: G = fl32(T / M); the largest finite binary32 when M = 0 or the quotient
-    /// (T = 6 × the scale format's largest value: 2688 for E4M3, 688128 for UE5M3)
     ///   overflows (TransformerEngine's min(…, FLT_MAX)).
+    /// - encode-reciprocal: G = fl32(T · fl32(1 / max(M, 2^−126))); 1 when that overflows.
+    /// (T = 6 × the scale format's largest value: 2688 for E4M3, 688128 for UE5M3.)
     public func tensorScale(forMaxMagnitude maxAbs: Float) -> Float {
         guard scheme == .nvfp4 else { return 1 }
         switch nvfp4TensorScale {
@@ -408,6 +422,9 @@ public struct BlockFloatQuantizer: Sendable {
         case .encode:
             let g = tensorTop / maxAbs
             return g.isFinite ? g : .greatestFiniteMagnitude
+        case .encodeReciprocal:
+            let g = tensorTop * (1 / max(maxAbs, .leastNormalMagnitude))
+            return g.isFinite ? g : 1
         }
     }
 
@@ -421,7 +438,7 @@ public struct BlockFloatQuantizer: Sendable {
         case .nvfp4:
             var quotient: Double
             if maxAbs == 0 { quotient = 0 } else {
-                let g = tensorScale, encode = nvfp4TensorScale == .encode
+                let g = tensorScale, encode = nvfp4TensorScale.isEncodeForm
                 switch nvfp4BlockScale {
                 case .exactQuotient:
                     // One correctly rounded binary64 operation on an exact numerator (m, or the
@@ -453,7 +470,10 @@ public struct BlockFloatQuantizer: Sendable {
             let e = 1 / (block * decodeScale)
             return .multiply(e.isFinite ? e : .greatestFiniteMagnitude)
         case .quotient:
-            return .divide(nvfp4TensorScale == .encode ? block / tensorScale : block * decodeScale)
+            return .divide(nvfp4TensorScale.isEncodeForm ? block / tensorScale : block * decodeScale)
+        case .globalOverBlock:
+            // r = fl32(R / b), R = G, or fl32(1 / S) in the decode form; ∞ when b = 0.
+            return .multiply((nvfp4TensorScale.isEncodeForm ? tensorScale : 1 / tensorScale) / block)
         }
     }
 

@@ -4,14 +4,14 @@ import Kernels
 
 /// An element's scaling done in binary32, as GPU kernels do, instead of the exact x / scale.
 enum Binary32ElementScaling: Sendable {
-    /// v = fl32(x · e).
+    /// v = fl32(x · e); 0 · ∞ is taken as 0.
     case multiply(Float)
     /// v = fl32(x / d); 0 / 0 is taken as 0.
     case divide(Float)
 
     @inline(__always) func scaled(_ x: Float) -> Float {
         switch self {
-        case .multiply(let e): return x * e
+        case .multiply(let e): let v = x * e; return v.isNaN ? 0 : v
         case .divide(let d): let v = x / d; return v.isNaN ? 0 : v
         }
     }
@@ -41,6 +41,21 @@ struct ElementQuantizer: Sendable {
         selector.nearest != nil && nonFinite == .error && sd != 0 && binary32 == nil
     }
 
+    /// Under `sign-of-value`, whose sign the rule reads for x with scale sd: the binary32 quotient
+    /// fl32(x / sd), which is negative exactly when x < 0 and |x| > 2^−150 · sd (below that it
+    /// rounds to −0.0); x itself under the other rules.
+    @inline(__always) func signSource(_ xd: Double, scale sd: Double) -> Double {
+        selector.signedZero == .signOfValue && abs(xd) <= 0x1p-150 * sd ? 0 : xd
+    }
+
+    /// The C kernels give level 0 the negative-zero code by the input's sign bit (`keep`; `flush`
+    /// has no negative-zero code): under `sign-of-value` the codes `signSource` reads as zero
+    /// (−0.0, and quotients that underflow binary32) get the positive zero code instead.
+    private func applySignOfValue(_ x: UnsafeBufferPointer<Float>, _ codes: UnsafeMutableBufferPointer<UInt8>, start: Int, length: Int, scale sd: Double) {
+        guard selector.signedZero == .signOfValue, let negativeZero = format.negativeZeroCode else { return }
+        for i in start..<(start + length) where codes[i] == negativeZero && signSource(Double(x[i]), scale: sd) == 0 { codes[i] = format.zeroCode }
+    }
+
     /// 8 runs of `length` elements starting at `starts`, with scales `scales`, quantized side by
     /// side by the C kernel (`dintsim_quantize_nearest_runs`): the same codes and statistics as 8
     /// calls of `quantize`, bit for bit. `nil` (nothing done) unless every run takes the kernel.
@@ -55,6 +70,7 @@ struct ElementQuantizer: Sendable {
             dintsim_quantize_nearest_runs(instructionSet.rawValue, inputs, outputs, Int64(length), scales, clipHigh, clipLow, table, &st)
         }
         precondition(done == 1, "this CPU does not support the \(instructionSet) instruction set")
+        for (start, sd) in zip(starts, scales) { applySignOfValue(x, codes, start: start, length: length, scale: sd) }
         return st.map { r in
             var s = QuantizationStatistics()
             s.elementCount = length
@@ -92,6 +108,7 @@ struct ElementQuantizer: Sendable {
                                          selector.clipHigh * sd, selector.clipLow * sd, table, &st)
             }
             precondition(done == 1, "this CPU does not support the \(instructionSet) instruction set")
+            applySignOfValue(x, codes, start: start, length: length, scale: sd)
             stats.kernel = st
             return stats
         }
@@ -103,11 +120,14 @@ struct ElementQuantizer: Sendable {
             let forced: Int? = nonFinite == .saturate && x[i].isInfinite ? (x[i] > 0 ? last : 0) : nil
             if xd != 0 { stats.nonzeroCount += 1 }
             let index: Int
+            var signed = signSource(xd, scale: sd) // whose sign the signed-zero rule reads
             if let forced {
                 index = forced
                 stats.clipCount += 1
             } else if let binary32 {
                 let v = Double(binary32.scaled(x[i])) // ±∞ saturates like any value beyond ±max
+                // sign-of-value reads the binary32 v (a negative x whose v underflows to −0.0 is zero).
+                if selector.signedZero == .signOfValue { signed = v }
                 let draw = rounding == .stochastic ? random.stochasticDraw(UInt64(indexBase + i), bits: drawBits) : 0
                 let (j, saturated) = selector.select(v, scale: 1, draw: draw)
                 index = j
@@ -121,7 +141,7 @@ struct ElementQuantizer: Sendable {
                 index = j
                 if saturated && selector.isClipped(xd, scale: sd) { stats.clipCount += 1 }
             }
-            codes[i] = selector.code(atIndex: index, x: xd)
+            codes[i] = selector.code(atIndex: index, x: signed)
             let dequantized = selector.halfSteps(atIndex: index) * 0.5 * sd
             if dequantized == 0 && xd != 0 { stats.underflowCount += 1 }
             if finite {

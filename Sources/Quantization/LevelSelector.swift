@@ -19,8 +19,8 @@ public struct LevelSelector: Sendable {
     /// The smallest non-zero |level| in half-steps (the `smallest-level` flag).
     public let smallestNonzeroMagnitude: Int
     public let signedZero: SignedZero
-    /// Level 0's index, and the code a value with its sign bit set gets there (the positive zero
-    /// code under `flush` or when the format has no negative zero).
+    /// Level 0's index, and the code a value the `signedZero` rule marks negative gets there (the
+    /// positive zero code under `flush` or when the format has no negative zero).
     @usableFromInline let zeroIndex: Int, signedZeroCode: UInt8
 
     public init(format: LevelFormat, rule: RoundingRule, signedZero: SignedZero = .keep) {
@@ -28,7 +28,7 @@ public struct LevelSelector: Sendable {
         self.rule = rule
         self.signedZero = signedZero
         zeroIndex = format.sortedLevels.firstIndex(of: 0)!
-        signedZeroCode = signedZero == .keep ? format.negativeZeroCode ?? format.zeroCode : format.zeroCode
+        signedZeroCode = signedZero == .flush ? format.zeroCode : format.negativeZeroCode ?? format.zeroCode
         levels = format.sortedLevels.map(Double.init)
         codes = format.sortedCodes
         let l = format.sortedLevels
@@ -189,7 +189,7 @@ public struct LevelSelector: Sendable {
     /// The level's code (level 0: the positive zero).
     @inlinable public func code(atIndex i: Int) -> UInt8 { codes[i] }
     /// The code x gets at level index i: the level's code, or at level 0 for x with its sign bit
-    /// set (negative or −0.0) the `signedZero` rule's.
-    @inlinable public func code(atIndex i: Int, x: Double) -> UInt8 { i == zeroIndex && x.sign == .minus ? signedZeroCode : codes[i] }
+    /// the `signedZero` rule marks negative (`SignedZero.marksNegative`) the negative-zero code.
+    @inlinable public func code(atIndex i: Int, x: Double) -> UInt8 { i == zeroIndex && signedZero.marksNegative(x) ? signedZeroCode : codes[i] }
     @inlinable public func halfSteps(atIndex i: Int) -> Double { levels[i] }
 }

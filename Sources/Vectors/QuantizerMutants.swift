@@ -87,8 +87,9 @@ public enum QuantizerMutant: String, CaseIterable, Sendable {
     public func decide(x: Float, scale s: Float, draw r: UInt32, format: LevelFormat, rule: RoundingRule, signedZero: SignedZero = .keep) -> UInt8 {
         let code = decideLevel(x: x, scale: s, draw: r, format: format, rule: rule)
         // The signed-zero rule on the level-0 code (the mutant's own rule for zero-sign-flipped).
-        let rule = self == .zeroSignFlipped ? (signedZero == .keep ? SignedZero.flush : .keep) : signedZero
-        guard rule == .keep, code == format.zeroCode, x.sign == .minus, let negativeZero = format.negativeZeroCode else { return code }
+        // (flush for keep and sign-of-value, keep for flush).
+        let rule = self == .zeroSignFlipped ? (signedZero == .flush ? SignedZero.keep : .flush) : signedZero
+        guard code == format.zeroCode, rule.marksNegative(Double(x)), let negativeZero = format.negativeZeroCode else { return code }
         return negativeZero
     }
 

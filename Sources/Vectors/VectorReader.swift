@@ -53,7 +53,7 @@ public struct VectorManifest {
                 guard let rule = RoundingRule(rawValue: try c("rounding", String.self)) else { throw VectorError.malformed("\(path): unknown rounding rule") }
                 var signedZero = SignedZero.keep
                 if let name = config["signed_zero"] {
-                    guard let z = (name as? String).flatMap(SignedZero.init(rawValue:)) else { throw VectorError.malformed("\(path): signed_zero is not keep or flush") }
+                    guard let z = (name as? String).flatMap(SignedZero.init(rawValue:)) else { throw VectorError.malformed("\(path): signed_zero is not \(SignedZero.allCases.map(\.rawValue).joined(separator: ", "))") }
                     signedZero = z
                 }
                 unit = QuantizerVectors(format: try LevelFormat.preset(named: try c("format", String.self)), rule: rule, signedZero: signedZero)

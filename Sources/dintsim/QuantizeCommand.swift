@@ -37,13 +37,13 @@ struct QuantizeCommand: ParsableCommand {
     var statsJson: String?
     @Option(help: "A library's or spec's FP4 conventions at once, for mxfp4 / nvfp4: \(BlockFloatConvention.allCases.map(\.rawValue).joined(separator: ", ")) (ocp: mxfp4 only). The options below override single rules. docs/quantization.md, \"Conventions\".")
     var convention: BlockFloatConvention?
-    @Option(help: "The code of a negative value (or −0) at level 0 in formats with a negative zero (E2M1: fp4, mxfp4, nvfp4): keep (1000, as IEEE conversion and most FP4 libraries; default) or flush (0000). docs/quantization.md, \"Sign of zero\".")
+    @Option(help: "The code of a negative value (or −0) at level 0 in formats with a negative zero (E2M1: fp4, mxfp4, nvfp4): keep (1000, as IEEE conversion and most FP4 libraries; default), flush (0000) or sign-of-value (1000 for x < 0 only, so −0.0 gives 0000: compressed-tensors). docs/quantization.md, \"Sign of zero\".")
     var signedZero: SignedZero?
-    @Option(help: "nvfp4's tensor scale: decode (S = M / 2688, default) or encode (G = 2688 / M, NVIDIA's recipe; written and printed in that form). docs/quantization.md, \"NVFP4 conventions\".")
+    @Option(help: "nvfp4's tensor scale: decode (S = M / 2688, default), encode (G = 2688 / M, NVIDIA's recipe; written and printed in that form) or encode-reciprocal (G = fl32(2688 · fl32(1 / M)), 1 on overflow: compressed-tensors). docs/quantization.md, \"NVFP4 conventions\".")
     var nvfp4TensorScale: NVFP4TensorScale?
     @Option(help: "nvfp4's block-scale quotient before E4M3 rounding: exact-quotient (default with decode), amax-first (fl32(m/6) first: torchao, compressed-tensors) or scale-first (fl32(m · fl32(G · fl32(1/6))): TransformerEngine; default with encode).")
     var nvfp4BlockScale: NVFP4BlockScale?
-    @Option(help: "nvfp4's element division: exact (x / (b·S), default), reciprocal (fl32(x · fl32(1 / fl32(b·S))), TransformerEngine) or quotient (fl32(x / fl32(b·S)), or fl32(x / fl32(b / G)) with encode: torchao, compressed-tensors).")
+    @Option(help: "nvfp4's element division: exact (x / (b·S), default), reciprocal (fl32(x · fl32(1 / fl32(b·S))), TransformerEngine) quotient (fl32(x / fl32(b·S)), or fl32(x / fl32(b / G)) with encode: compressed-tensors) or global-over-block (fl32(x · fl32(fl32(1 / S) / b)), or fl32(x · fl32(G / b)) with encode: torchao).")
     var nvfp4ElementDivision: NVFP4ElementDivision?
     @Option(help: "nvfp4's zero and underflowing block scales: allow-zero (code 0, default), min-normal (raised to 2^-6 before rounding: torchao) or eighth (code 0 becomes 0.125: compressed-tensors).")
     var nvfp4ScaleFloor: NVFP4ScaleFloor?
@@ -104,7 +104,7 @@ struct QuantizeCommand: ParsableCommand {
                                                   tensorScaleForm: form.rawValue, elementDivision: quantizer.nvfp4ElementDivision.rawValue, statistics: r.statistics))
             }
             line = """
-                quantized \(r.rows) × \(r.columns) to \(quantizer.variant.name)\(convention.map { " (\($0.rawValue) convention)" } ?? ""), blocks of \(r.blockRows == 1 ? "" : "\(r.blockRows) × ")\(r.blockSize), \(rounding): \(r.blockScaleCount) \(quantizer.scaleFormat.name) block scale(s), tensor scale \(form == .encode ? "(encode form G) " : "")\(r.tensorScale) (\(bits))
+                quantized \(r.rows) × \(r.columns) to \(quantizer.variant.name)\(convention.map { " (\($0.rawValue) convention)" } ?? ""), blocks of \(r.blockRows == 1 ? "" : "\(r.blockRows) × ")\(r.blockSize), \(rounding): \(r.blockScaleCount) \(quantizer.scaleFormat.name) block scale(s), tensor scale \(form.isEncodeForm ? "(encode form G) " : "")\(r.tensorScale) (\(bits))
                 \(Self.summary(r.statistics))
                 """
         } else {

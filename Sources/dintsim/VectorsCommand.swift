@@ -45,7 +45,7 @@ struct VectorsGenerate: ParsableCommand {
     @OptionGroup var mac: MacShapeOptions
     @Option(help: "Quantizer level format (preset name; default dint4).") var format: String?
     @Option(help: "Quantizer rounding rule (default toNearestOrEven).") var rounding: RoundingRule?
-    @Option(help: "Quantizer: the code of a negative value at level 0, keep (−0 where the format has one, default) or flush (+0).") var signedZero: SignedZero?
+    @Option(help: "Quantizer: the code of a negative value at level 0, keep (−0 where the format has one, default), flush (+0) or sign-of-value (−0 only when the binary32 quotient is negative).") var signedZero: SignedZero?
     @Option(help: "Decoder tile size G (default 16).") var tileSize: Int?
     @Option(help: "Decoder output format: fp32, bf16 or fp16 (default fp32).") var output: String?
     @Option(help: "Block quantizer (--unit block-quantizer, MXFP4 floor rule): elements per block, 4, 8, 16 or 32 (default 32).") var blockSize: Int?

@@ -40,8 +40,15 @@ import PropertyChecking
                     let v = x[r * q.columns + c]
                     let level = m.signum == 0 || scale.signum == 0 ? LevelFormat.fp4.zeroCode
                         : Oracle.level(of: Rational(exactly: Double(v))! / scale, in: .fp4, rounding: rule).code
-                    // Sign of zero (keep): a value with its sign bit set at level 0 is E2M1's 1000.
-                    let expected = level == 0 && v.sign == .minus && signedZero == .keep ? 0b1000 : level
+                    // Sign of zero: at level 0 E2M1's 1000 for a value with its sign bit set (keep), or
+                    // whose binary32 quotient fl32(v / scale) is negative (sign-of-value).
+                    let negative: Bool
+                    switch signedZero {
+                    case .keep: negative = v.sign == .minus
+                    case .flush: negative = false
+                    case .signOfValue: negative = v < 0 && (scale.signum == 0 || Rational(exactly: Double(-v))! / scale > Rational.one.timesPowerOfTwo(-150))
+                    }
+                    let expected = level == 0 && negative ? 0b1000 : level
                     if q.codes[r * q.columns + c] != expected { return "(\(r), \(c)) = \(v): code \(q.codes[r * q.columns + c]) vs \(expected)" }
                 }
             }
@@ -222,7 +229,7 @@ import PropertyChecking
 
     /// Every NVFP4 variant the quantizer accepts (scale-first needs the encode form).
     static let allVariants: [BlockFloatVariant] = NVFP4TensorScale.allCases.flatMap { form in
-        NVFP4BlockScale.allCases.filter { $0 != .scaleFirst || form == .encode }.flatMap { block in
+        NVFP4BlockScale.allCases.filter { $0 != .scaleFirst || form != .decode }.flatMap { block in
             NVFP4ElementDivision.allCases.flatMap { division in
                 NVFP4ScaleFloor.allCases.map { floor in
                     BlockFloatVariant(.nvfp4, nvfp4TensorScale: form, nvfp4BlockScale: block, nvfp4ElementDivision: division, nvfp4ScaleFloor: floor)
@@ -234,13 +241,19 @@ import PropertyChecking
     static func mismatch(_ q: BlockQuantizedTensor, input x: [Float], variant v: BlockFloatVariant, rule: RoundingRule) -> String? {
         let m = x.map { abs($0) }.max() ?? 0
         let tensorMax = Rational(exactly: Double(m))!
-        let encode = v.nvfp4TensorScale == .encode
+        let encode = v.nvfp4TensorScale != .decode
         // The block-scale format, its largest value and the tensor constant 6 · top (2688 for E4M3).
         let format = v.nvfp4ScaleFormat.format
         let top = Oracle.value(ofBits: format.maxFiniteBits, format: format)!, t = Rational(6) * top
         // The tensor scale in its form (G, or S), and the decode scale S.
         let s: Rational, g: Rational
-        if encode {
+        if v.nvfp4TensorScale == .encodeReciprocal {
+            // fl32(t · fl32(1 / max(M, 2^−126))), 1 when it overflows.
+            let least = Rational.one.timesPowerOfTwo(-126)
+            g = fl32(t * fl32(Rational.one / (tensorMax < least ? least : tensorMax))!) ?? Rational.one
+            if Rational(exactly: Double(q.tensorScale))! != g { return "encode-reciprocal tensor scale \(q.tensorScale) vs \(g)" }
+            s = fl32(Rational.one / g)!
+        } else if encode {
             g = m == 0 ? fltMax : (fl32(t / tensorMax) ?? fltMax)
             if Rational(exactly: Double(q.tensorScale))! != g { return "encode tensor scale \(q.tensorScale) vs \(g)" }
             s = fl32(Rational.one / g)!
@@ -276,20 +289,35 @@ import PropertyChecking
                     let value = x[r * q.columns + c], xv = Rational(exactly: Double(value))!
                     // An overflowing fl32 is ±∞, beyond every level: it saturates.
                     func saturating(_ y: Rational?) -> Rational { y ?? (xv.signum < 0 ? -fltMax * Rational(2) : fltMax * Rational(2)) }
-                    let level: UInt8
+                    var level = LevelFormat.fp4.zeroCode
+                    // The value whose sign sign-of-value reads: the binary32 quotient (nil: exact division).
+                    var binary32: Rational?
                     switch v.nvfp4ElementDivision {
                     case .exact:
                         level = blockMax.signum == 0 || bv.signum == 0 ? LevelFormat.fp4.zeroCode : Oracle.level(of: xv / (bv * s), in: .fp4, rounding: rule).code
                     case .reciprocal:
                         let bS = fl32(bv * s)!
                         let e = bS.signum == 0 ? fltMax : (fl32(Rational.one / bS) ?? fltMax)
-                        level = Oracle.level(of: saturating(fl32(xv * e)), in: .fp4, rounding: rule).code
+                        binary32 = saturating(fl32(xv * e))
                     case .quotient:
                         let d = fl32(encode ? bv / g : bv * s)!
-                        let scaled = d.signum == 0 ? (xv.signum == 0 ? Rational(0) : saturating(nil)) : saturating(fl32(xv / d))
-                        level = Oracle.level(of: scaled, in: .fp4, rounding: rule).code
+                        binary32 = d.signum == 0 ? (xv.signum == 0 ? Rational(0) : saturating(nil)) : saturating(fl32(xv / d))
+                    case .globalOverBlock:
+                        // r = fl32(R / b), R = G or fl32(1 / S); an overflowing R or b = 0 gives r = ∞.
+                        let global = encode ? g : fl32(Rational.one / s)
+                        let r = global.flatMap { bv.signum == 0 ? nil : fl32($0 / bv) }
+                        binary32 = r.map { saturating(fl32(xv * $0)) } ?? (xv.signum == 0 ? Rational(0) : saturating(nil))
                     }
-                    let expected = level == 0 && value.sign == .minus && v.signedZero == .keep ? 0b1000 : level
+                    let decided = binary32.map { Oracle.level(of: $0, in: .fp4, rounding: rule).code } ?? level
+                    let negative: Bool
+                    switch v.signedZero {
+                    case .keep: negative = value.sign == .minus
+                    case .flush: negative = false
+                    case .signOfValue:
+                        let scale = bv * s
+                        negative = binary32.map { $0.signum < 0 } ?? (xv.signum < 0 && (scale.signum == 0 || -xv / scale > Rational.one.timesPowerOfTwo(-150)))
+                    }
+                    let expected = decided == 0 && negative ? 0b1000 : decided
                     if q.codes[r * q.columns + c] != expected { return "(\(r), \(c)) = \(value): code \(q.codes[r * q.columns + c]) vs \(expected)" }
                 } }
             }
@@ -472,8 +500,11 @@ import PropertyChecking
         #expect(try BlockFloatVariant(parsing: "nvfp4:encode")?.nvfp4BlockScale == .scaleFirst)
         #expect(try BlockFloatVariant(parsing: "nvfp4:amax-first:encode")?.nvfp4BlockScale == .amaxFirst)
         // A convention, then an override.
-        #expect(try BlockFloatVariant(parsing: "nvfp4:torchao:keep") == BlockFloatVariant(.nvfp4, nvfp4BlockScale: .amaxFirst, nvfp4ElementDivision: .quotient, nvfp4ScaleFloor: .minNormal))
-        #expect(try BlockFloatVariant(parsing: "mxfp4:compressed-tensors:floor") == BlockFloatVariant(.mxfp4, signedZero: .flush))
+        #expect(try BlockFloatVariant(parsing: "nvfp4:torchao:keep") == BlockFloatVariant(.nvfp4, nvfp4BlockScale: .amaxFirst, nvfp4ElementDivision: .globalOverBlock, nvfp4ScaleFloor: .minNormal))
+        #expect(try BlockFloatVariant(parsing: "mxfp4:compressed-tensors:floor") == BlockFloatVariant(.mxfp4, signedZero: .signOfValue))
+        #expect(try BlockFloatVariant(parsing: "nvfp4:compressed-tensors:flush") == BlockFloatVariant(.nvfp4, nvfp4TensorScale: .encodeReciprocal, nvfp4BlockScale: .amaxFirst,
+                                                                                                  nvfp4ElementDivision: .quotient, nvfp4ScaleFloor: .eighth, signedZero: .flush))
+        #expect(try BlockFloatVariant(parsing: "nvfp4:encode-reciprocal")?.nvfp4BlockScale == .scaleFirst)
         #expect(try BlockFloatVariant(parsing: "int4") == nil)
         for bad in ["mxfp4:encode", "nvfp4:encode:decode", "nvfp4:scale-first", "nvfp4:ocp", "nvfp4:keep:nvidia", "mxfp4:min-normal"] {
             #expect(throws: QuantizationError.self, "\(bad)") { try BlockFloatVariant(parsing: bad) }

@@ -5,8 +5,9 @@ import Quantization
 import PropertyChecking
 
 /// The sign of zero (docs/quantization.md, "Sign of zero"): under `keep` a value with its sign
-/// bit set that lands on level 0 gets the format's negative-zero code, under `flush` +0; every
-/// code of a per-channel quantization against the GMP oracle under both rules.
+/// bit set that lands on level 0 gets the format's negative-zero code, under `flush` +0, under
+/// `sign-of-value` the negative-zero code when the binary32 quotient is negative; every code of a
+/// per-channel quantization against the GMP oracle under each rule.
 @Suite struct SignedZeroTests {
     @Test func negativeZeroCodesOfThePresets() {
         #expect(LevelFormat.fp4.negativeZeroCode == 0b1000)
@@ -43,6 +44,42 @@ import PropertyChecking
         // dINT4 never produces its reserved 1000.
         let d = try SymmetricQuantizer(format: .dint4, granularity: .tensor).quantize(x, rows: 1, columns: 5)
         #expect(!d.codes.contains(0b1000))
+    }
+
+    /// sign-of-value reads the binary32 quotient: −0.0 is zero, and so is a negative value whose
+    /// quotient underflows binary32 (|x / scale| ≤ 2^−150); other negatives keep 1000.
+    @Test func signOfValueOnKnownValues() throws {
+        let x: [Float] = [0x1p30, -0.25, -0.0, 0, -0x1p-140, -1]
+        let q = try SymmetricQuantizer(format: .fp4, granularity: .tensor, signedZero: .signOfValue)
+        let r = try q.quantize(x, rows: 1, columns: x.count)
+        #expect(r.codes == [0b0111, 0b1000, 0, 0, 0, 0b1000])
+        #expect(try SymmetricQuantizer(format: .fp4, granularity: .tensor).quantize(x, rows: 1, columns: x.count).codes == [0b0111, 0b1000, 0b1000, 0, 0b1000, 0b1000])
+        for (i, v) in x.enumerated() {
+            #expect(r.codes[i] == Oracle.quantize(Double(v), scale: Double(r.scales[0]), format: .fp4, rounding: .toNearestOrEven, signedZero: .signOfValue).code)
+        }
+    }
+
+    /// The block formats under sign-of-value against the oracles, with every element division, on
+    /// blocks whose max is 2^100 beside negatives down to −2^−100 (their quotients underflow) and −0.0.
+    @Test(arguments: ["mxfp4:sign-of-value", "nvfp4:sign-of-value", "nvfp4:reciprocal:sign-of-value", "nvfp4:quotient:sign-of-value",
+                      "nvfp4:global-over-block:sign-of-value", "nvfp4:compressed-tensors", "mxfp4:compressed-tensors"])
+    func blockFormatsUnderSignOfValueEqualTheOracle(name: String) throws {
+        let v = try #require(try BlockFloatVariant(parsing: name))
+        var s = CounterStream(seed: 77)
+        let rows = 4, columns = 64
+        var x = (0..<(rows * columns)).map { _ in Generate.float(exponents: -100...90, &s) * (Generate.bool(&s) ? -1 : 1) }
+        for i in stride(from: 0, to: x.count, by: 16) { x[i] = 0x1p100 }
+        x[5] = -0.0
+        let r = try BlockFloatQuantizer(v).quantize(x, rows: rows, columns: columns)
+        let failure = v.scheme == .mxfp4
+            ? BlockFloatQuantizerTests.oracleMismatch(r, input: x, rule: .toNearestOrEven, mxScale: v.mxScale, signedZero: .signOfValue)
+            : NVFP4ConventionTests.mismatch(r, input: x, variant: v, rule: .toNearestOrEven)
+        #expect(failure == nil, "\(name): \(failure ?? "")")
+        var kept = v
+        kept.signedZero = .keep
+        let keep = try BlockFloatQuantizer(kept).quantize(x, rows: rows, columns: columns)
+        let differ = x.indices.filter { r.codes[$0] != keep.codes[$0] }
+        #expect(differ.count > 1 && differ.allSatisfy { r.codes[$0] == 0 && keep.codes[$0] == 0b1000 }, "\(name): \(differ.count)")
     }
 
     @Test(arguments: BlockFloatScheme.allCases)

@@ -16,7 +16,7 @@ import PropertyChecking
     func everyCodeEqualsTheOracleWithItsDraw(bits: Int) throws {
         let rows = 6, columns = 70, seed: UInt64 = 99
         let random = CounterRandom(seed: seed)
-        for name in ["mxfp4", "nvfp4", "nvfp4:nvidia", "nvfp4:torchao", "mxfp4:compressed-tensors"] {
+        for name in ["mxfp4", "nvfp4", "nvfp4:nvidia", "nvfp4:torchao", "nvfp4:torchao:quotient", "mxfp4:compressed-tensors", "nvfp4:compressed-tensors"] {
             let v = try #require(try BlockFloatVariant(parsing: name))
             var s = CounterStream(seed: UInt64(bits) &* 31 &+ UInt64(name.count))
             let x = BlockFloatQuantizerTests.tensor(&s, rows: rows, columns: columns, scheme: v.scheme)
@@ -40,10 +40,17 @@ import PropertyChecking
                     let e = 1 / (b * r.decodeTensorScale)
                     steps = Rational(exactly: Double(x[i] * (e.isFinite ? e : .greatestFiniteMagnitude)))!
                 case .quotient:
-                    steps = Rational(exactly: Double(x[i] / (b * r.decodeTensorScale)))!
+                    let d = v.nvfp4TensorScale == .decode ? b * r.decodeTensorScale : b / r.tensorScale
+                    steps = Rational(exactly: Double(x[i] / d))!
+                case .globalOverBlock:
+                    let global = v.nvfp4TensorScale == .decode ? 1 / r.tensorScale : r.tensorScale
+                    steps = Rational(exactly: Double(x[i] * (global / b)))!
                 }
                 let level = Oracle.level(of: steps, in: .fp4, rounding: .stochastic, draw: random.stochasticDraw(UInt64(i), bits: bits)).code
-                let expected = level == 0 && x[i].sign == .minus && v.signedZero == .keep ? 0b1000 : level
+                // The signed-zero rule: the sign bit (keep); under sign-of-value a negative value whose
+                // binary32 quotient does not underflow (these tensors' quotients never do).
+                let negative = v.signedZero == .keep ? x[i].sign == .minus : v.signedZero == .signOfValue && x[i] < 0
+                let expected = level == 0 && negative ? 0b1000 : level
                 if r.codes[i] != expected { mismatches += 1 }
             }
             #expect(mismatches == 0, "\(name), \(bits) bits: \(mismatches) codes differ from the oracle")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import dintsim
+from fp4_inputs import convention_inputs
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 VECTORS = REPOSITORY / "vectors"
@@ -219,10 +220,11 @@ def test_nvfp4_encode_reciprocal_equals_the_recipe_in_float32():
 
 def _e2m1_codes(v, signed_zero):
     """E2M1 codes of float32 v, RNE, saturating at 6: the sign bit of v kept on every code
-    ("keep", IEEE conversion and torchao's bit arithmetic) or on non-zero magnitudes only ("flush",
-    compressed-tensors' pack through int8)."""
+    ("keep", IEEE conversion and torchao's bit arithmetic), on negative v only ("sign-of-value",
+    compressed-tensors 0.20's sign(v) times the level, packed by the sign bit: -0.0 is 0000) or on
+    non-zero magnitudes only ("flush", compressed-tensors' earlier pack through int8)."""
     mag = _e2m1_rne(np.abs(v))
-    negative = np.signbit(v) if signed_zero == "keep" else (np.signbit(v) & (mag != 0))
+    negative = {"keep": np.signbit(v), "sign-of-value": v < 0, "flush": np.signbit(v) & (mag != 0)}[signed_zero]
     return (mag + np.where(negative, 8, 0)).astype(np.uint8)
 
 
@@ -235,28 +237,32 @@ def _nvfp4_recipe(x, convention):
     m = np.abs(xb).max(axis=2)
     M = np.abs(x).max()
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        if convention == "torchao":  # S = amax / (448 * 6); clamp(fl32(m/6) / S, tiny, 448); x / fl32(S * b)
+        if convention == "torchao":  # S = amax / (448 * 6); clamp(fl32(m/6) / S, tiny, 448); x * fl32(fl32(1 / S) / b)
             t = f(M / f(2688))
             q = np.clip((m / f(6)).astype(f) / t, f(2.0 ** -6), f(448)).astype(f)
             scales = _e4m3_rne_saturating(q)
-            d = (t * _E4M3_VALUES[scales].astype(f)).astype(f)
+            r = ((f(1) / t).astype(f) / _E4M3_VALUES[scales].astype(f)).astype(f)
+            v = (xb * r[:, :, None]).astype(f)
             signed_zero = "keep"
-        elif convention == "compressed-tensors":  # G = 2688 / amax; clamp(G * fl32(m/6)); 0 -> 0.125; x / fl32(b / G)
-            t = f(f(2688) / M)
+        elif convention == "compressed-tensors":  # G = 2688 * fl32(1 / max(amax, tiny)), 1 if not finite; clamp(G * fl32(m/6)); 0 -> 0.125; x / fl32(b / G)
+            t = f(f(2688) * f(f(1) / max(M, np.finfo(f).tiny)))
+            t = t if np.isfinite(t) else f(1)
             q = np.clip(t * (m / f(6)).astype(f), f(-448), f(448)).astype(f)
             scales = _e4m3_rne_saturating(q)
             scales[scales == 0] = 0x20
             d = (_E4M3_VALUES[scales].astype(f) / t).astype(f)
-            signed_zero = "flush"
+            v = (xb / d[:, :, None]).astype(f)
+            signed_zero = "sign-of-value"
         else:
             raise ValueError(convention)
-        v = np.clip((xb / d[:, :, None]).astype(f), f(-6), f(6)).reshape(rows, columns)
+        v = np.clip(v, f(-6), f(6)).reshape(rows, columns)
     return _e2m1_codes(v, signed_zero), scales, t
 
 
 def _mxfp4_recipe(x, convention):
     """(codes, UE8M0 codes) of a library's MXFP4 recipe in numpy: torchao's FLOOR from the block
-    max's exponent bits; compressed-tensors' ceil(log2(fl32(m / 6))); elements x / 2^k (exact), RNE."""
+    max's exponent bits; compressed-tensors' EVEN (m's bits plus 2^21, exponent field kept);
+    nvidia's ceil(log2(fl32(m / 6))); elements fl32(x / 2^k), RNE."""
     f = np.float32
     rows, columns = x.shape
     xb = x.reshape(rows, columns // 32, 32)
@@ -265,36 +271,24 @@ def _mxfp4_recipe(x, convention):
         if convention in ("torchao", "ocp"):
             k = ((m.view(np.int32) >> 23) & 0xFF).astype(np.int64) - 127 - 2
             signed_zero = "keep"
+        elif convention == "compressed-tensors":
+            k = (((m.view(np.int32) + (1 << 21)) >> 23) & 0xFF).astype(np.int64) - 127 - 2
+            signed_zero = "sign-of-value"
         else:
             k = np.ceil(np.log2((m / f(6)).astype(f))).astype(np.float64)
             k = np.where(m == 0, -127, k).astype(np.int64)
-            signed_zero = "keep" if convention == "nvidia" else "flush"
+            signed_zero = "keep"
     k = np.clip(k, -127, 127)
     scales = np.where(m == 0, 0, k + 127).astype(np.uint8)
     v = (xb / np.ldexp(np.ones_like(m, dtype=np.float64), k)[:, :, None]).astype(f).reshape(rows, columns)
     return _e2m1_codes(np.clip(v, f(-6), f(6)), signed_zero), scales
 
 
-def _convention_inputs():
-    """MiniLM fixtures (the repository's), Student-t rows over 12 binades, and a tie grid with zero
-    blocks and -0.0."""
-    rng = np.random.default_rng(21)
-    inputs = {p.stem: np.load(p)[:64].astype(np.float32) for p in sorted((REPOSITORY / "fixtures/minilm").glob("*.npy"))}
-    inputs["student-t"] = (rng.standard_t(3, size=(48, 256)) * np.exp2(rng.integers(-6, 6, size=(48, 1)))).astype(np.float32)
-    grid = (np.arange(64 * 256) % 29 / 4 * np.exp2((np.arange(64 * 256) // 256) % 9 - 4)).astype(np.float32).reshape(64, 256)
-    grid[::3] *= -1
-    grid[5, :32] = 0
-    grid[6, :32] = -0.0
-    grid[7, :32] *= np.float32(1e-12)  # underflowing block scales: each convention's floor
-    inputs["tie-grid"] = grid
-    return inputs
-
-
 @pytest.mark.parametrize("convention", ["ocp", "nvidia", "torchao", "compressed-tensors"])
 def test_each_convention_equals_its_recipe(tmp_path, convention):
     """--convention X (CLI) and convention=X (Python) against that library's recipe redone in
     numpy, on MiniLM, synthetic and tie-grid tensors: codes and scales bit for bit."""
-    for name, x in _convention_inputs().items():
+    for name, x in convention_inputs().items():
         np.save(tmp_path / "x.npy", x)
         for scheme in ("mxfp4", "nvfp4"):
             if convention == "ocp" and scheme == "nvfp4":
@@ -394,7 +388,7 @@ def test_formats_and_torchao_recipes_equal_ml_dtypes():
     ue5m3 = np.arange(255, dtype=np.uint8).view(ml_dtypes.float8_e5m3fnu).astype(np.float64)
     assert ue5m3[1] == 2.0 ** -17 and ue5m3[8] == 2.0 ** -14 and ue5m3[254] == 114688 and ue5m3[0x60] == 0.125
     # The torchao NVFP4 recipe with the peer's casts, E4M3 and UE5M3 scales.
-    for name, x in _convention_inputs().items():
+    for name, x in convention_inputs().items():
         for scale_type, top, tiny, variant in [(ml_dtypes.float8_e4m3fn, 448, 2.0 ** -6, "nvfp4:torchao"),
                                                (ml_dtypes.float8_e5m3fnu, 114688, 2.0 ** -14, "nvfp4:torchao:ue5m3")]:
             rows, columns = x.shape
@@ -402,8 +396,8 @@ def test_formats_and_torchao_recipes_equal_ml_dtypes():
             s = f(np.abs(x).max() / f(6 * top))
             q = np.clip((np.abs(xb).max(axis=2) / f(6)).astype(f) / s, f(tiny), f(top)).astype(f)
             scales = q.astype(scale_type)
-            d = (s * scales.astype(f)).astype(f)
-            v = np.clip((xb / d[:, :, None]).astype(f), f(-6), f(6)).reshape(rows, columns)
+            r = ((f(1) / s).astype(f) / scales.astype(f)).astype(f)  # torchao 0.18: x * fl32(fl32(1 / S) / b)
+            v = np.clip((xb * r[:, :, None]).astype(f), f(-6), f(6)).reshape(rows, columns)
             codes, got_scales, _ = dintsim.quantize(x, variant)
             assert np.array_equal(got_scales, scales.view(np.uint8)), f"{name} {variant}: scales"
             assert np.array_equal(codes, v.astype(ml_dtypes.float4_e2m1fn).view(np.uint8)), f"{name} {variant}: codes"
