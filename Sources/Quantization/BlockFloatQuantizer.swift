@@ -34,17 +34,40 @@ public enum MXScaleRule: String, CaseIterable, Sendable, Codable {
     /// k = ⌊log2 RNE₂(m)⌋ − 2, m first rounded to E2M1's 2 significant bits, ties to even (torchao
     /// `EVEN`): ⌊log2 m⌋ − 2, plus 1 when m's significand is 1.75 or more.
     case even
+    /// m / 6 stochastically rounded onto the powers of two: with 2^j ≤ m / 6 < 2^(j+1), k = j + 1
+    /// iff 2^16 · (m / 6 − 2^j) > r · 2^j for the block's draw r (a B-bit rounder), else j. So
+    /// E[X] = m / 6 (to 2^−B relative): unbiased scales; m / X ∈ (3, 6] rounded up, [6, 12) down
+    /// (elements above 6 · X then saturate).
+    case stochastic
 
-    /// The unclamped shared exponent for a finite m > 0 (binary32, subnormals included).
-    public func exponent(forMaxMagnitude m: Float) -> Int {
+    /// The unclamped shared exponent for a finite m > 0 (binary32, subnormals included); `draw`
+    /// is the block's 16-bit stochastic draw (`.stochastic` only).
+    public func exponent(forMaxMagnitude m: Float, draw: UInt32 = 0) -> Int {
         let e = Int(m.exponent), f = m.significand // m = f · 2^e, f ∈ [1, 2), exact for subnormals too
         switch self {
         case .floor: return e - 2
         case .ceil: return e - 2 + (f == 1 ? 0 : 1)
         case .rceil: return e - 2 + (f > 1.5 ? 1 : 0)
         case .even: return e - 2 + (f >= 1.75 ? 1 : 0)
+        case .stochastic:
+            // 2^j ≤ m / 6 < 2^(j+1); the comparison multiplied by 6 is exact in binary64.
+            let j = e - 3 + (f >= 1.5 ? 1 : 0), lo = Double(sign: .plus, exponent: j, significand: 1)
+            return j + (65536 * (Double(m) - 6 * lo) > 6 * Double(draw) * lo ? 1 : 0)
         }
     }
+
+    /// The rules that need no random draw.
+    public static let deterministic: [MXScaleRule] = [.floor, .ceil, .rceil, .even]
+}
+
+/// How NVFP4's block-scale quotient q is rounded to the scale format (E4M3 or UE5M3), saturating
+/// at its largest value.
+public enum NVFP4ScaleRounding: String, CaseIterable, Sendable, Codable {
+    /// To nearest, ties to even (the format's definition and every library).
+    case nearest
+    /// Stochastically: with lo ≤ q < hi adjacent values of the format, hi iff 2^16 · (q − lo) >
+    /// r · (hi − lo) for the block's draw r (a B-bit rounder), the rule elements use.
+    case stochastic
 }
 
 /// The form of NVFP4's per-tensor scale and how it is computed (docs/quantization.md, "NVFP4
@@ -166,9 +189,10 @@ public enum BlockFloatConvention: String, CaseIterable, Sendable, Codable {
 
 /// A block format with its conventions, as one name: the scheme, then optionally a convention
 /// (`BlockFloatConvention`), then options that override it, defaults omitted:
-/// "mxfp4[:CONVENTION][:floor|ceil|rceil|even][:keep|flush|sign-of-value]",
-/// "nvfp4[:CONVENTION][:decode|encode|encode-reciprocal][:exact-quotient|amax-first|scale-first][:exact|reciprocal|quotient|global-over-block][:allow-zero|min-normal|eighth][:1x16|16x16][:e4m3|ue5m3][:keep|flush|sign-of-value]", either followed by ":rht16[-SEED|-te][-bf16]"
-/// (the random Hadamard transform).
+/// "mxfp4[:CONVENTION][:floor|ceil|rceil|even|stochastic][:keep|flush|sign-of-value]",
+/// "nvfp4[:CONVENTION][:decode|encode|encode-reciprocal][:exact-quotient|amax-first|scale-first][:exact|reciprocal|quotient|global-over-block][:allow-zero|min-normal|eighth][:1x16|16x16][:e4m3|ue5m3][:nearest|stochastic][:keep|flush|sign-of-value]", either followed by ":rht16[-SEED|-te][-bf16]"
+/// (the random Hadamard transform). In a name, `stochastic` is the block scales' rounding (the
+/// elements' rounding is the quantizer's `rounding`, not part of the format).
 /// `quantize`, `underflow --formats`, the C scheme string and Python's format argument read it.
 public struct BlockFloatVariant: Sendable, Equatable {
     public var scheme: BlockFloatScheme
@@ -179,6 +203,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
     public var nvfp4ScaleFloor: NVFP4ScaleFloor = .allowZero
     public var nvfp4Blocks: NVFP4Blocks = .row
     public var nvfp4ScaleFormat: NVFP4ScaleFormat = .e4m3
+    public var nvfp4ScaleRounding: NVFP4ScaleRounding = .nearest
     public var signedZero: SignedZero = .keep
     /// The 16-point random Hadamard transform applied to each row before quantization, if any.
     public var rht: RandomHadamardTransform? = nil
@@ -187,11 +212,11 @@ public struct BlockFloatVariant: Sendable, Equatable {
     public init(_ scheme: BlockFloatScheme, mxScale: MXScaleRule = .floor, nvfp4TensorScale: NVFP4TensorScale = .decode,
                 nvfp4BlockScale: NVFP4BlockScale? = nil, nvfp4ElementDivision: NVFP4ElementDivision = .exact,
                 nvfp4ScaleFloor: NVFP4ScaleFloor = .allowZero, nvfp4Blocks: NVFP4Blocks = .row, nvfp4ScaleFormat: NVFP4ScaleFormat = .e4m3,
-                signedZero: SignedZero = .keep, rht: RandomHadamardTransform? = nil) {
+                nvfp4ScaleRounding: NVFP4ScaleRounding = .nearest, signedZero: SignedZero = .keep, rht: RandomHadamardTransform? = nil) {
         self.scheme = scheme; self.mxScale = mxScale; self.nvfp4TensorScale = nvfp4TensorScale
         self.nvfp4BlockScale = nvfp4BlockScale ?? .defaultRule(for: nvfp4TensorScale)
         self.nvfp4ElementDivision = nvfp4ElementDivision; self.nvfp4ScaleFloor = nvfp4ScaleFloor; self.nvfp4Blocks = nvfp4Blocks
-        self.nvfp4ScaleFormat = nvfp4ScaleFormat; self.signedZero = signedZero; self.rht = rht
+        self.nvfp4ScaleFormat = nvfp4ScaleFormat; self.nvfp4ScaleRounding = nvfp4ScaleRounding; self.signedZero = signedZero; self.rht = rht
     }
 
     /// `scheme` under `convention` (the defaults without one), then every option given overriding
@@ -201,8 +226,8 @@ public struct BlockFloatVariant: Sendable, Equatable {
     public init(_ scheme: BlockFloatScheme, convention: BlockFloatConvention?, mxScale: MXScaleRule? = nil,
                 nvfp4TensorScale: NVFP4TensorScale? = nil, nvfp4BlockScale: NVFP4BlockScale? = nil,
                 nvfp4ElementDivision: NVFP4ElementDivision? = nil, nvfp4ScaleFloor: NVFP4ScaleFloor? = nil,
-                nvfp4Blocks: NVFP4Blocks? = nil, nvfp4ScaleFormat: NVFP4ScaleFormat? = nil, signedZero: SignedZero? = nil,
-                rht: RandomHadamardTransform? = nil) throws {
+                nvfp4Blocks: NVFP4Blocks? = nil, nvfp4ScaleFormat: NVFP4ScaleFormat? = nil, nvfp4ScaleRounding: NVFP4ScaleRounding? = nil,
+                signedZero: SignedZero? = nil, rht: RandomHadamardTransform? = nil) throws {
         self = try convention?.variant(scheme) ?? BlockFloatVariant(scheme)
         if let mxScale { self.mxScale = mxScale }
         if let nvfp4TensorScale {
@@ -214,6 +239,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
         if let nvfp4ScaleFloor { self.nvfp4ScaleFloor = nvfp4ScaleFloor }
         if let nvfp4Blocks { self.nvfp4Blocks = nvfp4Blocks }
         if let nvfp4ScaleFormat { self.nvfp4ScaleFormat = nvfp4ScaleFormat }
+        if let nvfp4ScaleRounding { self.nvfp4ScaleRounding = nvfp4ScaleRounding }
         if let signedZero { self.signedZero = signedZero }
         if let rht { self.rht = rht }
         try validate()
@@ -223,7 +249,8 @@ public struct BlockFloatVariant: Sendable, Equatable {
     public static func choices(_ scheme: BlockFloatScheme) -> String {
         func list<E: RawRepresentable & CaseIterable>(_ e: E.Type) -> String where E.RawValue == String { e.allCases.map(\.rawValue).joined(separator: "|") }
         let options = scheme == .mxfp4 ? [list(MXScaleRule.self)]
-            : [list(NVFP4TensorScale.self), list(NVFP4BlockScale.self), list(NVFP4ElementDivision.self), list(NVFP4ScaleFloor.self), list(NVFP4Blocks.self), list(NVFP4ScaleFormat.self)]
+            : [list(NVFP4TensorScale.self), list(NVFP4BlockScale.self), list(NVFP4ElementDivision.self), list(NVFP4ScaleFloor.self), list(NVFP4Blocks.self),
+               list(NVFP4ScaleFormat.self), list(NVFP4ScaleRounding.self)]
         return ([scheme.rawValue, "[" + list(BlockFloatConvention.self) + "]"] + options.map { "[\($0)]" } + ["[" + list(SignedZero.self) + "]", "[rht16[-SEED|-te][-bf16]]"]).joined(separator: ":")
     }
 
@@ -235,7 +262,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
         guard let scheme = BlockFloatScheme(rawValue: parts[0]) else { return nil }
         var convention: BlockFloatConvention?, mxScale: MXScaleRule?, nvfp4TensorScale: NVFP4TensorScale?, nvfp4BlockScale: NVFP4BlockScale?
         var nvfp4ElementDivision: NVFP4ElementDivision?, nvfp4ScaleFloor: NVFP4ScaleFloor?, nvfp4Blocks: NVFP4Blocks?
-        var nvfp4ScaleFormat: NVFP4ScaleFormat?, signedZero: SignedZero?, rht: RandomHadamardTransform?
+        var nvfp4ScaleFormat: NVFP4ScaleFormat?, nvfp4ScaleRounding: NVFP4ScaleRounding?, signedZero: SignedZero?, rht: RandomHadamardTransform?
         var seen = Set<String>()
         for (i, token) in parts.dropFirst().enumerated() {
             let kind: String
@@ -247,6 +274,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
             else if scheme == .nvfp4, let f = NVFP4ScaleFloor(rawValue: token) { nvfp4ScaleFloor = f; kind = "scale-floor" }
             else if scheme == .nvfp4, let b = NVFP4Blocks(rawValue: token) { nvfp4Blocks = b; kind = "blocks" }
             else if scheme == .nvfp4, let f = NVFP4ScaleFormat(rawValue: token) { nvfp4ScaleFormat = f; kind = "scale-format" }
+            else if scheme == .nvfp4, let r = NVFP4ScaleRounding(rawValue: token) { nvfp4ScaleRounding = r; kind = "scale-rounding" }
             else if let z = SignedZero(rawValue: token) { signedZero = z; kind = "signed-zero" }
             else if let t = try RandomHadamardTransform(token: token) { rht = t; kind = "rht" }
             else {
@@ -257,7 +285,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
         }
         try self.init(scheme, convention: convention, mxScale: mxScale, nvfp4TensorScale: nvfp4TensorScale, nvfp4BlockScale: nvfp4BlockScale,
                       nvfp4ElementDivision: nvfp4ElementDivision, nvfp4ScaleFloor: nvfp4ScaleFloor, nvfp4Blocks: nvfp4Blocks,
-                      nvfp4ScaleFormat: nvfp4ScaleFormat, signedZero: signedZero, rht: rht)
+                      nvfp4ScaleFormat: nvfp4ScaleFormat, nvfp4ScaleRounding: nvfp4ScaleRounding, signedZero: signedZero, rht: rht)
     }
 
     /// Throws for a combination no rule defines: scale-first needs the encode form.
@@ -277,6 +305,7 @@ public struct BlockFloatVariant: Sendable, Equatable {
         if nvfp4ScaleFloor != .allowZero { tokens.append(nvfp4ScaleFloor.rawValue) }
         if nvfp4Blocks != .row { tokens.append(nvfp4Blocks.rawValue) }
         if nvfp4ScaleFormat != .e4m3 { tokens.append(nvfp4ScaleFormat.rawValue) }
+        if nvfp4ScaleRounding != .nearest { tokens.append(nvfp4ScaleRounding.rawValue) }
         if signedZero != .keep { tokens.append(signedZero.rawValue) }
         if let rht { tokens.append(rht.description) }
         return tokens.joined(separator: ":")
@@ -349,6 +378,7 @@ public struct BlockFloatQuantizer: Sendable {
     public var nvfp4BlockScale: NVFP4BlockScale { variant.nvfp4BlockScale }
     public var nvfp4ElementDivision: NVFP4ElementDivision { variant.nvfp4ElementDivision }
     public var nvfp4ScaleFloor: NVFP4ScaleFloor { variant.nvfp4ScaleFloor }
+    public var nvfp4ScaleRounding: NVFP4ScaleRounding { variant.nvfp4ScaleRounding }
     /// Rows per block: 1, or 16 for NVFP4's 16 × 16 tiles. A streamed row block must start at a
     /// multiple of it.
     public var blockRows: Int { scheme == .nvfp4 ? variant.nvfp4Blocks.rowsPerBlock : 1 }
@@ -359,18 +389,21 @@ public struct BlockFloatQuantizer: Sendable {
 
     /// `rounding` decides the E2M1 elements; stochastic rounding draws `stochasticBits` bits per
     /// element from `seed`, counter = the element's flat index (as `SymmetricQuantizer`). Block
-    /// scales are always computed deterministically.
+    /// scales are deterministic unless the variant rounds them stochastically (`mxfp4:stochastic`,
+    /// `nvfp4:stochastic`): then block b draws from `seed` at counter 2^63 + b (`scaleDraw`).
     public init(_ v: BlockFloatVariant, blockSize: Int? = nil, rounding: RoundingRule = .toNearestOrEven, seed: UInt64 = 0,
                 stochasticBits: Int = 16) throws {
         let size = blockSize ?? v.scheme.defaultBlockSize
         guard size >= 1 else { throw QuantizationError.unsuitableFormat("block size \(size) must be at least 1") }
-        try SymmetricQuantizer.checkStochasticBits(stochasticBits, rounding: rounding)
+        let stochasticScales = v.mxScale == .stochastic || v.nvfp4ScaleRounding == .stochastic
+        try SymmetricQuantizer.checkStochasticBits(stochasticBits, rounding: stochasticScales ? .stochastic : rounding)
         guard v.scheme == .mxfp4 || v.mxScale == .floor else {
             throw QuantizationError.unsuitableFormat("the MX scale rule (\(v.mxScale.rawValue)) applies to mxfp4 only; nvfp4's block scales are E4M3")
         }
         guard v.scheme == .nvfp4 || (v.nvfp4TensorScale == .decode && v.nvfp4BlockScale == .exactQuotient && v.nvfp4ElementDivision == .exact
-                                     && v.nvfp4ScaleFloor == .allowZero && v.nvfp4Blocks == .row && v.nvfp4ScaleFormat == .e4m3) else {
-            throw QuantizationError.unsuitableFormat("the NVFP4 tensor-scale form, block-scale steps, element division, scale floor, block shape and scale format apply to nvfp4 only")
+                                     && v.nvfp4ScaleFloor == .allowZero && v.nvfp4Blocks == .row && v.nvfp4ScaleFormat == .e4m3
+                                     && v.nvfp4ScaleRounding == .nearest) else {
+            throw QuantizationError.unsuitableFormat("the NVFP4 tensor-scale form, block-scale steps, element division, scale floor, block shape, scale format and scale rounding apply to nvfp4 only")
         }
         guard v.rht == nil || size % RandomHadamardTransform.size == 0 else {
             throw QuantizationError.unsuitableFormat("the 16-point RHT needs blocks that are a multiple of 16 elements, not \(size)")
@@ -428,12 +461,20 @@ public struct BlockFloatQuantizer: Sendable {
         }
     }
 
-    /// The block scale code for a block whose max|x| is `maxAbs`.
-    public func blockScaleCode(forMaxMagnitude maxAbs: Float, tensorScale: Float) -> UInt8 {
+    /// The stochastic draw of block `block` (its flat index in the tensor's block grid, row-major):
+    /// counter 2^63 + block, which no element's flat index reaches; the quantizer's B-bit rounder.
+    public func scaleDraw(block: Int) -> UInt32 {
+        CounterRandom(seed: elements.seed).stochasticDraw(1 << 63 | UInt64(block), bits: elements.drawBits)
+    }
+
+    /// The block scale code for block `block` (its flat index; the stochastic draw's counter)
+    /// whose max|x| is `maxAbs`.
+    public func blockScaleCode(forMaxMagnitude maxAbs: Float, tensorScale: Float, block: Int = 0) -> UInt8 {
         switch scheme {
         case .mxfp4:
             if maxAbs == 0 { return 0 }
-            let exponent = min(max(mxScale.exponent(forMaxMagnitude: maxAbs), -127), 127)
+            let draw = mxScale == .stochastic ? scaleDraw(block: block) : 0
+            let exponent = min(max(mxScale.exponent(forMaxMagnitude: maxAbs, draw: draw), -127), 127)
             return UInt8(exponent + 127)
         case .nvfp4:
             var quotient: Double
@@ -454,10 +495,38 @@ public struct BlockFloatQuantizer: Sendable {
                 }
                 if !quotient.isFinite { quotient = Double(Float.greatestFiniteMagnitude) } // saturates
             }
-            if nvfp4ScaleFloor == .minNormal { quotient = max(quotient, Double(sign: .plus, exponent: scaleFormat.minExponent, significand: 1)) }
-            let code = UInt8(scaleFormat.encode(quotient, rounding: .toNearestOrEven, saturating: true))
+            var floored = false
+            if nvfp4ScaleFloor == .minNormal && quotient < Double(sign: .plus, exponent: scaleFormat.minExponent, significand: 1) {
+                quotient = Double(sign: .plus, exponent: scaleFormat.minExponent, significand: 1)
+                floored = true
+            }
+            let code: UInt8
+            if nvfp4ScaleRounding == .stochastic {
+                // Whether the exact quotient exceeds t (t has at most 21 significant bits): the
+                // binary32 orders' quotient is exact in binary64; the exact quotient is compared
+                // through exact products (m against 6·S·t, or m·G against 6·t, at most 48 bits).
+                let exact = nvfp4BlockScale == .exactQuotient && maxAbs != 0 && !floored && quotient < Double(Float.greatestFiniteMagnitude)
+                let encode = nvfp4TensorScale.isEncodeForm, q = quotient
+                code = stochasticScaleCode(quotient, draw: scaleDraw(block: block)) { t in
+                    !exact ? q > t : encode ? Double(maxAbs) * Double(tensorScale) > 6 * t : Double(maxAbs) > 6 * Double(tensorScale) * t
+                }
+            } else {
+                code = UInt8(scaleFormat.encode(quotient, rounding: .toNearestOrEven, saturating: true))
+            }
             return code == 0 && nvfp4ScaleFloor == .eighth ? UInt8(scaleFormat.encode(0.125)) : code
         }
+    }
+
+    /// q (≥ 0, its binary64 value: on no value of the scale format unless the exact quotient is,
+    /// docs/quantization.md "Exactness") stochastically rounded to the scale format, saturating:
+    /// lo = q toward zero, hi the next value, hi iff q > t = lo + r · (hi − lo) · 2^−16, decided by
+    /// `exceeds(t)` on the exact quotient.
+    func stochasticScaleCode(_ q: Double, draw r: UInt32, exceeds: (Double) -> Bool) -> UInt8 {
+        let lo = scaleFormat.encode(q, rounding: .towardZero, saturating: true)
+        let loValue = scaleFormat.decode(lo)
+        if loValue == q || lo == scaleFormat.maxFiniteBits { return UInt8(lo) }
+        let gap = scaleFormat.decode(lo + 1) - loValue
+        return UInt8(exceeds(loValue + Double(r) * gap / 65536) ? lo + 1 : lo)
     }
 
     /// How elements of a block with block-scale value `block` are divided by their scale.
@@ -558,7 +627,7 @@ public struct BlockFloatQuantizer: Sendable {
                                 let length = min(blockSize, columns - column)
                                 var blockMax: Float = 0
                                 for r in rowRange { for i in (r * columns + column)..<(r * columns + column + length) { blockMax = max(blockMax, abs(w.x[i])) } }
-                                let code = blockScaleCode(forMaxMagnitude: blockMax, tensorScale: s)
+                                let code = blockScaleCode(forMaxMagnitude: blockMax, tensorScale: s, block: (firstRow / tileRows) * perRow + b)
                                 w.scales[b] = code
                                 let block = scaleFormat.decode(UInt32(code))
                                 let scale = block * Double(decodeScale)

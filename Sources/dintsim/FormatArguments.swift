@@ -32,6 +32,7 @@ extension NVFP4BlockScale: ExpressibleByArgument {}
 extension NVFP4ScaleFloor: ExpressibleByArgument {}
 extension NVFP4Blocks: ExpressibleByArgument {}
 extension NVFP4ScaleFormat: ExpressibleByArgument {}
+extension NVFP4ScaleRounding: ExpressibleByArgument {}
 extension RandomHadamardTransform.Output: ExpressibleByArgument {}
 extension BlockFloatConvention: ExpressibleByArgument {}
 

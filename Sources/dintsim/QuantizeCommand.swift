@@ -21,9 +21,9 @@ struct QuantizeCommand: ParsableCommand {
     var granularity: Granularity?
     @Option(help: "Rounding rule: \(RoundingRule.allCases.map(\.rawValue).joined(separator: ", ")).")
     var rounding: RoundingRule = .toNearestOrEven
-    @Option(help: "Seed of the counter-based generator (stochastic rounding).")
+    @Option(help: "Seed of the counter-based generator (stochastic rounding of elements or block scales).")
     var seed: UInt64 = 0
-    @Option(help: "With --rounding stochastic: random bits drawn per element, 1-16 (default 16; 8 is the FP4 training recipes' software rounder). docs/formats.md, \"A B-bit rounder\".")
+    @Option(help: "With --rounding stochastic (or stochastic block scales): random bits drawn per element (per block scale), 1-16 (default 16; 8 is the FP4 training recipes' software rounder). docs/formats.md, \"A B-bit rounder\".")
     var stochasticBits: Int = 16
     @Option(help: "Input: 2-D float32 or float16 .npy, or a .safetensors checkpoint with --tensor.")
     var input: String
@@ -51,20 +51,24 @@ struct QuantizeCommand: ParsableCommand {
     var nvfp4Blocks: NVFP4Blocks?
     @Option(help: "nvfp4's block-scale format: e4m3 (the format's definition, default) or ue5m3 (unsigned, 5 exponent bits, 3 fraction bits, bias 15: the FP4 training studies' proposal; the tensor scale then maps max|x| to 6 · 114688).")
     var nvfp4ScaleFormat: NVFP4ScaleFormat?
+    @Option(help: "nvfp4's block-scale rounding to E4M3 / UE5M3: nearest (ties to even, default) or stochastic (from --seed, --stochastic-bits bits per block scale). docs/quantization.md, \"Stochastic block scales\".")
+    var nvfp4ScaleRounding: NVFP4ScaleRounding?
     @Option(help: "mxfp4 / nvfp4: apply the 16-point random Hadamard transform to each run of 16 elements of a row before quantizing: 16 (signs from seed 0), 16:SEED, or 16:te (TransformerEngine's fixed signs). Codes and scales are of the transformed tensor; MSE and SQNR compare the input with the inverse transform of the dequantized values. docs/quantization.md, \"Random Hadamard transform\".")
     var rht: String?
     @Option(help: "With --rht: the transformed values' precision before quantization, fp32 (default) or bf16.")
     var rhtOutput: RandomHadamardTransform.Output?
     @Option(help: "With --rht: the 16 signs from a text file (16 entries +1 or -1, separated by spaces, commas or newlines) instead of a seed.")
     var rhtSigns: String?
-    @Option(help: "mxfp4's shared-exponent rule: floor (OCP MX v1.0, default), ceil, rceil (NVIDIA cuBLAS), even (torchao EVEN). docs/quantization.md, \"MX scale rules\".")
+    @Option(help: "mxfp4's shared-exponent rule: floor (OCP MX v1.0, default), ceil, rceil (NVIDIA cuBLAS), even (torchao EVEN), stochastic (m / 6 rounded stochastically onto the powers of two, from --seed). docs/quantization.md, \"MX scale rules\".")
     var mxScale: MXScaleRule?
     @Option(help: "Accept NaN/Inf inputs: zero (they become 0) or saturate (±Inf to the extreme levels, NaN to 0).")
     var allowNonfinite: NonFinitePolicy?
 
     func validate() throws {
         if allowNonfinite == .error { throw ValidationError("--allow-nonfinite takes zero or saturate") }
-        if stochasticBits != 16 && rounding != .stochastic { throw ValidationError("--stochastic-bits applies to --rounding stochastic") }
+        if stochasticBits != 16 && rounding != .stochastic && mxScale != .stochastic && nvfp4ScaleRounding != .stochastic {
+            throw ValidationError("--stochastic-bits applies to --rounding stochastic, --mx-scale stochastic or --nvfp4-scale-rounding stochastic")
+        }
         if BlockFloatScheme(rawValue: format) != nil {
             if granularity != nil { throw ValidationError("--granularity does not apply to \(format) (its blocks are fixed)") }
             if allowNonfinite != nil { throw ValidationError("--allow-nonfinite does not apply to \(format) (NaN/Inf are refused)") }
@@ -72,9 +76,9 @@ struct QuantizeCommand: ParsableCommand {
         if mxScale != nil && format != BlockFloatScheme.mxfp4.rawValue {
             throw ValidationError("--mx-scale applies to --format mxfp4 only (nvfp4's block scales are E4M3)")
         }
-        if (nvfp4TensorScale != nil || nvfp4BlockScale != nil || nvfp4ElementDivision != nil || nvfp4ScaleFloor != nil || nvfp4Blocks != nil || nvfp4ScaleFormat != nil)
-            && format != BlockFloatScheme.nvfp4.rawValue {
-            throw ValidationError("--nvfp4-tensor-scale, --nvfp4-block-scale, --nvfp4-element-division, --nvfp4-scale-floor, --nvfp4-blocks and --nvfp4-scale-format apply to --format nvfp4 only")
+        if (nvfp4TensorScale != nil || nvfp4BlockScale != nil || nvfp4ElementDivision != nil || nvfp4ScaleFloor != nil || nvfp4Blocks != nil || nvfp4ScaleFormat != nil
+            || nvfp4ScaleRounding != nil) && format != BlockFloatScheme.nvfp4.rawValue {
+            throw ValidationError("--nvfp4-tensor-scale, --nvfp4-block-scale, --nvfp4-element-division, --nvfp4-scale-floor, --nvfp4-blocks, --nvfp4-scale-format and --nvfp4-scale-rounding apply to --format nvfp4 only")
         }
         if (rht != nil || rhtOutput != nil || rhtSigns != nil) && BlockFloatScheme(rawValue: format) == nil {
             throw ValidationError("--rht applies to the block formats mxfp4 and nvfp4")
@@ -144,7 +148,8 @@ struct QuantizeCommand: ParsableCommand {
         }
         return try BlockFloatVariant(scheme, convention: convention, mxScale: mxScale, nvfp4TensorScale: nvfp4TensorScale,
                                      nvfp4BlockScale: nvfp4BlockScale, nvfp4ElementDivision: nvfp4ElementDivision, nvfp4ScaleFloor: nvfp4ScaleFloor,
-                                     nvfp4Blocks: nvfp4Blocks, nvfp4ScaleFormat: nvfp4ScaleFormat, signedZero: signedZero, rht: transform)
+                                     nvfp4Blocks: nvfp4Blocks, nvfp4ScaleFormat: nvfp4ScaleFormat, nvfp4ScaleRounding: nvfp4ScaleRounding,
+                                     signedZero: signedZero, rht: transform)
     }
 
     /// quantize's own option for the non-finite refusal.

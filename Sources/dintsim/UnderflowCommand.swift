@@ -32,7 +32,7 @@ struct UnderflowCommand: ParsableCommand {
     @Option(help: "Seed of the synthetic data and of stochastic rounding.") var seed: UInt64 = 0
     @Option(help: "tensor, channel or group:G.") var granularity: Granularity = .channel
     @Option(help: "Rounding rule.") var rounding: RoundingRule = .toNearestOrEven
-    @Option(help: "Formats to compare, comma-separated: level formats, mxfp4[:floor|ceil|rceil|even] (the MX scale rule), nvfp4[:decode|encode][:exact|reciprocal] (the NVFP4 conventions).") var formats = "int4,int4-sym,dint4,fp4,mxfp4,nvfp4"
+    @Option(help: "Formats to compare, comma-separated: level formats, any block format variant name: mxfp4[:CONVENTION][:floor|ceil|rceil|even|stochastic], nvfp4[:CONVENTION][:decode|encode|encode-reciprocal][:exact|reciprocal|quotient|global-over-block]… as in quantize (docs/quantization.md; stochastic scales draw from --seed).") var formats = "int4,int4-sym,dint4,fp4,mxfp4,nvfp4"
     @Option(help: "Also write the rows as JSON here.") var json: String?
     @Option(help: "Measure only shard i of n (0-based) of the data sets, e.g. 0/4.") var shard = "0/1"
 

@@ -10,7 +10,7 @@ import PropertyChecking
 @Suite struct BlockFloatQuantizerTests {
     /// Independent re-derivation of one quantization with rationals; returns the first mismatch.
     static func oracleMismatch(_ q: BlockQuantizedTensor, input x: [Float], rule: RoundingRule, mxScale: MXScaleRule = .floor,
-                               signedZero: SignedZero = .keep) -> String? {
+                               signedZero: SignedZero = .keep, seed: UInt64 = 0, bits: Int = 16) -> String? {
         let tensorMax = x.map { abs($0) }.max() ?? 0
         var s = Rational(1)
         if q.scheme == .nvfp4 && tensorMax != 0 {
@@ -30,7 +30,8 @@ import PropertyChecking
                 if m.signum == 0 {
                     code = 0
                 } else if q.scheme == .mxfp4 {
-                    code = UInt32(min(max(Self.mxExponent(m, mxScale), -127), 127) + 127)
+                    let draw = CounterRandom(seed: seed).stochasticDraw(1 << 63 | UInt64(r * q.blocksPerRow + b), bits: bits)
+                    code = UInt32(min(max(Self.mxExponent(m, mxScale, draw: draw), -127), 127) + 127)
                 } else {
                     code = Oracle.encode(m / (Rational(6) * s), as: .e4m3, rounding: .toNearestOrEven, saturating: true)
                 }
@@ -57,7 +58,7 @@ import PropertyChecking
     }
 
     /// The MX shared exponent from the rule's definition, on rationals (docs/quantization.md).
-    static func mxExponent(_ m: Rational, _ rule: MXScaleRule) -> Int {
+    static func mxExponent(_ m: Rational, _ rule: MXScaleRule, draw: UInt32 = 0) -> Int {
         func ceilLog2(_ t: Rational) -> Int { t == Rational.one.timesPowerOfTwo(t.binaryExponent) ? t.binaryExponent : t.binaryExponent + 1 }
         switch rule {
         case .floor: return m.binaryExponent - 2
@@ -70,14 +71,34 @@ import PropertyChecking
             let half = Rational(1, 2)
             let up = fraction > half || (fraction == half && n.isBitSet(0))
             return (Rational(n) + (up ? Rational.one : Rational(0))).timesPowerOfTwo(e - 1).binaryExponent - 2
+        case .stochastic:
+            // m / 6 between 2^j and 2^(j+1): up iff 2^16 · (m/6 − 2^j) > r · 2^j.
+            let d = m / Rational(6), j = d.binaryExponent, lo = Rational.one.timesPowerOfTwo(j)
+            return (d - lo).timesPowerOfTwo(16) > Rational(Int(draw)) * lo ? j + 1 : j
         }
     }
 
+    /// A scale format's stochastic rounding of q ≥ 0 with draw r, saturating (docs/quantization.md,
+    /// "Stochastic block scales"): lo = q toward zero, hi the next value, hi iff 2^16 (q − lo) > r (hi − lo).
+    static func stochasticCode(_ q: Rational, as format: BinaryFloatFormat, draw r: UInt32) -> UInt32 {
+        let lo = Oracle.encode(q, as: format, rounding: .towardZero, saturating: true)
+        let loValue = Oracle.value(ofBits: lo, format: format)!
+        if loValue == q || lo == format.maxFiniteBits { return lo }
+        let hi = Oracle.value(ofBits: lo + 1, format: format)!
+        return (q - loValue).timesPowerOfTwo(16) > Rational(Int(r)) * (hi - loValue) ? lo + 1 : lo
+    }
+
     /// Every MX scale rule: block scales and element codes against the oracle, on the generated
-    /// tensors (ties, zero blocks, tiny blocks) and on MiniLM rows.
+    /// tensors (ties, zero blocks, tiny blocks) and on MiniLM rows (stochastic: seed 9, 16 and 3 bits).
     @Test(arguments: MXScaleRule.allCases)
     func everyMXScaleRuleEqualsTheOracle(rule: MXScaleRule) throws {
-        let q = try BlockFloatQuantizer(scheme: .mxfp4, mxScale: rule)
+        for bits in rule == .stochastic ? [16, 3] : [16] {
+            try checkMXScaleRule(rule, seed: 9, bits: bits)
+        }
+    }
+
+    func checkMXScaleRule(_ rule: MXScaleRule, seed: UInt64, bits: Int) throws {
+        let q = try BlockFloatQuantizer(BlockFloatVariant(.mxfp4, mxScale: rule), seed: seed, stochasticBits: bits)
         let report = checkProperty(seed: 0x3C41 + UInt64(MXScaleRule.allCases.firstIndex(of: rule)!), count: 16, generate: { s -> [Int] in
             [Generate.int(1...6, &s), Generate.int(1...80, &s), Int(s.next() & 0xFFFF)]
         }) { p in
@@ -87,13 +108,14 @@ import PropertyChecking
             let edges: [Float] = [1, 1.5, 1.75].flatMap { [$0.nextDown, $0, $0.nextUp] }
             for i in stride(from: 0, to: x.count, by: 32) { x[i] = edges[Generate.int(0...(edges.count - 1), &s)] * Float(sign: .plus, exponent: Generate.int(-140...120, &s), significand: 1) }
             guard let result = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
-            return Self.oracleMismatch(result, input: x, rule: .toNearestOrEven, mxScale: rule)
+            return Self.oracleMismatch(result, input: x, rule: .toNearestOrEven, mxScale: rule, seed: seed, bits: bits)
         }
-        #expect(report.passed, "\(report)")
+        #expect(report.passed, "\(rule) \(bits) bits: \(report)")
         let a = try Files.readNpy(Fixtures.path("minilm-l1-key-weight.npy"))
         let (_, columns) = try a.matrixShape()
         let x = Array(try a.floatValues().prefix(24 * columns))
-        #expect(Self.oracleMismatch(try q.quantize(x, rows: 24, columns: columns), input: x, rule: .toNearestOrEven, mxScale: rule) == nil)
+        #expect(Self.oracleMismatch(try q.quantize(x, rows: 24, columns: columns), input: x, rule: .toNearestOrEven, mxScale: rule,
+                                    seed: seed, bits: bits) == nil)
     }
 
     /// RCEIL as NVIDIA's and torchao's kernels compute it — d = fl32(m · fl32(1/6)), then d rounded
@@ -238,7 +260,8 @@ import PropertyChecking
         }
     }
 
-    static func mismatch(_ q: BlockQuantizedTensor, input x: [Float], variant v: BlockFloatVariant, rule: RoundingRule) -> String? {
+    static func mismatch(_ q: BlockQuantizedTensor, input x: [Float], variant v: BlockFloatVariant, rule: RoundingRule,
+                         seed: UInt64 = 0, bits: Int = 16) -> String? {
         let m = x.map { abs($0) }.max() ?? 0
         let tensorMax = Rational(exactly: Double(m))!
         let encode = v.nvfp4TensorScale != .decode
@@ -281,7 +304,9 @@ import PropertyChecking
                 }
                 let minNormal = Rational.one.timesPowerOfTwo(format.minExponent)
                 if v.nvfp4ScaleFloor == .minNormal && quotient < minNormal { quotient = minNormal }
-                var code = Oracle.encode(quotient, as: format, rounding: .toNearestOrEven, saturating: true)
+                var code = v.nvfp4ScaleRounding == .stochastic
+                    ? BlockFloatQuantizerTests.stochasticCode(quotient, as: format, draw: CounterRandom(seed: seed).stochasticDraw(1 << 63 | UInt64(index), bits: bits))
+                    : Oracle.encode(quotient, as: format, rounding: .toNearestOrEven, saturating: true)
                 if code == 0 && v.nvfp4ScaleFloor == .eighth { code = Oracle.encode(Rational(1, 8), as: format) }
                 if UInt32(q.blockScales[index]) != code { return "block (\(tile), \(b)): scale code \(q.blockScales[index]) vs \(code)" }
                 let bv = Oracle.value(ofBits: code, format: format)!
@@ -327,8 +352,9 @@ import PropertyChecking
 
     /// `count` random tensors of up to `rows` × 80 (`BlockFloatQuantizerTests.tensor`: ties, zero
     /// and E4M3-underflowing blocks) through `v`, each against the oracle; nil when all agree.
-    static func oracleFailure(_ v: BlockFloatVariant, rule: RoundingRule = .toNearestOrEven, seed: UInt64, count: Int, rows: Int) throws -> String? {
-        let q = try BlockFloatQuantizer(v, rounding: rule)
+    static func oracleFailure(_ v: BlockFloatVariant, rule: RoundingRule = .toNearestOrEven, seed: UInt64, count: Int, rows: Int,
+                              quantizerSeed: UInt64 = 0, bits: Int = 16) throws -> String? {
+        let q = try BlockFloatQuantizer(v, rounding: rule, seed: quantizerSeed, stochasticBits: bits)
         let report = checkProperty(seed: seed, count: count, generate: { s -> [Int] in
             [Generate.int(1...rows, &s), Generate.int(1...80, &s), Int(s.next() & 0xFFFF)]
         }) { p in
@@ -336,9 +362,73 @@ import PropertyChecking
             let x = BlockFloatQuantizerTests.tensor(&s, rows: p[0], columns: p[1], scheme: .nvfp4)
             guard let r = try? q.quantize(x, rows: p[0], columns: p[1]) else { return "threw" }
             guard r.blockScales.count == q.blockScaleCount(rows: p[0], columns: p[1]) else { return "\(r.blockScales.count) scales" }
-            return Self.mismatch(r, input: x, variant: v, rule: rule)
+            return Self.mismatch(r, input: x, variant: v, rule: rule, seed: quantizerSeed, bits: bits)
         }
         return report.passed ? nil : "\(v.name) \(rule): \(report)"
+    }
+
+    /// Stochastic block scales against the oracle: every tensor-scale form and block-scale order,
+    /// each scale floor, E4M3 and UE5M3, with 16-bit and 3-bit draws from two seeds.
+    @Test func stochasticBlockScalesEqualTheOracle() throws {
+        var k: UInt64 = 0
+        for form in NVFP4TensorScale.allCases {
+            for block in NVFP4BlockScale.allCases where block != .scaleFirst || form != .decode {
+                for floor in NVFP4ScaleFloor.allCases {
+                    for format in NVFP4ScaleFormat.allCases {
+                        let v = BlockFloatVariant(.nvfp4, nvfp4TensorScale: form, nvfp4BlockScale: block, nvfp4ScaleFloor: floor, nvfp4ScaleFormat: format,
+                                                  nvfp4ScaleRounding: .stochastic)
+                        for (seed, bits) in [(UInt64(1), 16), (2, 3)] {
+                            k += 1
+                            let failure = try Self.oracleFailure(v, seed: 0x5C0 + k, count: 3, rows: 6, quantizerSeed: seed, bits: bits)
+                            #expect(failure == nil, "\(failure ?? "")")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stochastic block scales are unbiased to the rounder's resolution: over 4,096 blocks holding
+    /// the same values (independent draws: the counter is the block), the mean scale is the rule's
+    /// exact expectation lo + (hi − lo) · ⌈2^B f⌉ / 2^B within 5 standard errors, where nearest
+    /// rounding (NVFP4) and floor (MX) give lo every time, f = 0.3 of a gap below the value.
+    @Test(arguments: [16, 8, 2])
+    func stochasticScalesAreUnbiased(bits: Int) throws {
+        let n = 4096
+        for scheme in BlockFloatScheme.allCases {
+            let width = scheme.defaultBlockSize
+            // NVFP4: S = 1 (a row whose max is 2688), q = m / 6 = 1.0375 between E4M3 1 and 1.125;
+            // MX: m / 6 = 1.3 between 2^0 and 2^1. Both f = 0.3 (up to m's binary32 rounding).
+            let m: Float = scheme == .nvfp4 ? 6.225 : 7.8
+            var x = [Float](repeating: 0, count: (n + 1) * width)
+            x[0] = scheme == .nvfp4 ? 2688 : m
+            for r in 1...n { x[r * width] = m; x[r * width + 1] = -m / 3 }
+            let v = scheme == .nvfp4 ? BlockFloatVariant(.nvfp4, nvfp4ScaleRounding: .stochastic) : BlockFloatVariant(.mxfp4, mxScale: .stochastic)
+            let q = try BlockFloatQuantizer(v, seed: 11, stochasticBits: bits).quantize(x, rows: n + 1, columns: width)
+            let format = q.scaleFormat
+            let value = Rational(exactly: Double(m))! / Rational(6) // the quotient (S = 1), or m / 6 for MX
+            let low: Rational, gap: Rational
+            if scheme == .nvfp4 {
+                let code = Oracle.encode(value, as: format, rounding: .towardZero)
+                low = Oracle.value(ofBits: code, format: format)!
+                gap = Oracle.value(ofBits: code + 1, format: format)! - low
+            } else {
+                low = Rational.one.timesPowerOfTwo(value.binaryExponent)
+                gap = low
+            }
+            let (whole, fraction) = ((value - low) / gap).timesPowerOfTwo(bits).floorAndFraction
+            let up = Rational(whole) + (fraction.signum == 0 ? Rational(0) : Rational.one) // ⌈2^B f⌉
+            let expected = low + gap * up.timesPowerOfTwo(-bits)
+            #expect(!(expected < value) && (expected - value) < gap.timesPowerOfTwo(-bits))
+            let mean = (1...n).map { Rational(exactly: format.decode(UInt32(q.blockScales[$0])))! }.reduce(Rational(0), +) / Rational(n)
+            let p = up.timesPowerOfTwo(-bits).approximateDouble
+            let standardError = gap.approximateDouble * (p * (1 - p) / Double(n)).squareRoot()
+            #expect(abs((mean - expected).approximateDouble) <= 5 * standardError,
+                    "\(scheme) \(bits) bits: mean \(mean.approximateDouble), expected \(expected.approximateDouble)")
+            // The deterministic rule gives lo every time: below the value by f · gap.
+            let deterministic = try BlockFloatQuantizer(BlockFloatVariant(scheme)).quantize(x, rows: n + 1, columns: width)
+            #expect((1...n).allSatisfy { Rational(exactly: format.decode(UInt32(deterministic.blockScales[$0])))! == low })
+        }
     }
 
     @Test(arguments: allVariants)

@@ -125,6 +125,27 @@ def test_block_quantize_equals_the_cli(tmp_path, scheme, rounding):
         dintsim.quantize(x, scheme, rounding="stochastic", stochastic_bits=17)
 
 
+@pytest.mark.parametrize("scheme,options", [("mxfp4", ["--mx-scale", "stochastic"]), ("nvfp4", ["--nvfp4-scale-rounding", "stochastic"])])
+def test_stochastic_block_scales_equal_the_cli(tmp_path, scheme, options):
+    """Stochastic block scales: the CLI's options and Python's variant name (scheme:stochastic)
+    draw the same scales from the same seed and width, with nearest or stochastic elements; another
+    seed moves some scales; the expected scale is unbiased over the blocks (MX: m / 6 exactly)."""
+    x = np.random.default_rng(9).standard_t(3, size=(64, 128)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    for rounding in ("toNearestOrEven", "stochastic"):
+        subprocess.run([str(cli()), "quantize", "--format", scheme, *options, "--rounding", rounding, "--seed", "5", "--stochastic-bits", "8",
+                        "--input", str(tmp_path / "x.npy"), "--codes-out", str(tmp_path / "c.npy"), "--scales-out", str(tmp_path / "s.npy")],
+                       check=True, stdout=subprocess.DEVNULL)
+        codes, scales, _ = dintsim.quantize(x, f"{scheme}:stochastic", rounding=rounding, seed=5, stochastic_bits=8)
+        assert np.array_equal(codes, np.load(tmp_path / "c.npy")) and np.array_equal(scales, np.load(tmp_path / "s.npy")), rounding
+    other = dintsim.quantize(x, f"{scheme}:stochastic", seed=6, stochastic_bits=8)[1]
+    assert 0 < np.count_nonzero(other != scales) < scales.size
+    if scheme == "mxfp4":  # E[X] = m / 6 per block: the mean of X / (m / 6) over 256 blocks is 1 (within 4.5 standard errors)
+        m = np.abs(x.reshape(64, 4, 32)).max(axis=2)
+        ratio = np.exp2(scales.astype(np.float64) - 127) / (m / 6)
+        assert abs(ratio.mean() - 1) < 0.1
+
+
 def _mx_scale_codes_from_bits(x, rule):
     """UE8M0 block codes of 32-element blocks from float32 bit arithmetic, written from the rules
     as torchao computes them (FLOOR/CEIL/EVEN on the block max's bits; RCEIL on the bits of

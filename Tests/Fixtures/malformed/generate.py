@@ -271,7 +271,7 @@ case("conflict: --input with --distribution", ["underflow", "--input", W, "--dis
 case("conflict: --count at level 1", gen + ["--count", "5"], "level 1 is a fixed list")
 case("conflict: --mx-scale with nvfp4", ["quantize", "--format", "nvfp4", "--mx-scale", "rceil", "--input", W, "--codes-out", "{out}/c.npy", "--scales-out", "{out}/s.npy"],
      "--mx-scale applies to --format mxfp4 only")
-case("message: an unknown MX scale rule names the choices", ["underflow", "--input", W, "--formats", "mxfp4:round"], "'round' is not an option of mxfp4; use mxfp4:[ocp|nvidia|torchao|compressed-tensors]:[floor|ceil|rceil|even]:[keep|flush|sign-of-value]")
+case("message: an unknown MX scale rule names the choices", ["underflow", "--input", W, "--formats", "mxfp4:round"], "'round' is not an option of mxfp4; use mxfp4:[ocp|nvidia|torchao|compressed-tensors]:[floor|ceil|rceil|even|stochastic]:[keep|flush|sign-of-value]")
 qb = ["quantize", "--input", W, "--codes-out", "{out}/c.npy", "--scales-out", "{out}/s.npy"]
 case("conflict: the ocp convention on nvfp4", qb + ["--format", "nvfp4", "--convention", "ocp"], "defines the MX formats only, not nvfp4")
 case("conflict: a convention on a level format", qb + ["--format", "dint4", "--granularity", "channel", "--convention", "torchao"], "--convention applies to the block formats")
