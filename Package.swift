@@ -58,7 +58,7 @@ let package = Package(
         // The decode spec in GMP rationals (the exact decoder, the decoder tile's flags): apart, so
         // that Units, Cost and Reports do not link GMP through TAHQuant.
         .target(name: "TAHQuantExact", dependencies: ["TAHQuant", "Exact", "Formats"]),
-        .target(name: "Units", dependencies: ["CKernels", "Circuits", "Formats", "TAHQuant"]),
+        .target(name: "Units", dependencies: ["CKernels", "Circuits", "Formats", "Quantization", "TAHQuant"]),
         .target(name: "Reports", dependencies: ["Cost", "Units", "Circuits", "Formats", "Quantization", "Workloads", "TAHQuant"]),
         .target(name: "Cost", dependencies: ["Circuits", "Units", "Formats", "Liberty", "TensorIO"], resources: [.copy("Resources/nangate45.json")]),
         .target(name: "TensorIO", dependencies: ["Formats"]),
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "UnitsTests", dependencies: ["Units", "Circuits", "Kernels", "Formats", "Exact", "PropertyChecking", "TAHQuant", "Cost", "Workloads", "Quantization", "Vectors"]),
         .testTarget(name: "CLITests", dependencies: ["dintsim", "CProcessAffinity", "Formats", "Units", "TensorIO", "Quantization", "Circuits"]),
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "Units", "Formats", "TensorIO", "TAHQuant", "Quantization", "Exact"]),
-        .testTarget(name: "RTLTests", dependencies: ["Units", "Circuits"]),
+        .testTarget(name: "RTLTests", dependencies: ["Units", "Circuits", "Quantization"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "Quantization", "TensorIO", "Formats", "Workloads", "Units", "TAHQuant"]),

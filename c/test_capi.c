@@ -122,13 +122,18 @@ static void replay(const char *dir) {
             CHECK(same, "%s line %ld: tile differs (rc %d, flags %x expected %llx)", dir, lines, rc, flags, v[2 * g + 4]);
         }
     } else if (b > 0) {
-        /* Block quantizer (MXFP4, floor, RNE, sign kept): one dintsim_quantize_block_tensor call per block. */
+        /* Block quantizer (MXFP4 under the set's SCALE_RULE, RNE, sign kept): one dintsim_quantize_block_tensor
+           call per block, the scheme naming the rule. */
+        static const char *schemes[] = { "mxfp4", "mxfp4:ceil", "mxfp4:rceil", "mxfp4:even" };
+        long rule = param(vh, "SCALE_RULE");
+        CHECK(rule >= 0 && rule <= 3, "%s: SCALE_RULE %ld", dir, rule);
+        const char *scheme = schemes[rule >= 0 && rule <= 3 ? rule : 0];
         for (char *line = strtok_r(hex, "\n", &save); line; line = strtok_r(NULL, "\n", &save), lines++) {
             int n = fields(line, v, 512);
             CHECK(n == 2 * b + 2, "%s line %ld: %d fields", dir, lines, n);
             float x[64]; uint8_t codes[64], scale = 0; int64_t count = 0;
             for (int i = 0; i < b; i++) { uint32_t bits = (uint32_t)v[i]; memcpy(&x[i], &bits, 4); }
-            int32_t rc = dintsim_quantize_block_tensor("mxfp4", 0, x, 1, b, codes, &scale, 1, &count, NULL, NULL);
+            int32_t rc = dintsim_quantize_block_tensor(scheme, 0, x, 1, b, codes, &scale, 1, &count, NULL, NULL);
             calls++;
             int same = rc == DINTSIM_OK && count == 1 && scale == v[b];
             for (int i = 0; i < b; i++) same = same && codes[i] == v[b + 1 + i];

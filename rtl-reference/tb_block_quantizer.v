@@ -12,7 +12,7 @@ module tb_block_quantizer;
     wire [B*4-1:0] c;
     integer i, j, fd, got = 0, passed = 0, failed = 0, ok;
 
-    block_quantizer #(.B(B)) dut (.clk(clk), .rst(rst), .in_valid(in_valid), .x(x), .out_valid(out_valid), .scale(scale), .c(c));
+    block_quantizer #(.B(B), .SCALE_RULE(SCALE_RULE)) dut (.clk(clk), .rst(rst), .in_valid(in_valid), .x(x), .out_valid(out_valid), .scale(scale), .c(c));
 
     always #5 clk = ~clk;
 

@@ -1,15 +1,19 @@
 import Circuits
+import Quantization
 
 /// An MXFP4 block quantizer as a gate-level datapath (docs/block-quantizer.md): B binary32 inputs
-/// (finite) → the UE8M0 shared-exponent code under OCP's floor rule and B E2M1 codes, rounded to
-/// nearest even, saturating at ±6, the sign kept (`--signed-zero keep`). One block per cycle;
-/// the outputs are registered (latency 1).
+/// (finite) → the UE8M0 shared-exponent code under an MX scale rule (OCP's floor by default, or
+/// ceil, rceil, even) and B E2M1 codes, rounded to nearest even, saturating at ±6, the sign kept
+/// (`--signed-zero keep`). One block per cycle; the outputs are registered (latency 1).
 ///
-/// The arithmetic, bit for bit the rule of `BlockFloatQuantizer(.mxfp4)`:
+/// The arithmetic, bit for bit the rule of `BlockFloatQuantizer(.mxfp4)` with that scale rule:
 /// 1. E = max over the block of the biased exponent fields (a tree of 8-bit compare-selects);
 ///    the largest magnitude's ⌊log2⌋ is E − 127 for a normal maximum.
-/// 2. scale code = E − 2 when E ≥ 2, else 0 (k = ⌊log2 m⌋ − 2 clamped at −127; a zero or
-///    subnormal maximum gives code 0).
+/// 2. The rule's bump u: 1 when some element whose exponent field is E has a fraction above the
+///    rule's threshold (ceil: non-zero; rceil: above 2^22, significand > 1.5; even: at least
+///    3 · 2^21, significand ≥ 1.75), 0 under floor — the maximum's significand decides, and only
+///    elements of its binade can hold it. scale code = E − 2 + u when that is ≥ 0, else 0
+///    (k = ⌊log2 m⌋ − 2 + u clamped at −127; a zero or subnormal maximum gives code 0).
 /// 3. For each element, M = the 24-bit significand (hidden bit = exponent field ≠ 0) and
 ///    r = code + 2 − max(e, 1) ∈ 0 … 253: the element in quarter-steps of the E2M1 half-step grid
 ///    is q = 4·|x| / 2^k = M / 2^(19 + r). ⌊q⌋ (5 bits) is M's bits 19 + r … 23 + r (zero for
@@ -20,6 +24,8 @@ import Circuits
 /// 5. The E2M1 code is sign · 8 + magnitude.
 public final class BlockQuantizerDatapath {
     public let blockSize: Int
+    /// The MX scale rule (not `stochastic`).
+    public let scaleRule: MXScaleRule
     public let netlist: Netlist
     public let inputs: [Bus]
     public let scale: Bus
@@ -30,9 +36,11 @@ public final class BlockQuantizerDatapath {
     /// E2M1 midpoints in quarter half-steps, and whether a tie there goes to the upper level.
     static let midpoints: [(m: Int, up: Bool)] = [(1, false), (3, true), (5, false), (7, true), (10, false), (14, true), (20, false)]
 
-    public init(blockSize b: Int) {
+    public init(blockSize b: Int, scaleRule: MXScaleRule = .floor) {
         precondition(b >= 1 && b <= 64)
+        precondition(scaleRule != .stochastic, "the hardware block quantizer has no random source")
         blockSize = b
+        self.scaleRule = scaleRule
         let n = Netlist()
         netlist = n
         let x = (0..<b).map { n.input("x\($0)", width: 32) }
@@ -52,10 +60,25 @@ public final class BlockQuantizerDatapath {
             }
             return level[0]
         }
-        // 2. code = E − 2 when E ≥ 2, else 0.
+        // 2. The bump u, then code = E − 2 + u when that is ≥ 0 (the adder's carry), else 0.
+        let bump = n.block("scale") { () -> Node in
+            if scaleRule == .floor { return Netlist.zero }
+            return (0..<b).reduce(Netlist.zero) { any, i in
+                let fraction = Array(x[i][0..<23])
+                let above: Node
+                switch scaleRule {
+                case .ceil: above = fraction.dropFirst().reduce(fraction[0]) { n.or($0, $1) }
+                case .rceil: above = n.and(fraction[22], fraction[1..<22].reduce(fraction[0]) { n.or($0, $1) })
+                case .even: above = n.and(fraction[22], fraction[21])
+                case .floor, .stochastic: preconditionFailure()
+                }
+                let sameBinade = (0..<8).reduce(Netlist.one) { n.and($0, n.xnor(exponents[i][$1], e[$1])) }
+                return n.or(any, n.and(sameBinade, above))
+            }
+        }
         let code = n.block("scale") { () -> Bus in
-            let (difference, atLeastTwo) = n.add(e, n.constant(254, width: 8))
-            return difference.map { n.and($0, atLeastTwo) }
+            let (difference, notNegative) = n.add(e, n.constant(254, width: 8), carryIn: bump)
+            return difference.map { n.and($0, notNegative) }
         }
         let codePlusTwo = n.block("scale") { n.add(n.zeroExtend(code, to: 9), n.constant(2, width: 9)).sum }
         var outputs: [Bus] = []
@@ -123,7 +146,19 @@ public final class BlockQuantizerDatapath {
                                ports: [VerilogPort(name: "in_valid", direction: .input, width: 1), VerilogPort(name: "x", direction: .input, bits: inputs.flatMap { $0 }),
                                        VerilogPort(name: "out_valid", direction: .output, width: 1), VerilogPort(name: "scale", direction: .output, bits: scale),
                                        VerilogPort(name: "c", direction: .output, bits: codes.flatMap { $0 })],
-                               parameters: [("B", blockSize)], comment: "MXFP4 block quantizer, B = \(blockSize), floor rule, RNE, sign kept", glue: glue)
+                               parameters: [("B", blockSize), ("SCALE_RULE", Self.ruleNumber(scaleRule))],
+                               comment: "MXFP4 block quantizer, B = \(blockSize), \(scaleRule.rawValue) rule, RNE, sign kept", glue: glue)
+    }
+
+    /// block_quantizer.v's SCALE_RULE parameter: 0 floor, 1 ceil, 2 rceil, 3 even.
+    public static func ruleNumber(_ rule: MXScaleRule) -> Int {
+        switch rule {
+        case .floor: return 0
+        case .ceil: return 1
+        case .rceil: return 2
+        case .even: return 3
+        case .stochastic: preconditionFailure("the hardware block quantizer has no random source")
+        }
     }
 
     /// `bus` (unsigned, LSB first; `inverted` its complement) ≥ the constant c.

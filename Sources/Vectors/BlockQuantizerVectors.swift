@@ -1,45 +1,61 @@
 import Exact
 import Formats
 import Quantization
+import Units
 import Workloads
 
 /// The block quantizer's mutants: the documented unit with one rule read another way, each a
 /// quantizer the library defines (docs/block-quantizer.md).
 public enum BlockQuantizerMutant: String, CaseIterable, Sendable {
-    /// The other MX scale rules for the floor rule.
-    case scaleCeil = "scale-ceil", scaleRceil = "scale-rceil", scaleEven = "scale-even"
+    /// The other MX scale rules (each applies to the sets of the other three).
+    case scaleFloor = "scale-floor", scaleCeil = "scale-ceil", scaleRceil = "scale-rceil", scaleEven = "scale-even"
     /// Element ties away from zero, or toward zero (truncation of the tie).
     case tiesAway = "ties-away", truncate = "truncate"
     /// −0 and negative values at level 0 coded 0000.
     case zeroSignFlushed = "zero-sign-flushed"
 
-    func quantizer(blockSize: Int) throws -> BlockFloatQuantizer {
+    /// The scale rule this mutant puts in place of the set's, if it is a rule mutant.
+    var scaleRule: MXScaleRule? {
         switch self {
-        case .scaleCeil: return try BlockFloatQuantizer(.init(.mxfp4, mxScale: .ceil), blockSize: blockSize)
-        case .scaleRceil: return try BlockFloatQuantizer(.init(.mxfp4, mxScale: .rceil), blockSize: blockSize)
-        case .scaleEven: return try BlockFloatQuantizer(.init(.mxfp4, mxScale: .even), blockSize: blockSize)
-        case .tiesAway: return try BlockFloatQuantizer(.init(.mxfp4), blockSize: blockSize, rounding: .toNearestOrAway)
-        case .truncate: return try BlockFloatQuantizer(.init(.mxfp4), blockSize: blockSize, rounding: .towardZero)
-        case .zeroSignFlushed: return try BlockFloatQuantizer(.init(.mxfp4, signedZero: .flush), blockSize: blockSize)
+        case .scaleFloor: return .floor
+        case .scaleCeil: return .ceil
+        case .scaleRceil: return .rceil
+        case .scaleEven: return .even
+        case .tiesAway, .truncate, .zeroSignFlushed: return nil
         }
+    }
+
+    /// Whether the mutant differs from the unit of a set under `rule` (a rule is not its own mutant).
+    public func applies(to rule: MXScaleRule) -> Bool { scaleRule != rule }
+
+    /// The set's quantizer (scale rule `rule`) with this mutant's one change.
+    func quantizer(blockSize: Int, rule: MXScaleRule) throws -> BlockFloatQuantizer {
+        let variant = BlockFloatVariant(.mxfp4, mxScale: scaleRule ?? rule, signedZero: self == .zeroSignFlushed ? .flush : .keep)
+        let rounding: RoundingRule = self == .tiesAway ? .toNearestOrAway : self == .truncate ? .towardZero : .toNearestOrEven
+        return try BlockFloatQuantizer(variant, blockSize: blockSize, rounding: rounding)
     }
 }
 
 /// One line per MXFP4 block (docs/block-quantizer.md): B binary32 bit patterns in; the UE8M0
-/// scale code (OCP floor rule) and B E2M1 codes (RNE, saturating, sign kept) out; flags from the
-/// exact rational decisions.
+/// scale code (an MX scale rule: floor, ceil, rceil or even) and B E2M1 codes (RNE, saturating,
+/// sign kept) out; flags from the exact rational decisions.
 public struct BlockQuantizerVectors: VectorUnit {
     public let blockSize: Int
+    public let scaleRule: MXScaleRule
     let quantizer: BlockFloatQuantizer
 
     public static let blockSizes = [4, 8, 16, 32]
 
-    public init(blockSize: Int) throws {
+    public init(blockSize: Int, scaleRule: MXScaleRule = .floor) throws {
         guard Self.blockSizes.contains(blockSize) else {
             throw VectorError.invalid("block size \(blockSize) is not one of \(Self.blockSizes)")
         }
+        guard MXScaleRule.deterministic.contains(scaleRule) else {
+            throw VectorError.invalid("the block quantizer's scale rule is one of \(MXScaleRule.deterministic.map(\.rawValue).joined(separator: ", ")), not \(scaleRule.rawValue)")
+        }
         self.blockSize = blockSize
-        quantizer = try BlockFloatQuantizer(.init(.mxfp4), blockSize: blockSize)
+        self.scaleRule = scaleRule
+        quantizer = try BlockFloatQuantizer(.init(.mxfp4, mxScale: scaleRule), blockSize: blockSize)
     }
 
     public var unitName: String { "block-quantizer" }
@@ -50,9 +66,9 @@ public struct BlockQuantizerVectors: VectorUnit {
     public static let flags = ["zero-block", "scale-clamped", "saturated", "tie", "underflow-to-zero", "negative-zero"]
     public var flagNames: [String] { Self.flags }
     public var configurationJSON: String {
-        "{\"block_size\": \(blockSize), \"format\": \"mxfp4\", \"scale_rule\": \"floor\", \"rounding\": \"toNearestOrEven\", \"signed_zero\": \"keep\"}"
+        "{\"block_size\": \(blockSize), \"format\": \"mxfp4\", \"scale_rule\": \"\(scaleRule.rawValue)\", \"rounding\": \"toNearestOrEven\", \"signed_zero\": \"keep\"}"
     }
-    public var verilogParameters: [(String, Int)] { [("B", blockSize)] }
+    public var verilogParameters: [(String, Int)] { [("B", blockSize), ("SCALE_RULE", BlockQuantizerDatapath.ruleNumber(scaleRule))] }
     public var notes: [String] { [] }
 
     /// The element values of the boundary blocks, in units of the block scale X (the block's
@@ -70,7 +86,17 @@ public struct BlockQuantizerVectors: VectorUnit {
     /// The exponents of X the boundary blocks are placed at: ordinary, the clamp (X below 2^−127),
     /// subnormal maxima, and the top of binary32.
     static let scaleExponents = [0, -5, 17, -100, -125, -127, -128, -129, -140, -149, 125]
-    var boundaryBlocks: Int { Self.scaleExponents.count * ((Self.relativeValues.count + blockSize - 2) / (blockSize - 1)) * 2 }
+    /// The block maxima (element 0), in units of the floor rule's X: the two ends of floor's
+    /// [4, 8), then for the other rules the two sides of their threshold (significand 1, 1.5 or 1.75).
+    var tops: [Float] {
+        switch scaleRule {
+        case .floor, .stochastic: return [7.75, 4]
+        case .ceil: return [7.75, 4, Float(4).nextUp]
+        case .rceil: return [7.75, 4, 6, Float(6).nextUp]
+        case .even: return [7.75, 4, Float(7).nextDown, 7]
+        }
+    }
+    var boundaryBlocks: Int { Self.scaleExponents.count * ((Self.relativeValues.count + blockSize - 2) / (blockSize - 1)) * tops.count }
     /// Targeted blocks: all zero, all −0.0, one non-zero element at each position, the largest finite.
     var targetedBlocks: Int { 3 + blockSize }
     public var levelOneCaseCount: Int { boundaryBlocks + targetedBlocks }
@@ -79,11 +105,11 @@ public struct BlockQuantizerVectors: VectorUnit {
 
     public func makeCase(_ index: Int, seed: UInt64) -> VectorCase {
         if index < boundaryBlocks {
-            // Element 0 is the block maximum 7.75·X (or 4·X: the two ends of the floor rule's
-            // [4, 8)); the others walk the relative values, signs alternating per case.
-            let perExponent = boundaryBlocks / Self.scaleExponents.count
+            // Element 0 is the block maximum (`tops`); the others walk the relative values, signs
+            // alternating per case.
+            let perExponent = boundaryBlocks / Self.scaleExponents.count, tops = self.tops
             let k = Self.scaleExponents[index / perExponent], j = index % perExponent
-            let chunk = j / 2, top: Float = j % 2 == 0 ? 7.75 : 4
+            let chunk = j / tops.count, top = tops[j % tops.count]
             let x = (0..<blockSize).map { i -> Float in
                 let r = i == 0 ? top : Self.relativeValues[min(Self.relativeValues.count - 1, chunk * (blockSize - 1) + i - 1)]
                 let v = r * Float(sign: .plus, exponent: k, significand: 1)
@@ -120,6 +146,24 @@ public struct BlockQuantizerVectors: VectorUnit {
         return VectorCase(index: index, category: "llm-like", lines: [line(x)])
     }
 
+    /// The shared exponent of a rational maximum m > 0 under a deterministic rule, from its
+    /// definition (docs/quantization.md, "MX scale rules").
+    static func exponent(_ m: Rational, _ rule: MXScaleRule) -> Int {
+        func ceilLog2(_ t: Rational) -> Int { t == Rational.one.timesPowerOfTwo(t.binaryExponent) ? t.binaryExponent : t.binaryExponent + 1 }
+        switch rule {
+        case .floor, .stochastic: return m.binaryExponent - 2
+        case .ceil: return ceilLog2(m) - 2
+        case .rceil: return ceilLog2(m / Rational(6))
+        case .even:
+            // m rounded to 2 significant bits, ties to even: m / 2^(e − 1) ∈ [2, 4) rounded to an integer.
+            let e = m.binaryExponent
+            let (n, fraction) = m.timesPowerOfTwo(1 - e).floorAndFraction
+            let half = Rational(1, 2)
+            let up = half < fraction || (fraction == half && n.isBitSet(0))
+            return (Rational(n) + (up ? Rational.one : Rational(0))).timesPowerOfTwo(e - 1).binaryExponent - 2
+        }
+    }
+
     func inputs(_ v: [UInt64]) -> [Float] { v[0..<blockSize].map { Float(bitPattern: UInt32($0)) } }
 
     public func fastOutputs(_ c: VectorCase) -> [[UInt64]] {
@@ -129,9 +173,10 @@ public struct BlockQuantizerVectors: VectorUnit {
         }
     }
 
-    /// The exact reference: k = ⌊log2 m⌋ − 2 on the rational maximum, clamped to −127 … 127;
-    /// each element the RNE level of the exact x / 2^k (GMP), E2M1's 1000 for a negative value or
-    /// −0.0 at level 0.
+    /// The exact reference: k from the rational maximum m by the scale rule's definition (floor
+    /// ⌊log2 m⌋ − 2, ceil ⌈log2 m⌉ − 2, rceil ⌈log2 (m / 6)⌉, even ⌊log2 RNE₂(m)⌋ − 2), clamped to
+    /// −127 … 127; each element the RNE level of the exact x / 2^k (GMP), E2M1's 1000 for a
+    /// negative value or −0.0 at level 0.
     public func exact(_ c: VectorCase) -> (outputs: [[UInt64]], flags: [UInt64]) {
         var outputs = [[UInt64]](), flags = [UInt64]()
         for v in c.lines {
@@ -141,7 +186,7 @@ public struct BlockQuantizerVectors: VectorUnit {
             var f: UInt64 = 0
             let code: Int
             if m.signum == 0 { code = 0; f |= 1 } else {
-                let k = m.binaryExponent - 2
+                let k = Self.exponent(m, scaleRule)
                 if k < -127 { f |= 2 }
                 code = min(max(k, -127), 127) + 127
             }

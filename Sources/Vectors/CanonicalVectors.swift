@@ -29,6 +29,9 @@ public enum CanonicalVectors {
             Set(directory: "hadamard-g128-fp32", unit: try DecoderVectors(tileSize: 128, output: .fp32), level: 1, count: 0),
             Set(directory: "block-quantizer-b32", unit: try BlockQuantizerVectors(blockSize: 32), level: 2, count: 1000),
             Set(directory: "block-quantizer-b8", unit: try BlockQuantizerVectors(blockSize: 8), level: 2, count: 600),
+            Set(directory: "block-quantizer-b32-rceil", unit: try BlockQuantizerVectors(blockSize: 32, scaleRule: .rceil), level: 2, count: 1000),
+            Set(directory: "block-quantizer-b32-even", unit: try BlockQuantizerVectors(blockSize: 32, scaleRule: .even), level: 2, count: 1000),
+            Set(directory: "block-quantizer-b8-ceil", unit: try BlockQuantizerVectors(blockSize: 8, scaleRule: .ceil), level: 2, count: 600),
         ] }
     }
 }

@@ -137,14 +137,14 @@ public struct MutationScore: Sendable {
         case mac(MacConfiguration)
         case decoder(tileSize: Int, output: BinaryFloatFormat)
         case quantizer(format: LevelFormat, rule: RoundingRule, signedZero: SignedZero)
-        case blockQuantizer(blockSize: Int)
+        case blockQuantizer(blockSize: Int, scaleRule: MXScaleRule)
 
         public var json: String {
             switch self {
             case .mac(let c): return c.json
             case .decoder(let g, let f): return (try? DecoderVectors(tileSize: g, output: f).configurationJSON) ?? ""
             case .quantizer(let f, let r, let z): return QuantizerVectors(format: f, rule: r, signedZero: z).configurationJSON
-            case .blockQuantizer(let b): return (try? BlockQuantizerVectors(blockSize: b).configurationJSON) ?? ""
+            case .blockQuantizer(let b, let r): return (try? BlockQuantizerVectors(blockSize: b, scaleRule: r).configurationJSON) ?? ""
             }
         }
 
@@ -161,9 +161,9 @@ public struct MutationScore: Sendable {
                 var k = encoder.container(keyedBy: QuantizerKeys.self)
                 try k.encode(f.name, forKey: .format); try k.encode(r.rawValue, forKey: .rounding)
                 if f.negativeZeroCode != nil { try k.encode(z.rawValue, forKey: .signedZero) }
-            case .blockQuantizer(let b):
+            case .blockQuantizer(let b, let r):
                 var k = encoder.container(keyedBy: BlockQuantizerKeys.self)
-                try k.encode(b, forKey: .blockSize); try k.encode("mxfp4", forKey: .format); try k.encode("floor", forKey: .scaleRule)
+                try k.encode(b, forKey: .blockSize); try k.encode("mxfp4", forKey: .format); try k.encode(r.rawValue, forKey: .scaleRule)
                 try k.encode("toNearestOrEven", forKey: .rounding); try k.encode("keep", forKey: .signedZero)
             }
         }
@@ -171,7 +171,7 @@ public struct MutationScore: Sendable {
 
     /// Names the catalogues (MAC, decoder, quantizer mutants and their rules); bumped whenever a
     /// mutant is added or changed, so a recorded score says which catalogue it counted.
-    public static let catalogue = "dintsim-mutants 2"
+    public static let catalogue = "dintsim-mutants 3"
     /// Sets above this many lines get `"mutation_score": null` in their manifest (scoring holds
     /// the set in memory); `vectors score` still scores them.
     public static let recordedLineLimit = 1_000_000
@@ -321,8 +321,10 @@ public struct MutationScore: Sendable {
                 return n + ([UInt64(r.blockScales[0])] + r.codes.map(UInt64.init) == b.expected ? 0 : 1)
             }
         }
-        let entries = try BlockQuantizerMutant.allCases.map { m in Entry(mutant: m.rawValue, killingLines: failures(try m.quantizer(blockSize: unit.blockSize))) }
-        return MutationScore(unitName: unit.unitName, configuration: .blockQuantizer(blockSize: unit.blockSize), lines: blocks.count,
+        let entries = try BlockQuantizerMutant.allCases.map { m in
+            Entry(mutant: m.rawValue, killingLines: m.applies(to: unit.scaleRule) ? failures(try m.quantizer(blockSize: unit.blockSize, rule: unit.scaleRule)) : nil)
+        }
+        return MutationScore(unitName: unit.unitName, configuration: .blockQuantizer(blockSize: unit.blockSize, scaleRule: unit.scaleRule), lines: blocks.count,
                              referenceFailures: failures(unit.quantizer), entries: entries)
     }
 

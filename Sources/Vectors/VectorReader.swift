@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import Quantization
 import TensorIO
 import Units
 
@@ -58,10 +59,13 @@ public struct VectorManifest {
                 }
                 unit = QuantizerVectors(format: try LevelFormat.preset(named: try c("format", String.self)), rule: rule, signedZero: signedZero)
             case "block-quantizer":
-                for (key, value) in [("format", "mxfp4"), ("scale_rule", "floor"), ("rounding", "toNearestOrEven"), ("signed_zero", "keep")] {
+                for (key, value) in [("format", "mxfp4"), ("rounding", "toNearestOrEven"), ("signed_zero", "keep")] {
                     guard try c(key, String.self) == value else { throw VectorError.malformed("\(path): block-quantizer sets are \(key) \(value)") }
                 }
-                unit = try BlockQuantizerVectors(blockSize: try c("block_size", Int.self))
+                guard let rule = MXScaleRule(rawValue: try c("scale_rule", String.self)), MXScaleRule.deterministic.contains(rule) else {
+                    throw VectorError.malformed("\(path): block-quantizer scale_rule is one of \(MXScaleRule.deterministic.map(\.rawValue).joined(separator: ", "))")
+                }
+                unit = try BlockQuantizerVectors(blockSize: try c("block_size", Int.self), scaleRule: rule)
             case "hadamard-decoder":
                 let name = try c("output", String.self)
                 guard let output = BinaryFloatFormat.all.first(where: { $0.name == name }) else { throw VectorError.malformed("\(path): unknown output format '\(name)'") }

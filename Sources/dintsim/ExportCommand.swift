@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Quantization
 import TensorIO
 import Units
 import Cost
@@ -11,7 +12,7 @@ struct ExportCommand: ParsableCommand {
         abstract: "Write a MAC / PE, the MXFP4 block quantizer or the TAH-Quant decode datapath as structural Verilog, with the ports of its rtl-reference module (drop-in for its test benches).",
         discussion: """
         MAC / PE: options as in `simulate`; the module declares mac.v's parameters with this configuration's values and stops an \
-        elaboration that overrides them with others. Block quantizer: --unit block-quantizer with --block-size; block_quantizer.v's \
+        elaboration that overrides them with others. Block quantizer: --unit block-quantizer with --block-size and --mx-scale; block_quantizer.v's \
         ports (with --liberty: the datapath's x, scale and c, as dintsim maps and prices it). Decoder: --unit hadamard-decoder with \
         --tile, --out-format and --arch as in `tahquant`; pipelined has hadamard_decoder.v's ports. docs/export.md.
         """)
@@ -22,6 +23,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Write here (default: standard output).") var output: String?
     @Option(help: "Map to this Liberty library's cells as dintsim prices them (instances of library cells; rst left unconnected). MAC / PE and block quantizer.") var liberty: String?
     @Option(help: "block-quantizer: block size B (1-64; 32 is MXFP4's).") var blockSize = 32
+    @Option(help: "block-quantizer: the MX scale rule, floor (OCP, default), ceil, rceil or even (block_quantizer.v's SCALE_RULE).") var mxScale: MXScaleRule = .floor
     @Option(help: "hadamard-decoder: tile size G (8, 16, 32, 64, 128).") var tile = 16
     @Option(help: "hadamard-decoder: output format fp32, bf16 or fp16.") var outFormat: String = "fp32"
     @Option(help: "hadamard-decoder: pipelined (hadamard_decoder.v's ports) or folded (a start input per tile).") var arch: String = "pipelined"
@@ -36,7 +38,8 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         if mac.unit == "block-quantizer" {
             guard (1...64).contains(blockSize) else { throw CLIError.badInput("--block-size must be in 1...64 (32 is MXFP4's)") }
-            let d = BlockQuantizerDatapath(blockSize: blockSize)
+            guard mxScale != .stochastic else { throw CLIError.badInput("--mx-scale stochastic has no hardware block quantizer (no random source); use floor, ceil, rceil or even") }
+            let d = BlockQuantizerDatapath(blockSize: blockSize, scaleRule: mxScale)
             let module = self.module == "mac" ? "block_quantizer" : self.module
             try write(try badInput {
                 guard let liberty else { return d.verilog(module: module) }

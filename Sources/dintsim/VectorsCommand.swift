@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Formats
+import Quantization
 import Units
 import TensorIO
 import Vectors
@@ -48,7 +49,8 @@ struct VectorsGenerate: ParsableCommand {
     @Option(help: "Quantizer: the code of a negative value at level 0, keep (−0 where the format has one, default), flush (+0) or sign-of-value (−0 only when the binary32 quotient is negative).") var signedZero: SignedZero?
     @Option(help: "Decoder tile size G (default 16).") var tileSize: Int?
     @Option(help: "Decoder output format: fp32, bf16 or fp16 (default fp32).") var output: String?
-    @Option(help: "Block quantizer (--unit block-quantizer, MXFP4 floor rule): elements per block, 4, 8, 16 or 32 (default 32).") var blockSize: Int?
+    @Option(help: "Block quantizer (--unit block-quantizer): elements per block, 4, 8, 16 or 32 (default 32).") var blockSize: Int?
+    @Option(help: "Block quantizer: the MX scale rule, floor (OCP, default), ceil, rceil (NVIDIA) or even (torchao EVEN, compressed-tensors); block_quantizer.v's SCALE_RULE.") var mxScale: MXScaleRule?
 
     /// Bytes above which the run announces its size first.
     static let announceBytes = 1_000_000_000
@@ -59,7 +61,7 @@ struct VectorsGenerate: ParsableCommand {
         if let count, count < 0 { throw ValidationError("--count must be 0 or more") }
         let quantizerOptions = [("--format", format != nil), ("--rounding", rounding != nil), ("--signed-zero", signedZero != nil)].filter(\.1).map(\.0)
         let decoderOptions = [("--tile-size", tileSize != nil), ("--output", output != nil)].filter(\.1).map(\.0)
-        let blockOptions = [("--block-size", blockSize != nil)].filter(\.1).map(\.0)
+        let blockOptions = [("--block-size", blockSize != nil), ("--mx-scale", mxScale != nil)].filter(\.1).map(\.0)
         let isMac = MacKind(unitName: unit) != nil
         for (given, applies) in [(mac.given, isMac), (quantizerOptions, unit == "quantizer"), (decoderOptions, unit == "hadamard-decoder"), (blockOptions, unit == "block-quantizer")] where !applies {
             if let first = given.first { throw ValidationError("\(first) does not apply to --unit \(unit); drop it") }
@@ -74,7 +76,7 @@ struct VectorsGenerate: ParsableCommand {
             case "quantizer":
                 return QuantizerVectors(format: try LevelFormat.preset(named: format ?? "dint4"), rule: rounding ?? .toNearestOrEven, signedZero: signedZero ?? .keep)
             case "block-quantizer":
-                return try BlockQuantizerVectors(blockSize: blockSize ?? 32)
+                return try BlockQuantizerVectors(blockSize: blockSize ?? 32, scaleRule: mxScale ?? .floor)
             case "hadamard-decoder":
                 let name = output ?? "fp32"
                 guard let f = BinaryFloatFormat.all.first(where: { $0.name == name }) else { throw CLIError.badInput("unknown --output '\(name)' (fp32, bf16, fp16)") }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Circuits
+import Quantization
 import Units
 
 /// Runs the Verilog reference (rtl-reference/Makefile) against the committed vectors. Needs
@@ -62,19 +63,26 @@ import Units
     }
 
     /// The block-quantizer netlist exported with block_quantizer.v's ports passes that module's
-    /// test bench on the committed B = 8 set; with one output bit inverted it fails.
+    /// test bench on the committed B = 8 sets (floor and ceil rules); with one output bit inverted
+    /// it fails, and so does the floor netlist on the ceil set.
     @Test func exportedBlockQuantizerPassesTheReferenceTestBench() throws {
         let build = Self.scratch()
         try FileManager.default.createDirectory(atPath: build, withIntermediateDirectories: true)
-        let verilog = BlockQuantizerDatapath(blockSize: 8).verilog()
-        for (name, text) in [("export.v", verilog), ("broken.v", verilog.replacingOccurrences(of: "assign c[0] = ", with: "assign c[0] = ~"))] {
-            #expect(text.contains("assign c[0] = "))
-            try text.write(toFile: build + "/" + name, atomically: true, encoding: .utf8)
-            let r = try Self.make("sim", build: build, ["MAC_SETS=", "DECODER_SETS=", "BQ_SETS=block-quantizer-b8", "BQ_RTL=\(build)/\(name)"])
-            if name == "export.v" {
-                #expect(r.status == 0 && r.output.contains("787 passed, 0 failed"), "\(r.output)")
-            } else {
-                #expect(r.status != 0 && r.output.contains("FAIL: block-quantizer-b8"), "the broken netlist passed: \(r.output)")
+        for (rule, set, lines) in [(MXScaleRule.floor, "block-quantizer-b8", 787), (.ceil, "block-quantizer-b8-ceil", 875)] {
+            let verilog = BlockQuantizerDatapath(blockSize: 8, scaleRule: rule).verilog()
+            let floorOnCeil = rule == .ceil ? BlockQuantizerDatapath(blockSize: 8).verilog()
+                .replacingOccurrences(of: "SCALE_RULE = 0", with: "SCALE_RULE = 1").replacingOccurrences(of: "SCALE_RULE != 0", with: "SCALE_RULE != 1") : nil
+            var cases = [("export-\(rule).v", verilog), ("broken-\(rule).v", verilog.replacingOccurrences(of: "assign c[0] = ", with: "assign c[0] = ~"))]
+            if let floorOnCeil { cases.append(("floor-as-ceil.v", floorOnCeil)) }
+            for (name, text) in cases {
+                #expect(text.contains("assign c[0] = "))
+                try text.write(toFile: build + "/" + name, atomically: true, encoding: .utf8)
+                let r = try Self.make("sim", build: build, ["MAC_SETS=", "DECODER_SETS=", "BQ_SETS=\(set)", "BQ_RTL=\(build)/\(name)"])
+                if name.hasPrefix("export") {
+                    #expect(r.status == 0 && r.output.contains("\(lines) passed, 0 failed"), "\(r.output)")
+                } else {
+                    #expect(r.status != 0 && r.output.contains("FAIL: \(set)"), "\(name) passed: \(r.output)")
+                }
             }
         }
     }

@@ -6,8 +6,9 @@ import Units
 import Vectors
 import PropertyChecking
 
-/// The MXFP4 block-quantizer netlist against the library's `BlockFloatQuantizer(.mxfp4)` (itself
-/// tested against the GMP oracle): 64 blocks per simulation word, boundary and random blocks.
+/// The MXFP4 block-quantizer netlist under each MX scale rule against the library's
+/// `BlockFloatQuantizer(.mxfp4)` with that rule (itself tested against the GMP oracle): 64 blocks
+/// per simulation word, boundary and random blocks.
 @Suite struct BlockQuantizerDatapathTests {
     /// Blocks that hit every rule: E2M1 midpoints and ties in every binade of the block's scale,
     /// saturation (m/X ∈ [6, 8)), zero and subnormal blocks, the scale clamp, negative zeros,
@@ -16,7 +17,7 @@ import PropertyChecking
         let top = Float(sign: .plus, exponent: Generate.int(-130...127, &s), significand: 1)
         return (0..<size).map { i -> Float in
             let v: Float
-            switch (index + i * 7) % 9 {
+            switch (index + i * 7) % 10 {
             case 0: v = 0
             case 1: v = Float(Generate.int(0...32, &s)) / 4 * top  // levels, midpoints, ties
             case 2: v = Float(Generate.int(0...16, &s)) / 8 * top
@@ -24,6 +25,9 @@ import PropertyChecking
             case 4: v = top * Float(Generate.int(1...7, &s)) * 1.75  // near and above the 6·X saturation
             case 5: v = Generate.float(exponents: -30...3, &s) * top
             case 6: v = -0.0
+            case 7: // the scale rules' thresholds: significands 1, 1.5, 1.75 and their neighbours
+                let f: [Float] = [1, Float(1).nextUp, 1.5, Float(1.5).nextUp, Float(1.75).nextDown, 1.75]
+                v = f[Generate.int(0...5, &s)] * top * 2
             default: v = Generate.float(exponents: -3...3, &s) * top
             }
             let signed = Generate.bool(&s) ? -v : v
@@ -35,11 +39,11 @@ import PropertyChecking
         bus.enumerated().reduce(0) { $0 | ((sim.word($1.element) >> UInt64(k)) & 1) << UInt64($1.offset) }
     }
 
-    @Test(arguments: [1, 4, 32])
-    func everyCodeEqualsTheLibrary(blockSize: Int) throws {
-        let unit = BlockQuantizerDatapath(blockSize: blockSize)
+    @Test(arguments: [1, 4, 32], MXScaleRule.deterministic)
+    func everyCodeEqualsTheLibrary(blockSize: Int, rule: MXScaleRule) throws {
+        let unit = BlockQuantizerDatapath(blockSize: blockSize, scaleRule: rule)
         let sim = Simulator(unit.netlist, countsToggles: false)
-        let q = try BlockFloatQuantizer(.init(.mxfp4), blockSize: blockSize)
+        let q = try BlockFloatQuantizer(.init(.mxfp4, mxScale: rule), blockSize: blockSize)
         var s = CounterStream(seed: UInt64(blockSize))
         var mismatches: [String] = []
         for round in 0..<40 {
@@ -56,15 +60,15 @@ import PropertyChecking
                 }
             }
         }
-        #expect(mismatches.isEmpty, "\(mismatches.count) blocks differ, first: \(mismatches.first ?? "")")
+        #expect(mismatches.isEmpty, "\(rule): \(mismatches.count) blocks differ, first: \(mismatches.first ?? "")")
     }
 
     /// The netlist against the exact reference of the vector unit, on every level-1 case and 256
     /// random ones: the lines `rtl-reference/block_quantizer.v` is simulated against.
-    @Test(arguments: BlockQuantizerVectors.blockSizes)
-    func theNetlistPassesItsVectors(blockSize: Int) throws {
-        let vectors = try BlockQuantizerVectors(blockSize: blockSize)
-        let unit = BlockQuantizerDatapath(blockSize: blockSize)
+    @Test(arguments: BlockQuantizerVectors.blockSizes, MXScaleRule.deterministic)
+    func theNetlistPassesItsVectors(blockSize: Int, rule: MXScaleRule) throws {
+        let vectors = try BlockQuantizerVectors(blockSize: blockSize, scaleRule: rule)
+        let unit = BlockQuantizerDatapath(blockSize: blockSize, scaleRule: rule)
         let sim = Simulator(unit.netlist, countsToggles: false)
         let cases = (0..<(vectors.levelOneCaseCount + 256)).map { vectors.makeCase($0, seed: 7) }
         var failed = 0
@@ -79,6 +83,6 @@ import PropertyChecking
                 if got != expected { failed += 1 }
             }
         }
-        #expect(failed == 0, "\(failed) of \(cases.count) blocks differ")
+        #expect(failed == 0, "\(rule): \(failed) of \(cases.count) blocks differ")
     }
 }

@@ -71,13 +71,15 @@ def test_decoder_sets_with_flags(d):
 
 @pytest.mark.parametrize("d", sets("block-quantizer"), ids=lambda d: d.name)
 def test_block_quantizer_sets(d):
-    """Every committed MXFP4 block-quantizer line through dintsim.quantize: each block padded with
-    zeros to a 32-element row (zeros change neither the block maximum nor any code)."""
-    b = json.loads((d / "MANIFEST.json").read_text())["configuration"]["block_size"]
+    """Every committed MXFP4 block-quantizer line through dintsim.quantize under the set's scale
+    rule: each block padded with zeros to a 32-element row (zeros change neither the block maximum
+    nor any code)."""
+    configuration = json.loads((d / "MANIFEST.json").read_text())["configuration"]
+    b, rule = configuration["block_size"], configuration["scale_rule"]
     rows = np.array(lines(d), dtype=np.uint64)
     padded = np.zeros((len(rows), 32), dtype=np.float32)
     padded[:, :b] = rows[:, :b].astype(np.uint32).view(np.float32)
-    codes, scales, _ = dintsim.quantize(padded, "mxfp4")
+    codes, scales, _ = dintsim.quantize(padded, "mxfp4", mx_scale=rule)
     assert np.array_equal(scales[:, 0], rows[:, b]) and np.array_equal(codes[:, :b], rows[:, b + 1:2 * b + 1])
 
 

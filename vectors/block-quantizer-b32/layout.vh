@@ -2,6 +2,7 @@
 localparam LINES = 1079;
 localparam LINE_BITS = 1168;
 localparam B = 32;
+localparam SCALE_RULE = 0;
 localparam F_X_LSB = 144;
 localparam F_X_W = 32;
 localparam F_X_STRIDE = 32;

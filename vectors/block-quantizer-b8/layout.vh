@@ -2,6 +2,7 @@
 localparam LINES = 787;
 localparam LINE_BITS = 304;
 localparam B = 8;
+localparam SCALE_RULE = 0;
 localparam F_X_LSB = 48;
 localparam F_X_W = 32;
 localparam F_X_STRIDE = 32;
