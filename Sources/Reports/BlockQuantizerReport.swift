@@ -35,24 +35,88 @@ extension CostReport {
         let d = BlockQuantizerDatapath(blockSize: 32)
         let priced = try PricedNetlist(d.netlist, technology: technology, delayModel: delayModel)
         let area = priced.area
-        let reference = try BlockFloatQuantizer(.init(.mxfp4))
         return try tensors.compactMap { t in
             let n = min(t.values.count / 32, 1024) * 32
             guard n > 0 else { return nil }
-            let values = Array(t.values.prefix(n))
-            var out: (scales: [UInt8], codes: [UInt8], simulatedUnitCycles: Int) = ([], [], 0)
-            let (energy, period) = priced.energy { sim in
-                out = BlockQuantizerRun.drive(values, datapath: d, on: sim)
-                return out.simulatedUnitCycles
-            }
-            let expected = try reference.quantize(values, rows: n / 32, columns: 32)
-            guard out.scales == expected.blockScales && out.codes == expected.codes else {
-                throw CostError.invalid("the block quantizer disagrees with BlockFloatQuantizer on \(t.name) under \(technology.name)")
-            }
+            let (energy, period, _) = try priceBlocks(Array(t.values.prefix(n)), datapath: d, priced: priced, name: t.name)
             return BlockQuantizerRow(data: t.name, blockSize: 32, cells: priced.cells, areaUm2: area.total, areaByBlock: area.byBlock,
                                      energyPerElementPJ: energy.total / Double(n), latency: d.latency, elementsPerCycle: 32, clockNs: period)
         }
     }
+
+    /// Whole blocks of `values` through `d` on `priced`'s simulator (clock and leakage at
+    /// `periodNs`, by default the table's or the critical path); every scale and code is checked
+    /// against `BlockFloatQuantizer` under the datapath's scale rule.
+    static func priceBlocks(_ values: [Float], datapath d: BlockQuantizerDatapath, priced: PricedNetlist, name: String,
+                            periodNs: Double? = nil) throws -> (energy: EnergyReport, periodNs: Double, toggles: (functional: Int, glitch: Int)?) {
+        var out: (scales: [UInt8], codes: [UInt8], simulatedUnitCycles: Int) = ([], [], 0)
+        var toggles: (functional: Int, glitch: Int)?
+        let result = priced.energy(periodNs: periodNs) { sim in
+            out = BlockQuantizerRun.drive(values, datapath: d, on: sim)
+            if let timed = sim as? TimedSimulator { toggles = (timed.totalFunctionalToggles, timed.totalGlitchToggles) }
+            return out.simulatedUnitCycles
+        }
+        let expected = try BlockFloatQuantizer(.init(.mxfp4, mxScale: d.scaleRule), blockSize: d.blockSize)
+            .quantize(values, rows: values.count / d.blockSize, columns: d.blockSize)
+        guard out.scales == expected.blockScales && out.codes == expected.codes else {
+            throw CostError.invalid("the block quantizer disagrees with BlockFloatQuantizer on \(name) under \(priced.technology.name)")
+        }
+        return (result.energy, result.periodNs, toggles)
+    }
+
+    /// The block quantizer (B, scale rule) on the blocks of `values` (rows of B finite binary32
+    /// values), mapped, timed and priced by `technology` under `delayModel`: what `dintsim
+    /// simulate --unit block-quantizer` prints, and what scripts/real_flow.py holds against Icarus
+    /// with OpenSTA's SDF.
+    public static func priceBlockQuantizer(_ values: [Float], blockSize: Int, scaleRule: MXScaleRule, technology: Technology,
+                                           delayModel: DelayModel, periodNs: Double? = nil) throws -> BlockQuantizerPricing {
+        guard blockSize >= 1 && blockSize <= 64 else { throw CostError.invalid("block size \(blockSize) is not in 1...64") }
+        guard scaleRule != .stochastic else { throw CostError.invalid("the hardware block quantizer has no stochastic scale rule (no random source)") }
+        guard !values.isEmpty && values.count % blockSize == 0 else { throw CostError.invalid("\(values.count) values are not whole blocks of \(blockSize)") }
+        guard values.allSatisfy(\.isFinite) else { throw CostError.invalid("the block quantizer takes finite values only") }
+        let d = BlockQuantizerDatapath(blockSize: blockSize, scaleRule: scaleRule)
+        let priced = try PricedNetlist(d.netlist, technology: technology, delayModel: delayModel)
+        let (energy, period, toggles) = try priceBlocks(values, datapath: d, priced: priced, name: "the input", periodNs: periodNs)
+        let n = Double(values.count), blocks = Double(values.count / blockSize)
+        return BlockQuantizerPricing(blockSize: blockSize, scaleRule: scaleRule.rawValue, blocks: values.count / blockSize, cells: priced.cells,
+                                     areaUm2: priced.area.total, criticalPathNs: priced.timing?.criticalPathNs, clockNs: period,
+                                     energyPerElementPJ: energy.total / n, dynamicPerElementPJ: energy.dynamic / n,
+                                     clockPerElementPJ: energy.clock / n, leakagePerElementPJ: energy.leakage / n, glitchPerElementPJ: energy.glitch / n,
+                                     functionalTogglesPerBlock: toggles.map { Double($0.functional) / blocks },
+                                     glitchTogglesPerBlock: toggles.map { Double($0.glitch) / blocks })
+    }
+}
+
+/// The block quantizer priced on given blocks (`CostReport.priceBlockQuantizer`).
+public struct BlockQuantizerPricing: Sendable, Codable {
+    public let blockSize: Int
+    public let scaleRule: String
+    public let blocks: Int
+    public let cells: Int
+    public let areaUm2: Double
+    /// Static timing's critical path (Liberty libraries), nil under the table.
+    public let criticalPathNs: Double?
+    /// The period clock and leakage are charged at.
+    public let clockNs: Double
+    /// Per quantized element (pJ): the total, and its dynamic, clock and leakage parts; glitch is
+    /// the part of dynamic energy the timed simulation adds over the functional toggles.
+    public let energyPerElementPJ: Double
+    public let dynamicPerElementPJ: Double
+    public let clockPerElementPJ: Double
+    public let leakagePerElementPJ: Double
+    public let glitchPerElementPJ: Double
+    /// Output transitions of the mapped cells per block (timed simulation only): functional, and
+    /// the extra ones (glitches) the delays add.
+    public let functionalTogglesPerBlock: Double?
+    public let glitchTogglesPerBlock: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case blockSize = "block_size", scaleRule = "scale_rule", blocks, cells, areaUm2 = "area_um2", criticalPathNs = "critical_path_ns",
+             clockNs = "clock_ns", energyPerElementPJ = "energy_pj_per_element", dynamicPerElementPJ = "dynamic_pj_per_element",
+             clockPerElementPJ = "clock_pj_per_element", leakagePerElementPJ = "leakage_pj_per_element", glitchPerElementPJ = "glitch_pj_per_element",
+             functionalTogglesPerBlock = "functional_toggles_per_block", glitchTogglesPerBlock = "glitch_toggles_per_block"
+    }
+
 }
 
 /// The block-scale stage an FP4 MAC needs once per block, priced per MAC.

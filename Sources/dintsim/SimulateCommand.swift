@@ -3,6 +3,8 @@ import Circuits
 import Foundation
 import Formats
 import TensorIO
+import Quantization
+import Reports
 import Units
 import Cost
 import Workflows
@@ -18,11 +20,17 @@ struct SimulateCommand: ParsableCommand {
         (--weight-scales, --activation-scales) each result is also dequantized: acc · unit · s_w · s_a rounded once to \
         float32 (--outputs, and "outputs" in --json). Every result is checked against plain integer arithmetic; a \
         disagreement exits 1. The VCD shows simulated instance 0, which processes dot products 0, 64, 128, … back to back.
+        --unit block-quantizer runs the MXFP4 block quantizer's netlist instead, one block per cycle, on --blocks (float32 \
+        rows of --block-size values, each a block) under --mx-scale, checked against the library's quantizer and priced \
+        with --tech or --liberty (docs/block-quantizer.md).
         """)
 
     @OptionGroup var mac: MacOptions
-    @Option(help: "Weights: 2-D uint8 .npy of raw codes (int8-mac: int8 values or their uint8 bit patterns).") var weights: String
-    @Option(help: "Activations: 2-D int8 .npy, or the uint8 codes of quantize --format int8-sym (bit patterns).") var activations: String
+    @Option(help: "Weights: 2-D uint8 .npy of raw codes (int8-mac: int8 values or their uint8 bit patterns).") var weights: String?
+    @Option(help: "Activations: 2-D int8 .npy, or the uint8 codes of quantize --format int8-sym (bit patterns).") var activations: String?
+    @Option(help: "block-quantizer: the blocks, a 2-D float32 .npy of --block-size columns (one block per row, finite values).") var blocks: String?
+    @Option(help: "block-quantizer: block size B (1-64; 32 is MXFP4's).") var blockSize = 32
+    @Option(help: "block-quantizer: the MX scale rule, floor (default), ceil, rceil or even.") var mxScale: MXScaleRule = .floor
     @Option(help: "fast (word-level model), netlist (gate level), toggles (gate level with toggle counts).") var mode: SimulationMode = .toggles
     @Option(help: "Write a VCD waveform here (gate-level modes): clk, rst, a scope per block and lane.") var vcd: String?
     @Option(help: "With --vcd: the dot product whose instance to show (instance R mod 64, which runs R, R + 64, … back to back; default 0).") var vcdRow: Int?
@@ -37,6 +45,13 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "With pricing: the clock (ns) leakage is charged at (default: the table's, or the unit's critical path).") var clockNs: Double?
 
     func validate() throws {
+        if mac.unit == "block-quantizer" {
+            guard blocks != nil, weights == nil, activations == nil else { throw ValidationError("--unit block-quantizer takes --blocks X.npy (not --weights / --activations)") }
+            guard tech != nil || liberty != nil else { throw ValidationError("--unit block-quantizer prices the netlist: give --tech FILE or --liberty FILE") }
+            if vcd != nil || weightScales != nil || outputs != nil { throw ValidationError("--vcd, the scale files and --outputs apply to the MAC units") }
+        } else {
+            guard weights != nil, activations != nil, blocks == nil else { throw ValidationError("give --weights and --activations (--blocks is for --unit block-quantizer)") }
+        }
         if tech != nil && liberty != nil { throw ValidationError("give --tech or --liberty, not both") }
         if delayModel == .liberty && liberty == nil { throw ValidationError("--delay-model liberty needs --liberty FILE (per-arc delays come from the library)") }
         if let clockNs, !(clockNs > 0 && clockNs.isFinite) { throw ValidationError("--clock-ns must be a positive number of nanoseconds") }
@@ -51,7 +66,9 @@ struct SimulateCommand: ParsableCommand {
     var pricing: Bool { tech != nil || liberty != nil || delayModel != nil || clockNs != nil }
 
     func run() throws {
+        if mac.unit == "block-quantizer" { return try runBlockQuantizer() }
         let c = try mac.configuration()
+        let weights = self.weights!, activations = self.activations!
         let operands = try badInput {
             try MacSimulation.Operands.read(weights: try Files.readNpy(weights), activations: try Files.readNpy(activations),
                                             weightScales: try weightScales.map(Files.readNpy), activationScales: try activationScales.map(Files.readNpy),
@@ -81,7 +98,25 @@ struct SimulateCommand: ParsableCommand {
     }
 }
 
+extension SimulateCommand {
+    /// --unit block-quantizer: the blocks through the netlist, priced; one line, and --json.
+    func runBlockQuantizer() throws {
+        let pricing = try badInput { () -> BlockQuantizerPricing in
+            let a = try Files.readNpy(blocks!)
+            let (_, columns) = try a.matrixShape()
+            guard columns == blockSize else { throw CLIError.badInput("\(blocks!): \(columns) columns, but --block-size is \(blockSize) (one block per row)") }
+            return try CostReport.priceBlockQuantizer(try a.floatValues(), blockSize: blockSize, scaleRule: mxScale,
+                                                      technology: try Technology.load(tech: tech, liberty: liberty), delayModel: delayModel ?? .zero,
+                                                      periodNs: clockNs)
+        }
+        if let json { try badInput { try Files.writeAllAtomically([(json, try jsonFileBytes(pricing))]) } }
+        printOut("block quantizer B = \(blockSize), \(mxScale.rawValue) rule: \(pricing.blocks) blocks, \(pricing.cells) cells, "
+                 + "\(FigureText.scientific(pricing.areaUm2)) µm², \(FigureText.scientific(pricing.energyPerElementPJ)) pJ/element "
+                 + "(glitch \(FigureText.scientific(pricing.glitchPerElementPJ))) at \(pricing.clockNs) ns")
+    }
+}
+
 extension SimulateCommand: DeclaresFiles {
-    var files: FileUse { FileUse(inputs: [weights, activations, weightScales, activationScales, tech, liberty, mac.codebook.flatMap(codeBookPath)],
+    var files: FileUse { FileUse(inputs: [weights, activations, blocks, weightScales, activationScales, tech, liberty, mac.codebook.flatMap(codeBookPath)],
                                   outputs: [json, vcd, outputs]) }
 }

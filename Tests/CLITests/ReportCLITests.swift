@@ -163,3 +163,40 @@ import Units
         }
     }
 }
+
+/// `simulate --unit block-quantizer`: the blocks through the netlist, priced; bad input exits 2.
+@Suite struct SimulateBlockQuantizerCLITests {
+    @Test func pricesTheBlocksItWasGiven() throws {
+        let dir = CLITests.scratch()
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<2 { url.deleteLastPathComponent() }
+        let lib = url.appendingPathComponent("Fixtures/liberty/tiny.lib").path
+        // 64 blocks of 4: ties, saturation, zeros, a large exponent spread.
+        let values = (0..<256).map { i -> Float in Float((i * 37) % 29 - 14) / 4 * Float(sign: .plus, exponent: (i / 4) % 9 - 4, significand: 1) }
+        try Files.writeNpy(try NpyArray(float32: values, shape: [64, 4]), to: dir + "/blocks.npy")
+        var energies: [String: Double] = [:]
+        for rule in ["floor", "rceil"] {
+            let r = try CLITests.run(["simulate", "--unit", "block-quantizer", "--blocks", dir + "/blocks.npy", "--block-size", "4", "--mx-scale", rule,
+                                      "--liberty", lib, "--delay-model", "liberty", "--json", dir + "/\(rule).json"])
+            #expect(r.status == 0 && r.stdout.contains("block quantizer B = 4, \(rule) rule: 64 blocks"), "\(r.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/\(rule).json"))) as? [String: Any])
+            let energy = try #require(json["energy_pj_per_element"] as? Double)
+            let parts = ["dynamic_pj_per_element", "clock_pj_per_element", "leakage_pj_per_element"].compactMap { json[$0] as? Double }
+            #expect(energy > 0 && parts.count == 3 && abs(parts.reduce(0, +) - energy) <= 1e-9 * energy)
+            #expect((json["blocks"] as? Int) == 64 && (json["scale_rule"] as? String) == rule && ((json["functional_toggles_per_block"] as? Double) ?? 0) > 0)
+            energies[rule] = energy
+        }
+        #expect(energies["floor"] != energies["rceil"], "the two rules are different netlists")
+        let bad: [([String], String)] = [
+            (["--block-size", "8"], "columns"),
+            (["--block-size", "4", "--mx-scale", "stochastic"], "random source"),
+            (["--block-size", "4", "--weights", dir + "/blocks.npy"], "--blocks"),
+        ]
+        for (extra, message) in bad {
+            let r = try CLITests.run(["simulate", "--unit", "block-quantizer", "--blocks", dir + "/blocks.npy", "--liberty", lib] + extra)
+            #expect(r.status == 2 && r.stderr.contains(message) && r.stderr.split(separator: "\n").count == 1, "\(extra): \(r.status) \(r.stderr)")
+        }
+        let unpriced = try CLITests.run(["simulate", "--unit", "block-quantizer", "--blocks", dir + "/blocks.npy", "--block-size", "4"])
+        #expect(unpriced.status == 2 && unpriced.stderr.contains("--liberty"), "\(unpriced.stderr)")
+    }
+}
