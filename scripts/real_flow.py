@@ -4,7 +4,8 @@
 For every unit (int8-mac, dint-mac, fp4-mac) and lane count:
   * ours:    `dintsim export --liberty` (the cells dintsim prices) -> Yosys `stat -liberty` (area),
              OpenSTA (critical path, setup included; pin transitions; SDF), Icarus on the
-             library's cell models with that SDF replaying the operands dintsim simulates
+             library's cell models with those delays (per-instance models, so that pulse limits
+             follow the delays: per_instance_models) replaying the operands dintsim simulates
              (activity, glitches included) -> scripts/flow_power.py (energy from the library read
              by the PyPI liberty-parser: Debian's OpenSTA 2019 ignores per-pin activities);
   * synth:   `dintsim export` (generic) -> Yosys synth + abc -liberty -> area, OpenSTA timing;
@@ -18,9 +19,11 @@ Beside the MACs, the MXFP4 block quantizer (B = 32) the report prices: its area 
 on the same cells against Yosys and OpenSTA (DIR/datapaths.json; the area must be equal, the path
 within --check-path), with Yosys's synthesis of rtl-reference/block_quantizer.v beside them; and
 its toggles and energy per element from `dintsim simulate --unit block-quantizer --liberty LIB
---delay-model liberty` against Icarus on the cell models (without and with OpenSTA's SDF), priced
-by flow_power.py, on the same blocks: the functional toggles must agree within 2 % (with --check);
-the energy is reported (docs/cost-model.md says why it is not checked yet).
+--delay-model liberty` against Icarus on the cell models, priced by flow_power.py, on the same
+blocks: without delays (functional toggles, within 2 % with --check), and with OpenSTA's delays
+in per-instance cell models (per_instance_models: Icarus takes pulse limits from compiled
+specparams, not from $sdf_annotate; energy within --check-energy), the plain annotated run
+reported beside it.
 
 Writes DIR/flow.json and DIR/flow.md. With --check TOL it exits 1 when an INT8/dINT area or
 energy ratio from dintsim and from the flow on the same cells differ by more than TOL
@@ -100,6 +103,36 @@ module tb;
   end
 endmodule
 """
+
+
+def per_instance_models(cell_models, netlist, sdf, base):
+    """Icarus takes a path's pulse-reject limit from the cell model's compiled specparams, not from
+    the delays $sdf_annotate writes over them (measured: an INVX1 annotated to 2.8 / 2.5 ns passes a
+    0.1 ns pulse, and one compiled at 3.1 / 3.8 ns rejects a 3.0 ns one). Verilog's rule, and
+    dintsim's, is a limit equal to the path delay. So the flow's timed run compiles one copy of
+    the cell model per instance with its specparams set to that instance's SDF IOPATH values (no
+    annotation): delays and pulse limits both the SDF's. Writes BASE.cells.v and BASE.inst.v."""
+    lib = open(cell_models).read()
+    models = {m.group(2): m.group(1) for m in re.finditer(r"(`timescale[^\n]*\n`celldefine\nmodule (\w+) .*?endmodule\n`endcelldefine\n)", lib, re.S)}
+    udps = re.findall(r"(primitive .*?endprimitive)", lib, re.S)
+    text, names = [], set()
+    for chunk in open(sdf).read().split("(CELL\n")[2:]:
+        cell = re.search(r'CELLTYPE "(\w+)"', chunk).group(1)
+        name = re.search(r"\(INSTANCE ([^\s\)]+)\)", chunk).group(1)
+        paths = {(re.sub(r"\(posedge (\w+)\)", r"\1", a), b): (r, f) for a, b, r, f in
+                 re.findall(r"IOPATH (\(posedge \w+\)|\w+) (\w+) \(([0-9.]+)::[0-9.]+\) \(([0-9.]+)::[0-9.]+\)", chunk)}
+        model = models[cell].replace(f"module {cell} ", f"module {cell}__{name} ", 1)
+        for a, b, rise_param, fall_param in re.findall(r"\((\w+) \*> (\w+)\) = \((\S+?), (\S+?)\);", models[cell]):
+            if (a, b) in paths:
+                for param, v in zip((rise_param, fall_param), paths[(a, b)]):
+                    model = re.sub(re.escape(param) + r" = [^,;]+", f"{param} = {v}:{v}:{v}", model)
+        text.append(model)
+        names.add(name)
+    open(base + ".cells.v", "w").write("\n".join(text + udps) + "\n")
+    net = re.sub(r"^(\s*)(\w+) (\S+) \(", lambda m: f"{m.group(1)}{m.group(2)}__{m.group(3)} {m.group(3)} (" if m.group(3) in names else m.group(0),
+                 open(netlist).read(), flags=re.M)
+    open(base + ".inst.v", "w").write(net)
+    return base + ".inst.v", base + ".cells.v"
 
 
 def npy(path, dtype, rows, cols, values):
@@ -232,15 +265,17 @@ def block_quantizer_energy(args, lib, netlist, period, out, b=32, blocks=256):
     run([args.dintsim, "simulate", "--unit", "block-quantizer", "--blocks", base + ".blocks.npy", "--block-size", str(b),
          "--liberty", lib, "--delay-model", "liberty", "--clock-ns", str(period), "--json", js])
     ours = json.load(open(js))
+    inst_netlist, inst_cells = per_instance_models(args.cell_models, netlist, sdf, base)
     flow = {}
-    for timed in (False, True):
+    for run_kind in ("functional", "annotated", "per-instance"):
         open(base + ".tb.v", "w").write(BQ_TB.format(b=b, cycles=blocks, half=period / 2, stim=stim, vcd=vcd,
-                                                     sdf=f'    $sdf_annotate("{sdf}", dut);\n' if timed else ""))
-        run(["iverilog", "-gspecify" if timed else "-gno-specify", "-o", base + ".vvp", "-s", "tb", base + ".tb.v", netlist, args.cell_models])
+                                                     sdf=f'    $sdf_annotate("{sdf}", dut);\n' if run_kind == "annotated" else ""))
+        sources = [inst_netlist, inst_cells] if run_kind == "per-instance" else [netlist, args.cell_models]
+        run(["iverilog", "-gno-specify" if run_kind == "functional" else "-gspecify", "-o", base + ".vvp", "-s", "tb", base + ".tb.v"] + sources)
         run(["vvp", "-n", base + ".vvp"], cwd=out)
-        flow[timed] = toggles(vcd)
+        flow[run_kind] = toggles(vcd)
         os.remove(vcd)
-    rises, falls = flow[True]
+    rises, falls = flow["per-instance"]
     insts = flow_power.instances(netlist)
     drivers = {f"{inst}/{pin}": net for cell, inst, pins in insts for pin, net in pins.items()
                if library.cells[cell]["pins"].get(pin, {}).get("direction") == "output"}
@@ -250,19 +285,24 @@ def block_quantizer_energy(args, lib, netlist, period, out, b=32, blocks=256):
         if pin in drivers:
             slews[drivers[pin]] = (max(float(r1), float(r2)) + max(float(f1), float(f2))) / 2
     e = flow_power.price(library, netlist, rises, falls, slews, blocks, period)
+    annotated = flow_power.price(library, netlist, *flow["annotated"], slews, blocks, period)
     pins = set(drivers.values())
-    per_block = lambda r, f: sum(r[n] + f[n] for n in r if n in pins) / blocks
+    per_block = lambda r, f: sum(r.get(n, 0) + f.get(n, 0) for n in pins) / blocks
     return dict(dintsim_pj_per_element=ours["energy_pj_per_element"], dintsim_glitch_pj_per_element=ours["glitch_pj_per_element"],
                 flow_pj_per_element=sum(e.values()) / (blocks * b), flow_parts_pj_per_element={k: v / (blocks * b) for k, v in e.items()},
+                flow_annotated_pj_per_element=sum(annotated.values()) / (blocks * b),
                 dintsim_functional_toggles_per_block=ours["functional_toggles_per_block"],
                 dintsim_toggles_per_block=ours["functional_toggles_per_block"] + ours["glitch_toggles_per_block"],
-                flow_functional_toggles_per_block=per_block(*flow[False]), flow_toggles_per_block=per_block(*flow[True]), energy_blocks=blocks)
+                flow_functional_toggles_per_block=per_block(*flow["functional"]), flow_toggles_per_block=per_block(*flow["per-instance"]),
+                flow_annotated_toggles_per_block=per_block(*flow["annotated"]), energy_blocks=blocks)
 
 
 def flow_energy(args, lib, unit, lanes, netlist, period, out):
     """dintsim and the flow on the same operands. dintsim: `simulate --liberty --delay-model
-    liberty` (and zero). Flow: Icarus on the library's cell models with OpenSTA's SDF (and
-    without, for the functional toggles), activities priced by scripts/flow_power.py."""
+    liberty` (and zero). Flow: Icarus on the library's cell models without delays (functional
+    toggles), with OpenSTA's delays in per-instance models (per_instance_models: the activity
+    priced by scripts/flow_power.py), and with the SDF annotated (Icarus's own pulse limits;
+    reported, and timed for the speed comparison)."""
     base = f"{out}/{unit}-{lanes}"
     sdf, vcd, stim = base + ".sdf", base + ".vcd", base + ".stim"
     sta(lib, netlist, period, f"write_sdf -digits 4 {sdf}")
@@ -277,18 +317,21 @@ def flow_energy(args, lib, unit, lanes, netlist, period, out):
         if model == "liberty":
             ours_seconds = time.time() - t0
         ours[model] = json.load(open(js))
+    inst_netlist, inst_cells = per_instance_models(args.cell_models, netlist, sdf, base)
     flow = {}
-    for timed in (False, True):
+    for run_kind in ("functional", "annotated", "per-instance"):
         tb = TB.format(lanes=lanes, ww=8 if unit == "int8-mac" else 4, cycles=cycles, accw=32, half=period / 2, stim=stim, vcd=vcd,
-                       sdf=f'    $sdf_annotate("{sdf}", dut);\n' if timed else "")
+                       sdf=f'    $sdf_annotate("{sdf}", dut);\n' if run_kind == "annotated" else "")
         open(base + ".tb.v", "w").write(tb)
-        run(["iverilog", "-gspecify" if timed else "-gno-specify", "-o", base + ".vvp", "-s", "tb", base + ".tb.v", netlist, args.cell_models])
+        sources = [inst_netlist, inst_cells] if run_kind == "per-instance" else [netlist, args.cell_models]
+        run(["iverilog", "-gno-specify" if run_kind == "functional" else "-gspecify", "-o", base + ".vvp", "-s", "tb", base + ".tb.v"] + sources)
         t0 = time.time()
         run(["vvp", "-n", base + ".vvp"], cwd=out)
         seconds = time.time() - t0
-        flow[timed] = (toggles(vcd), seconds)
+        flow[run_kind] = (toggles(vcd), seconds)
         os.remove(vcd)
-    (rises, falls), seconds = flow[True]
+    (rises, falls), _ = flow["per-instance"]
+    seconds = flow["annotated"][1]
     # Every net's transition from OpenSTA (its driver pin's, mean of rise and fall).
     insts = flow_power.instances(netlist)
     drivers = {f"{inst}/{pin}": net for cell, inst, pins in insts for pin, net in pins.items()
@@ -300,6 +343,7 @@ def flow_energy(args, lib, unit, lanes, netlist, period, out):
             slews[drivers[pin]] = (max(float(r1), float(r2)) + max(float(f1), float(f2))) / 2
     e = flow_power.price(library, netlist, rises, falls, slews, cycles, period)
     total = sum(e.values())
+    annotated = sum(flow_power.price(library, netlist, *flow["annotated"][0], slews, cycles, period).values())
     counts = {n: rises[n] + falls[n] for n in rises}
     # Toggles compared with dintsim's: the nets a cell drives (dintsim counts no input port).
     pins = set(drivers.values())
@@ -307,7 +351,9 @@ def flow_energy(args, lib, unit, lanes, netlist, period, out):
     return dict(flow_pj_per_mac=total / macs, flow_parts_pj_per_mac={k: v / macs for k, v in e.items()},
                 dintsim_pj_per_mac=ours["liberty"]["energy"]["energy_pj_per_mac"],
                 dintsim_glitch_pj_per_mac=ours["liberty"]["energy"]["glitch_pj_per_mac"],
-                flow_functional_toggles=nets({n: flow[False][0][0][n] + flow[False][0][1][n] for n in flow[False][0][0]}), flow_toggles=nets(counts),
+                flow_annotated_pj_per_mac=annotated / macs,
+                flow_functional_toggles=nets({n: flow["functional"][0][0][n] + flow["functional"][0][1][n] for n in flow["functional"][0][0]}), flow_toggles=nets(counts),
+                flow_annotated_toggles=nets({n: flow["annotated"][0][0][n] + flow["annotated"][0][1][n] for n in flow["annotated"][0][0]}),
                 dintsim_functional_toggles=ours["zero"]["functional_toggles"] / 64, dintsim_toggles=ours["liberty"]["toggles"] / 64,
                 icarus_sdf_cycles_per_s=cycles / seconds, cycles=cycles,
                 # dintsim simulated the same sequence in 64 bit-sliced units at once, on one core,
@@ -383,13 +429,13 @@ def main():
         datapaths.append(dict(datapath="mxfp4-block-quantizer", block_size=32, cells=q["cells"], dintsim_area=q["area_um2"], flow_area=area,
                               dintsim_path_ns=q["clock_ns"], flow_path_ns=path, rtl_area=rtl_area, rtl_path_ns=rtl_path, **energy))
     failures = []
-    md = ["| unit | lanes | area µm² dintsim / flow | critical path ns dintsim / OpenSTA | toggles per cycle, functional: dintsim / Icarus | with glitches: dintsim / Icarus+SDF | pJ/MAC dintsim / flow | Yosys-synthesized export: area, path | Yosys-synthesized rtl-reference: area, path |",
+    md = ["| unit | lanes | area µm² dintsim / flow | critical path ns dintsim / OpenSTA | toggles per cycle, functional: dintsim / Icarus | with glitches: dintsim / Icarus, SDF delays as pulse limits (SDF annotated) | pJ/MAC dintsim / flow (annotated) | Yosys-synthesized export: area, path | Yosys-synthesized rtl-reference: area, path |",
           "|---|---|---|---|---|---|---|---|---|"]
     for x in results:
         per = lambda k: x[k] / x["cycles"]
         md.append(f"| {x['unit']} | {x['lanes']} | {x['dintsim_area']:.0f} / {x['flow_area']:.0f} | {x['dintsim_path_ns']:.3f} / {x['flow_path_ns']:.3f} | "
-                  f"{per('dintsim_functional_toggles'):.1f} / {per('flow_functional_toggles'):.1f} | {per('dintsim_toggles'):.1f} / {per('flow_toggles'):.1f} | "
-                  f"{x['dintsim_pj_per_mac']:.3f} / {x['flow_pj_per_mac']:.3f} | {x['synth_area']:.0f}, {x['synth_path_ns']:.3f} | {x['rtl_area']:.0f}, {x['rtl_path_ns']:.3f} |")
+                  f"{per('dintsim_functional_toggles'):.1f} / {per('flow_functional_toggles'):.1f} | {per('dintsim_toggles'):.1f} / {per('flow_toggles'):.1f} ({per('flow_annotated_toggles'):.1f}) | "
+                  f"{x['dintsim_pj_per_mac']:.3f} / {x['flow_pj_per_mac']:.3f} ({x['flow_annotated_pj_per_mac']:.3f}) | {x['synth_area']:.0f}, {x['synth_path_ns']:.3f} | {x['rtl_area']:.0f}, {x['rtl_path_ns']:.3f} |")
         path_tolerance = args.check_path if args.check_path is not None else args.check
         if path_tolerance is not None and abs(x["dintsim_path_ns"] / x["flow_path_ns"] - 1) > path_tolerance:
             failures.append(f"{x['unit']} {x['lanes']}: critical path {x['dintsim_path_ns']:.3f} vs OpenSTA {x['flow_path_ns']:.3f}")
@@ -412,17 +458,19 @@ def main():
                     failures.append(f"lanes {lanes}: INT8/{other} {what} ratio {ours:.3f} vs flow {flow:.3f}")
     if datapaths:
         md.append("")
-        md.append("| datapath | B | cells | area µm² dintsim / flow | critical path ns dintsim / OpenSTA | toggles per block, functional: dintsim / Icarus | with glitches: dintsim / Icarus+SDF | pJ/element dintsim (glitch part) / flow | Yosys-synthesized rtl-reference: area, path |")
+        md.append("| datapath | B | cells | area µm² dintsim / flow | critical path ns dintsim / OpenSTA | toggles per block, functional: dintsim / Icarus | with glitches: dintsim / Icarus, SDF delays as pulse limits (SDF annotated) | pJ/element dintsim (glitch part) / flow (annotated) | Yosys-synthesized rtl-reference: area, path |")
         md.append("|---|---|---|---|---|---|---|---|---|")
     path_tolerance = args.check_path if args.check_path is not None else args.check
     for x in datapaths:
         md.append(f"| {x['datapath']} | {x['block_size']} | {x['cells']} | {x['dintsim_area']:.0f} / {x['flow_area']:.0f} | "
                   f"{x['dintsim_path_ns']:.3f} / {x['flow_path_ns']:.3f} | {x['dintsim_functional_toggles_per_block']:.0f} / {x['flow_functional_toggles_per_block']:.0f} | "
-                  f"{x['dintsim_toggles_per_block']:.0f} / {x['flow_toggles_per_block']:.0f} | {x['dintsim_pj_per_element']:.3f} ({x['dintsim_glitch_pj_per_element']:.3f}) / "
-                  f"{x['flow_pj_per_element']:.3f} | {x['rtl_area']:.0f}, {x['rtl_path_ns']:.3f} |")
-        # Functional activity must agree (same circuit, same blocks). The energy is reported, not
-        # checked: dintsim's timed model finds about 40 % fewer glitches than Icarus + SDF on this
-        # datapath (docs/cost-model.md, "Held against a real flow").
+                  f"{x['dintsim_toggles_per_block']:.0f} / {x['flow_toggles_per_block']:.0f} ({x['flow_annotated_toggles_per_block']:.0f}) | "
+                  f"{x['dintsim_pj_per_element']:.3f} ({x['dintsim_glitch_pj_per_element']:.3f}) / {x['flow_pj_per_element']:.3f} ({x['flow_annotated_pj_per_element']:.3f}) | "
+                  f"{x['rtl_area']:.0f}, {x['rtl_path_ns']:.3f} |")
+        # Functional activity must agree (same circuit, same blocks), and the energy within
+        # --check-energy of the flow's run with Verilog's pulse limits (docs/cost-model.md).
+        if args.check_energy is not None and abs(x["dintsim_pj_per_element"] / x["flow_pj_per_element"] - 1) > args.check_energy:
+            failures.append(f"{x['datapath']}: {x['dintsim_pj_per_element']:.3f} pJ/element vs the flow's {x['flow_pj_per_element']:.3f}")
         if args.check is not None and abs(x["dintsim_functional_toggles_per_block"] / x["flow_functional_toggles_per_block"] - 1) > 0.02:
             failures.append(f"{x['datapath']}: {x['dintsim_functional_toggles_per_block']:.0f} functional toggles per block vs Icarus's {x['flow_functional_toggles_per_block']:.0f}")
         if args.check is not None and abs(x["dintsim_area"] / x["flow_area"] - 1) > 1e-6:
