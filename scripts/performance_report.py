@@ -211,12 +211,14 @@ if os.path.exists(flow_json):
     w("## Glitch-aware activity vs Icarus with SDF delays, on the same netlist and operands")
     w("")
     w("`scripts/real_flow.py`: the library-cell netlist dintsim prices (`dintsim export --liberty`, OSU 0.18 µm),")
-    w("simulated by Icarus on the library's cell models with OpenSTA's SDF, and by `dintsim simulate")
+    w("simulated by Icarus on the library's cell models with OpenSTA's SDF annotated (the timing), and by `dintsim simulate")
     w("--liberty --delay-model liberty` (64 bit-sliced instances per word; its time includes mapping")
     w("and static timing). Both are single-threaded, so the per-core ratio is the per-run ratio; per")
-    w("machine (2 cores) each would run two independent jobs at once (not measured here).")
+    w("machine (2 cores) each would run two independent jobs at once (not measured here). The toggles")
+    w("are Icarus's with OpenSTA's delays as both path delays and pulse limits (per-instance cell models;")
+    w("docs/cost-model.md, \"Pulse limits\").")
     w("")
-    w("| unit | lanes | Icarus + SDF cycles/s | dintsim cycles/s | × per core | toggles/cycle Icarus + SDF | dintsim |")
+    w("| unit | lanes | Icarus + SDF cycles/s | dintsim cycles/s | × per core | toggles/cycle Icarus | dintsim |")
     w("|---|---|---|---|---|---|---|")
     for x in flow:
         w(f"| {x['unit']} | {x['lanes']} | {fmt(x['icarus_sdf_cycles_per_s'])} | {fmt(x['dintsim_timed_cycles_per_s'])} | "
