@@ -79,17 +79,14 @@ exit
 
 
 TB = """`timescale 1ns/10ps
-// Replays STIM (one line per clock cycle: {{valid, clear, w, a}}) exactly as dintsim's MacRunner
-// drives one of its bit-sliced units: inputs change at the rising edge (as if from upstream
-// registers), the last line is the read-out cycle.
+// Replays STIM (one line of W input bits per clock cycle) as dintsim drives one of its
+// bit-sliced instances: inputs change at the rising edge (as if from upstream registers).
 module tb;
-  localparam LANES = {lanes}, WW = {ww}, N = {cycles}, W = 2 + LANES * (WW + 8);
+  localparam N = {cycles}, W = {width};
   reg clk = 0, rst = 0;
   reg [W-1:0] mem [0:N-1];
   reg [W-1:0] in;
-  wire [{accw}-1:0] acc; wire valid_out;
-  mac dut (.clk(clk), .rst(rst), .valid(in[W-1]), .clear(in[W-2]), .w(in[LANES*8 +: LANES*WW]), .a(in[0 +: LANES*8]),
-           .acc(acc), .valid_out(valid_out));
+{ports}
   integer c;
   initial begin
 {sdf}    $readmemh("{stim}", mem);
@@ -99,10 +96,40 @@ module tb;
       #{half} clk = 1; in <= mem[c];
       #{half} clk = 0;
     end
-    #{half} $finish;
+{last}    #{half} $finish;
   end
 endmodule
 """
+
+
+def mac_tb(lanes, ww, accw, **kw):
+    """The MAC's test bench: lines {valid, clear, w, a}; the last line is the read-out cycle."""
+    width = 2 + lanes * (ww + 8)
+    ports = (f"  wire [{accw}-1:0] acc; wire valid_out;\n"
+             f"  mac dut (.clk(clk), .rst(rst), .valid(in[W-1]), .clear(in[W-2]), .w(in[{lanes * 8} +: {lanes * ww}]), .a(in[0 +: {lanes * 8}]),\n"
+             f"           .acc(acc), .valid_out(valid_out));")
+    return TB.format(width=width, ports=ports, last="", **kw)
+
+
+def block_quantizer_tb(b, **kw):
+    """The block quantizer's test bench: a line is one block of B binary32 values; a last edge
+    captures the last block (one edge per block, as dintsim's BlockQuantizerRun)."""
+    ports = (f"  wire [7:0] scale; wire [{4 * b - 1}:0] c_out;\n"
+             "  block_quantizer dut (.clk(clk), .rst(rst), .x(in), .scale(scale), .c(c_out));")
+    return TB.format(width=32 * b, ports=ports, last=f"    #{kw['half']} clk = 1;\n", **kw)
+
+
+def driven_nets(lib, netlist, period, module="mac"):
+    """Every cell output pin's net ({instance/pin: net}) and each such net's transition from
+    OpenSTA (its driver pin's, mean of rise and fall)."""
+    drivers = {f"{inst}/{pin}": net for cell, inst, pins in flow_power.instances(netlist) for pin, net in pins.items()
+               if library.cells[cell]["pins"].get(pin, {}).get("direction") == "output"}
+    _, report = sta(lib, netlist, period, "\n".join(f"report_slews [get_pins {p}]" for p in drivers), module=module)
+    slews = {}
+    for pin, r1, r2, f1, f2 in re.findall(r"^(\S+) \^ ([0-9.]+):([0-9.]+) v ([0-9.]+):([0-9.]+)$", report, re.M):
+        if pin in drivers:
+            slews[drivers[pin]] = (max(float(r1), float(r2)) + max(float(f1), float(f2))) / 2
+    return drivers, slews
 
 
 def per_instance_models(cell_models, netlist, sdf, base):
@@ -205,32 +232,6 @@ def toggles(vcd):
             {n: falls.get(i, 0) for i, names in ids.items() for n in names})
 
 
-BQ_TB = """`timescale 1ns/10ps
-// Replays STIM (one block of B binary32 values per clock cycle) as dintsim's BlockQuantizerRun
-// drives one of its bit-sliced instances: inputs change at the rising edge, one edge per block.
-module tb;
-  localparam B = {b}, N = {cycles};
-  reg clk = 0, rst = 0;
-  reg [B*32-1:0] mem [0:N-1];
-  reg [B*32-1:0] x;
-  wire [7:0] scale; wire [B*4-1:0] c;
-  block_quantizer dut (.clk(clk), .rst(rst), .x(x), .scale(scale), .c(c));
-  integer k;
-  initial begin
-{sdf}    $readmemh("{stim}", mem);
-    $dumpfile("{vcd}"); $dumpvars(1, dut);
-    x = mem[0];
-    for (k = 1; k < N; k = k + 1) begin
-      #{half} clk = 1; x <= mem[k];
-      #{half} clk = 0;
-    end
-    #{half} clk = 1;
-    #{half} $finish;
-  end
-endmodule
-"""
-
-
 def block_stimulus(b, blocks, base):
     """BLOCKS blocks of B finite binary32 values (xorshift64, seed fixed): exponents clustered
     below a random block exponent, random signs and fractions, so blocks mix levels, ties,
@@ -268,22 +269,15 @@ def block_quantizer_energy(args, lib, netlist, period, out, b=32, blocks=256):
     inst_netlist, inst_cells = per_instance_models(args.cell_models, netlist, sdf, base)
     flow = {}
     for run_kind in ("functional", "annotated", "per-instance"):
-        open(base + ".tb.v", "w").write(BQ_TB.format(b=b, cycles=blocks, half=period / 2, stim=stim, vcd=vcd,
-                                                     sdf=f'    $sdf_annotate("{sdf}", dut);\n' if run_kind == "annotated" else ""))
+        open(base + ".tb.v", "w").write(block_quantizer_tb(b, cycles=blocks, half=period / 2, stim=stim, vcd=vcd,
+                                                           sdf=f'    $sdf_annotate("{sdf}", dut);\n' if run_kind == "annotated" else ""))
         sources = [inst_netlist, inst_cells] if run_kind == "per-instance" else [netlist, args.cell_models]
         run(["iverilog", "-gno-specify" if run_kind == "functional" else "-gspecify", "-o", base + ".vvp", "-s", "tb", base + ".tb.v"] + sources)
         run(["vvp", "-n", base + ".vvp"], cwd=out)
         flow[run_kind] = toggles(vcd)
         os.remove(vcd)
     rises, falls = flow["per-instance"]
-    insts = flow_power.instances(netlist)
-    drivers = {f"{inst}/{pin}": net for cell, inst, pins in insts for pin, net in pins.items()
-               if library.cells[cell]["pins"].get(pin, {}).get("direction") == "output"}
-    _, report = sta(lib, netlist, period, "\n".join(f"report_slews [get_pins {p}]" for p in drivers), module="block_quantizer")
-    slews = {}
-    for pin, r1, r2, f1, f2 in re.findall(r"^(\S+) \^ ([0-9.]+):([0-9.]+) v ([0-9.]+):([0-9.]+)$", report, re.M):
-        if pin in drivers:
-            slews[drivers[pin]] = (max(float(r1), float(r2)) + max(float(f1), float(f2))) / 2
+    drivers, slews = driven_nets(lib, netlist, period, module="block_quantizer")
     e = flow_power.price(library, netlist, rises, falls, slews, blocks, period)
     annotated = flow_power.price(library, netlist, *flow["annotated"], slews, blocks, period)
     pins = set(drivers.values())
@@ -320,8 +314,8 @@ def flow_energy(args, lib, unit, lanes, netlist, period, out):
     inst_netlist, inst_cells = per_instance_models(args.cell_models, netlist, sdf, base)
     flow = {}
     for run_kind in ("functional", "annotated", "per-instance"):
-        tb = TB.format(lanes=lanes, ww=8 if unit == "int8-mac" else 4, cycles=cycles, accw=32, half=period / 2, stim=stim, vcd=vcd,
-                       sdf=f'    $sdf_annotate("{sdf}", dut);\n' if run_kind == "annotated" else "")
+        tb = mac_tb(lanes, 8 if unit == "int8-mac" else 4, 32, cycles=cycles, half=period / 2, stim=stim, vcd=vcd,
+                    sdf=f'    $sdf_annotate("{sdf}", dut);\n' if run_kind == "annotated" else "")
         open(base + ".tb.v", "w").write(tb)
         sources = [inst_netlist, inst_cells] if run_kind == "per-instance" else [netlist, args.cell_models]
         run(["iverilog", "-gno-specify" if run_kind == "functional" else "-gspecify", "-o", base + ".vvp", "-s", "tb", base + ".tb.v"] + sources)
@@ -333,14 +327,7 @@ def flow_energy(args, lib, unit, lanes, netlist, period, out):
     (rises, falls), _ = flow["per-instance"]
     seconds = flow["annotated"][1]
     # Every net's transition from OpenSTA (its driver pin's, mean of rise and fall).
-    insts = flow_power.instances(netlist)
-    drivers = {f"{inst}/{pin}": net for cell, inst, pins in insts for pin, net in pins.items()
-               if library.cells[cell]["pins"].get(pin, {}).get("direction") == "output"}
-    _, report = sta(lib, netlist, period, "\n".join(f"report_slews [get_pins {p}]" for p in drivers))
-    slews = {}
-    for pin, r1, r2, f1, f2 in re.findall(r"^(\S+) \^ ([0-9.]+):([0-9.]+) v ([0-9.]+):([0-9.]+)$", report, re.M):
-        if pin in drivers:
-            slews[drivers[pin]] = (max(float(r1), float(r2)) + max(float(f1), float(f2))) / 2
+    drivers, slews = driven_nets(lib, netlist, period)
     e = flow_power.price(library, netlist, rises, falls, slews, cycles, period)
     total = sum(e.values())
     annotated = sum(flow_power.price(library, netlist, *flow["annotated"][0], slews, cycles, period).values())
