@@ -149,7 +149,12 @@ def per_instance_models(cell_models, netlist, sdf, base):
         paths = {(re.sub(r"\(posedge (\w+)\)", r"\1", a), b): (r, f) for a, b, r, f in
                  re.findall(r"IOPATH (\(posedge \w+\)|\w+) (\w+) \(([0-9.]+)::[0-9.]+\) \(([0-9.]+)::[0-9.]+\)", chunk)}
         model = models[cell].replace(f"module {cell} ", f"module {cell}__{name} ", 1)
-        for a, b, rise_param, fall_param in re.findall(r"\((\w+) \*> (\w+)\) = \((\S+?), (\S+?)\);", models[cell]):
+        declared = re.findall(r"\((\w+) \*> (\w+)\) = \((\S+?), (\S+?)\);", models[cell])
+        missing = set(paths) - {(a, b) for a, b, _, _ in declared}
+        if missing:  # a path the model declares otherwise (parallel, conditional) would keep its compiled delay
+            sys.stderr.write(f"real_flow: {cell} ({name}): SDF paths {sorted(missing)} are not simple (A *> Y) paths of {cell_models}\n")
+            sys.exit(2)
+        for a, b, rise_param, fall_param in declared:
             if (a, b) in paths:
                 for param, v in zip((rise_param, fall_param), paths[(a, b)]):
                     model = re.sub(re.escape(param) + r" = [^,;]+", f"{param} = {v}:{v}:{v}", model)
