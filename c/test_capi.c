@@ -121,6 +121,21 @@ static void replay(const char *dir) {
             for (int i = 0; i < g; i++) same = same && y[i] == v[g + 4 + i];
             CHECK(same, "%s line %ld: tile differs (rc %d, flags %x expected %llx)", dir, lines, rc, flags, v[2 * g + 4]);
         }
+    } else if (b > 0 && param(vh, "F_S_LSB") >= 0) {
+        /* NVFP4 quantizer (default convention, the line's tensor scale S): one
+           dintsim_quantize_block_tensor_scaled call per block. */
+        for (char *line = strtok_r(hex, "\n", &save); line; line = strtok_r(NULL, "\n", &save), lines++) {
+            int n = fields(line, v, 512);
+            CHECK(n == 2 * b + 3, "%s line %ld: %d fields", dir, lines, n);
+            float x[64], s; uint8_t codes[64], scale = 0; int64_t count = 0;
+            for (int i = 0; i < b; i++) { uint32_t bits = (uint32_t)v[i]; memcpy(&x[i], &bits, 4); }
+            uint32_t sbits = (uint32_t)v[b]; memcpy(&s, &sbits, 4);
+            int32_t rc = dintsim_quantize_block_tensor_scaled("nvfp4", 0, 0, 16, s, x, 1, b, codes, &scale, 1, &count, NULL);
+            calls++;
+            int same = rc == DINTSIM_OK && count == 1 && scale == v[b + 1];
+            for (int i = 0; i < b; i++) same = same && codes[i] == v[b + 2 + i];
+            CHECK(same, "%s line %ld: block differs (rc %d, scale %x expected %llx)", dir, lines, rc, scale, v[b + 1]);
+        }
     } else if (b > 0) {
         /* Block quantizer (MXFP4 under the set's SCALE_RULE, RNE, sign kept): one dintsim_quantize_block_tensor
            call per block, the scheme naming the rule. */
@@ -217,6 +232,19 @@ static void badArguments(void) {
     CHECK(dintsim_quantize_block_tensor_seeded("nvfp4", 5, 1, 17, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_ERR_ARGUMENT,
           "17-bit draws accepted");
     CHECK(dintsim_quantize_block_tensor("fp8", 0, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_ERR_ARGUMENT, "unknown scheme accepted");
+    /* A given tensor scale: the derived one reproduces the unscaled call; another changes the block scales. */
+    {
+        uint8_t given[6], gscales[2];
+        CHECK(dintsim_quantize_block_tensor("nvfp4", 0, x, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_OK
+              && dintsim_quantize_block_tensor_scaled("nvfp4", 0, 0, 16, tscale, x, 2, 3, given, gscales, 2, &count, NULL) == DINTSIM_OK
+              && !memcmp(given, codes, 6) && !memcmp(gscales, bscales, 2), "the derived tensor scale given back differs");
+        CHECK(dintsim_quantize_block_tensor_scaled("nvfp4", 0, 0, 16, 2 * tscale, x, 2, 3, given, gscales, 2, &count, NULL) == DINTSIM_OK
+              && memcmp(gscales, bscales, 2), "a doubled tensor scale left the block scales as they were");
+        CHECK(dintsim_quantize_block_tensor_scaled("nvfp4", 0, 0, 16, 0.0f, x, 2, 3, given, gscales, 2, &count, NULL) == DINTSIM_ERR_ARGUMENT
+              && strstr(dintsim_last_error(), "tensor_scale"), "a zero tensor scale accepted");
+        CHECK(dintsim_quantize_block_tensor_scaled("mxfp4", 0, 0, 16, 2.0f, x, 2, 3, given, gscales, 2, &count, NULL) == DINTSIM_ERR_ARGUMENT,
+              "an MXFP4 tensor scale accepted");
+    }
     CHECK(dintsim_quantize_block_tensor("mxfp4", 0, NULL, 2, 3, codes, bscales, 2, &count, &tscale, NULL) == DINTSIM_ERR_NULL, "NULL x accepted");
     CHECK(!strcmp(dintsim_version(), DINTSIM_EXPECTED_VERSION), "version %s", dintsim_version());
 }

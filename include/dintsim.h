@@ -149,6 +149,15 @@ int32_t dintsim_quantize_block_tensor_seeded(const char *scheme, int32_t roundin
                                              int64_t columns, uint8_t *codes, uint8_t *block_scales,
                                              int64_t block_scales_capacity, int64_t *block_scale_count,
                                              float *tensor_scale, int64_t *stats);
+/* As dintsim_quantize_block_tensor_seeded with the tensor scale given instead of derived from x:
+ * tensor_scale (finite, > 0) in the scheme's tensor-scale form (S, or G under ":encode"), as a
+ * hardware quantizer receives it (the nvfp4-quantizer unit, docs/block-quantizer.md). MXFP4 has
+ * no tensor scale: pass 1. */
+int32_t dintsim_quantize_block_tensor_scaled(const char *scheme, int32_t rounding, uint64_t seed,
+                                             int32_t stochastic_bits, float tensor_scale, const float *x,
+                                             int64_t rows, int64_t columns, uint8_t *codes,
+                                             uint8_t *block_scales, int64_t block_scales_capacity,
+                                             int64_t *block_scale_count, int64_t *stats);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
-// Self-checking testbench for block_quantizer: one block per cycle from the vector set, outputs
-// compared in order as out_valid delivers them; writes the dump; "N passed, M failed".
+// Self-checking testbench for block_quantizer (or, with -DNVFP4, nvfp4_quantizer and its tensor
+// scale input s): one block per cycle from the vector set, outputs compared in order as out_valid
+// delivers them; writes the dump; "N passed, M failed".
 `timescale 1ns/1ps
 module tb_block_quantizer;
 `include "layout.vh"
@@ -12,7 +13,12 @@ module tb_block_quantizer;
     wire [B*4-1:0] c;
     integer i, j, fd, got = 0, passed = 0, failed = 0, ok;
 
+`ifdef NVFP4
+    reg [31:0] s = 0;
+    nvfp4_quantizer #(.B(B)) dut (.clk(clk), .rst(rst), .in_valid(in_valid), .x(x), .s(s), .out_valid(out_valid), .scale(scale), .c(c));
+`else
     block_quantizer #(.B(B), .SCALE_RULE(SCALE_RULE)) dut (.clk(clk), .rst(rst), .in_valid(in_valid), .x(x), .out_valid(out_valid), .scale(scale), .c(c));
+`endif
 
     always #5 clk = ~clk;
 
@@ -42,6 +48,9 @@ module tb_block_quantizer;
         for (i = 0; i < LINES; i = i + 1) begin
             line = mem[i];
             for (j = 0; j < B; j = j + 1) x[j*32 +: 32] = line[F_X_LSB + (F_X_N - 1 - j) * F_X_STRIDE +: 32];
+`ifdef NVFP4
+            s = line[F_S_LSB +: 32];
+`endif
             in_valid = 1'b1;
             @(posedge clk); #2;
         end

@@ -23,14 +23,16 @@ its toggles and energy per element from `dintsim simulate --unit block-quantizer
 blocks: without delays (functional toggles, within 2 % with --check), and with OpenSTA's delays
 in per-instance cell models (per_instance_models: Icarus takes pulse limits from compiled
 specparams, not from $sdf_annotate; energy within --check-energy), the plain annotated run
-reported beside it.
+reported beside it. The NVFP4 quantizer (B = 16, two stages) the same way on --nvfp4-blocks
+blocks, its tensor-scale input the S dintsim derives from them; it has no synthesized-reference
+column (rtl-reference/nvfp4_quantizer.v is written for simulation).
 
 Writes DIR/flow.json and DIR/flow.md. With --check TOL it exits 1 when an INT8/dINT area or
 energy ratio from dintsim and from the flow on the same cells differ by more than TOL
 (relative); --check-fp4, --check-path and --check-energy set the tolerances of the INT8/FP4
 ratios, the critical paths and each unit's pJ/MAC. docs/cost-model.md justifies CI's values.
 """
-import argparse, json, os, re, subprocess, sys, time
+import argparse, json, os, re, struct, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -111,12 +113,19 @@ def mac_tb(lanes, ww, accw, **kw):
     return TB.format(width=width, ports=ports, last="", **kw)
 
 
-def block_quantizer_tb(b, **kw):
-    """The block quantizer's test bench: a line is one block of B binary32 values; a last edge
-    captures the last block (one edge per block, as dintsim's BlockQuantizerRun)."""
-    ports = (f"  wire [7:0] scale; wire [{4 * b - 1}:0] c_out;\n"
-             "  block_quantizer dut (.clk(clk), .rst(rst), .x(in), .scale(scale), .c(c_out));")
-    return TB.format(width=32 * b, ports=ports, last=f"    #{kw['half']} clk = 1;\n", **kw)
+def block_quantizer_tb(b, nvfp4=False, **kw):
+    """A block quantizer's test bench: a line is one block of B binary32 values (the NVFP4 unit's
+    tensor scale S above them); last edges take the last block through the unit's latency (1, or
+    2 for NVFP4: one edge per block and stage, as dintsim's BlockQuantizerRun)."""
+    if nvfp4:
+        ports = (f"  wire [7:0] scale; wire [{4 * b - 1}:0] c_out;\n"
+                 f"  nvfp4_quantizer dut (.clk(clk), .rst(rst), .x(in[0 +: {32 * b}]), .s(in[{32 * b} +: 32]), .scale(scale), .c(c_out));")
+    else:
+        ports = (f"  wire [7:0] scale; wire [{4 * b - 1}:0] c_out;\n"
+                 "  block_quantizer dut (.clk(clk), .rst(rst), .x(in), .scale(scale), .c(c_out));")
+    edge = f"    #{kw['half']} clk = 1;\n"
+    last = edge if not nvfp4 else edge + f"    #{kw['half']} clk = 0;\n" + edge
+    return TB.format(width=32 * b + (32 if nvfp4 else 0), ports=ports, last=last, **kw)
 
 
 def driven_nets(lib, netlist, period, module="mac"):
@@ -237,11 +246,12 @@ def toggles(vcd):
             {n: falls.get(i, 0) for i, names in ids.items() for n in names})
 
 
-def block_stimulus(b, blocks, base):
+def block_stimulus(b, blocks, base, spread=50):
     """BLOCKS blocks of B finite binary32 values (xorshift64, seed fixed): exponents clustered
-    below a random block exponent, random signs and fractions, so blocks mix levels, ties,
-    saturation and underflow. Writes BASE.blocks.npy (each block repeated in 64 consecutive rows,
-    so every bit-sliced instance of dintsim sees the test bench's sequence) and BASE.stim."""
+    below a random block exponent (SPREAD binades apart at most), random signs and fractions, so
+    blocks mix levels, ties, saturation and underflow. Writes BASE.blocks.npy (each block repeated
+    in 64 consecutive rows, so every bit-sliced instance of dintsim sees the test bench's
+    sequence); returns the blocks' bit patterns."""
     x = 0x2545F4914F6CDD1D
     def nxt():
         nonlocal x
@@ -249,7 +259,7 @@ def block_stimulus(b, blocks, base):
         return x
     rows = []
     for _ in range(blocks):
-        top = 100 + nxt() % 50
+        top = 150 - spread + nxt() % spread
         rows.append([(nxt() & 1) << 31 | max(1, top - nxt() % 12) << 23 | (nxt() & 0x7FFFFF) for _ in range(b)])
     header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (64 * blocks, b)
     header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
@@ -257,24 +267,30 @@ def block_stimulus(b, blocks, base):
         f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
         for r in rows:
             f.write(b"".join(v.to_bytes(4, "little") for v in r) * 64)
-    open(base + ".stim", "w").write("\n".join("".join("%08x" % v for v in reversed(r)) for r in rows) + "\n")
+    return rows
 
 
-def block_quantizer_energy(args, lib, netlist, period, out, b=32, blocks=256):
-    """The block quantizer's energy per element: dintsim's timed simulation on the mapped cells
-    against Icarus with OpenSTA's SDF priced by flow_power.py, on the same blocks at PERIOD."""
-    base = f"{out}/block-quantizer-{b}"
+def block_quantizer_energy(args, lib, netlist, period, out, b=32, blocks=256, nvfp4=False):
+    """A block quantizer's energy per element: dintsim's timed simulation on the mapped cells
+    against Icarus with OpenSTA's SDF priced by flow_power.py, on the same blocks at PERIOD. The
+    NVFP4 unit gets the tensor scale dintsim derives from the blocks (its JSON's tensor_scale), as
+    its input in every test-bench line; its blocks lie within 8 binades of the largest, so their
+    scales are normal E4M3 values rather than 0."""
+    unit, module = ("nvfp4-quantizer", "nvfp4_quantizer") if nvfp4 else ("block-quantizer", "block_quantizer")
+    base = f"{out}/{unit}-{b}"
     sdf, vcd, stim = base + ".sdf", base + ".vcd", base + ".stim"
-    sta(lib, netlist, period, f"write_sdf -digits 4 {sdf}", module="block_quantizer")
-    block_stimulus(b, blocks, base)
+    sta(lib, netlist, period, f"write_sdf -digits 4 {sdf}", module=module)
+    rows = block_stimulus(b, blocks, base, spread=8 if nvfp4 else 50)
     js = base + ".energy.json"
-    run([args.dintsim, "simulate", "--unit", "block-quantizer", "--blocks", base + ".blocks.npy", "--block-size", str(b),
+    run([args.dintsim, "simulate", "--unit", unit, "--blocks", base + ".blocks.npy", "--block-size", str(b),
          "--liberty", lib, "--delay-model", "liberty", "--clock-ns", str(period), "--json", js])
     ours = json.load(open(js))
+    s = struct.unpack("<I", struct.pack("<f", ours["tensor_scale"]))[0] if nvfp4 else None
+    open(stim, "w").write("\n".join(("%08x" % s if nvfp4 else "") + "".join("%08x" % v for v in reversed(r)) for r in rows) + "\n")
     inst_netlist, inst_cells = per_instance_models(args.cell_models, netlist, sdf, base)
     flow = {}
     for run_kind in ("functional", "annotated", "per-instance"):
-        open(base + ".tb.v", "w").write(block_quantizer_tb(b, cycles=blocks, half=period / 2, stim=stim, vcd=vcd,
+        open(base + ".tb.v", "w").write(block_quantizer_tb(b, nvfp4=nvfp4, cycles=blocks, half=period / 2, stim=stim, vcd=vcd,
                                                            sdf=f'    $sdf_annotate("{sdf}", dut);\n' if run_kind == "annotated" else ""))
         sources = [inst_netlist, inst_cells] if run_kind == "per-instance" else [netlist, args.cell_models]
         run(["iverilog", "-gno-specify" if run_kind == "functional" else "-gspecify", "-o", base + ".vvp", "-s", "tb", base + ".tb.v"] + sources)
@@ -282,7 +298,7 @@ def block_quantizer_energy(args, lib, netlist, period, out, b=32, blocks=256):
         flow[run_kind] = toggles(vcd)
         os.remove(vcd)
     rises, falls = flow["per-instance"]
-    drivers, slews = driven_nets(lib, netlist, period, module="block_quantizer")
+    drivers, slews = driven_nets(lib, netlist, period, module=module)
     e = flow_power.price(library, netlist, rises, falls, slews, blocks, period)
     annotated = flow_power.price(library, netlist, *flow["annotated"], slews, blocks, period)
     pins = set(drivers.values())
@@ -362,7 +378,8 @@ def main():
     ap.add_argument("--lanes", default="1,16")
     ap.add_argument("--cycles", type=int, default=2048, help="transactions per unit at one lane (a quarter at more lanes)")
     ap.add_argument("--units", default=",".join(UNITS))
-    ap.add_argument("--no-block-quantizer", action="store_true", help="leave out the MXFP4 block quantizer's area and timing check")
+    ap.add_argument("--no-block-quantizer", action="store_true", help="leave out the block quantizers (MXFP4 and NVFP4)")
+    ap.add_argument("--nvfp4-blocks", type=int, default=128, help="blocks the NVFP4 quantizer's energy is measured on (the MXFP4 one: 256)")
     ap.add_argument("--check", type=float, help="fail when an INT8/dINT area or energy ratio, or a critical path, differs by more than this (relative)")
     ap.add_argument("--check-fp4", type=float, help="the same for the INT8/FP4 ratios (default: --check)")
     ap.add_argument("--check-path", type=float, help="fail when a critical path differs from OpenSTA's by more than this (default: --check)")
@@ -409,7 +426,8 @@ def main():
     datapaths = []
     if not args.no_block_quantizer and doc.get("block_quantizer"):
         print("real_flow: block-quantizer, B = 32", file=sys.stderr)
-        q, base, top = doc["block_quantizer"][0], f"{args.out}/block-quantizer-32", "block_quantizer"
+        q = next(r for r in doc["block_quantizer"] if r["format"] == "mxfp4")
+        base, top = f"{args.out}/block-quantizer-32", "block_quantizer"
         ours = base + ".ours.v"
         open(ours, "w").write(run([args.dintsim, "export", "--unit", "block-quantizer", "--block-size", "32", "--liberty", lib]))
         area = yosys_area(lib, f"read_liberty -lib {lib}; read_verilog {ours}; hierarchy -top {top}", module=top)
@@ -420,6 +438,19 @@ def main():
         energy = block_quantizer_energy(args, lib, ours, q["clock_ns"], args.out)
         datapaths.append(dict(datapath="mxfp4-block-quantizer", block_size=32, cells=q["cells"], dintsim_area=q["area_um2"], flow_area=area,
                               dintsim_path_ns=q["clock_ns"], flow_path_ns=path, rtl_area=rtl_area, rtl_path_ns=rtl_path, **energy))
+        # The NVFP4 quantizer (B = 16, two stages) the same way, on --nvfp4-blocks blocks (its
+        # netlist is three times the MX one). rtl-reference/nvfp4_quantizer.v decides by wide
+        # comparisons in loops: a model to simulate, not to synthesize, so no rtl column.
+        q = next(r for r in doc["block_quantizer"] if r["format"] == "nvfp4")
+        print("real_flow: nvfp4-quantizer, B = 16", file=sys.stderr)
+        base, top = f"{args.out}/nvfp4-quantizer-16", "nvfp4_quantizer"
+        ours = base + ".ours.v"
+        open(ours, "w").write(run([args.dintsim, "export", "--unit", "nvfp4-quantizer", "--block-size", "16", "--liberty", lib]))
+        area = yosys_area(lib, f"read_liberty -lib {lib}; read_verilog {ours}; hierarchy -top {top}", module=top)
+        path, _ = sta(lib, ours, 200.0, module=top)
+        energy = block_quantizer_energy(args, lib, ours, q["clock_ns"], args.out, b=16, blocks=args.nvfp4_blocks, nvfp4=True)
+        datapaths.append(dict(datapath="nvfp4-quantizer", block_size=16, cells=q["cells"], dintsim_area=q["area_um2"], flow_area=area,
+                              dintsim_path_ns=q["clock_ns"], flow_path_ns=path, rtl_area=None, rtl_path_ns=None, **energy))
     failures = []
     md = ["| unit | lanes | area µm² dintsim / flow | critical path ns dintsim / OpenSTA | toggles per cycle, functional: dintsim / Icarus | with glitches: dintsim / Icarus, SDF delays as pulse limits (SDF annotated) | pJ/MAC dintsim / flow (annotated) | Yosys-synthesized export: area, path | Yosys-synthesized rtl-reference: area, path |",
           "|---|---|---|---|---|---|---|---|---|"]
@@ -458,7 +489,7 @@ def main():
                   f"{x['dintsim_path_ns']:.3f} / {x['flow_path_ns']:.3f} | {x['dintsim_functional_toggles_per_block']:.0f} / {x['flow_functional_toggles_per_block']:.0f} | "
                   f"{x['dintsim_toggles_per_block']:.0f} / {x['flow_toggles_per_block']:.0f} ({x['flow_annotated_toggles_per_block']:.0f}) | "
                   f"{x['dintsim_pj_per_element']:.3f} ({x['dintsim_glitch_pj_per_element']:.3f}) / {x['flow_pj_per_element']:.3f} ({x['flow_annotated_pj_per_element']:.3f}) | "
-                  f"{x['rtl_area']:.0f}, {x['rtl_path_ns']:.3f} |")
+                  + (f"{x['rtl_area']:.0f}, {x['rtl_path_ns']:.3f} |" if x["rtl_area"] is not None else "— |"))
         # Functional activity must agree (same circuit, same blocks), and the energy within
         # --check-energy of the flow's run with Verilog's pulse limits (docs/cost-model.md).
         if args.check_energy is not None and abs(x["dintsim_pj_per_element"] / x["flow_pj_per_element"] - 1) > args.check_energy:

@@ -313,11 +313,22 @@ public func dintsim_quantize_block_tensor_seeded(_ scheme: UnsafePointer<CChar>?
                         blockScalesCapacity, blockScaleCount, tensorScale, stats)
 }
 
+@_cdecl("dintsim_quantize_block_tensor_scaled")
+public func dintsim_quantize_block_tensor_scaled(_ scheme: UnsafePointer<CChar>?, _ rounding: Int32, _ seed: UInt64, _ stochasticBits: Int32,
+                                                 _ tensorScale: Float, _ x: UnsafePointer<Float>?, _ rows: Int64, _ columns: Int64,
+                                                 _ codes: UnsafeMutablePointer<UInt8>?, _ blockScales: UnsafeMutablePointer<UInt8>?, _ blockScalesCapacity: Int64,
+                                                 _ blockScaleCount: UnsafeMutablePointer<Int64>?, _ stats: UnsafeMutablePointer<Int64>?) -> Int32 {
+    quantizeBlockTensor("dintsim_quantize_block_tensor_scaled", scheme, rounding, seed, stochasticBits, x, rows, columns, codes, blockScales,
+                        blockScalesCapacity, blockScaleCount, nil, stats, givenTensorScale: tensorScale)
+}
+
+/// The block-format entry points; `givenTensorScale` (the `_scaled` call) replaces the tensor
+/// scale the quantizer would derive from x.
 private func quantizeBlockTensor(_ name: String, _ scheme: UnsafePointer<CChar>?, _ rounding: Int32, _ seed: UInt64, _ stochasticBits: Int32,
                                  _ x: UnsafePointer<Float>?, _ rows: Int64, _ columns: Int64,
                                  _ codes: UnsafeMutablePointer<UInt8>?, _ blockScales: UnsafeMutablePointer<UInt8>?, _ blockScalesCapacity: Int64,
                                  _ blockScaleCount: UnsafeMutablePointer<Int64>?, _ tensorScale: UnsafeMutablePointer<Float>?,
-                                 _ stats: UnsafeMutablePointer<Int64>?) -> Int32 {
+                                 _ stats: UnsafeMutablePointer<Int64>?, givenTensorScale: Float? = nil) -> Int32 {
     guard let s = string(scheme), let x, let codes, let blockScales, let blockScaleCount else {
         return LastError.fail(.nullPointer, "\(name): scheme, x, codes, block_scales or block_scale_count is NULL")
     }
@@ -338,8 +349,18 @@ private func quantizeBlockTensor(_ name: String, _ scheme: UnsafePointer<CChar>?
         guard blockScalesCapacity >= needed else {
             return LastError.fail(.invalidArgument, "\(name): block_scales_capacity \(blockScalesCapacity) is below the \(needed) block scales of \(variant.scheme.rawValue)")
         }
-        let n = Int(rows * columns)
-        let r = try q.quantize(Array(UnsafeBufferPointer(start: x, count: n)), rows: Int(rows), columns: Int(columns))
+        let n = Int(rows * columns), values = Array(UnsafeBufferPointer(start: x, count: n))
+        let r: (codes: [UInt8], blockScales: [UInt8], tensorScale: Float, statistics: QuantizationStatistics)
+        if let given = givenTensorScale {
+            guard given.isFinite && given > 0 else { return LastError.fail(.invalidArgument, "\(name): tensor_scale \(given) must be finite and positive") }
+            guard variant.scheme == .nvfp4 || given == 1 else { return LastError.fail(.invalidArgument, "\(name): mxfp4 has no tensor scale: pass 1") }
+            var statistics = QuantizationStatistics()
+            let out = try q.quantizeRows(values, rows: Int(rows), columns: Int(columns), firstRow: 0, tensorScale: given, statistics: &statistics)
+            r = (out.codes, out.blockScales, given, statistics)
+        } else {
+            let out = try q.quantize(values, rows: Int(rows), columns: Int(columns))
+            r = (out.codes, out.blockScales, out.tensorScale, out.statistics)
+        }
         r.codes.withUnsafeBufferPointer { if n > 0 { codes.update(from: $0.baseAddress!, count: n) } }
         for (i, b) in r.blockScales.enumerated() { blockScales[i] = b }
         blockScaleCount.pointee = Int64(r.blockScales.count)

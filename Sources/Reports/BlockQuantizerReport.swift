@@ -4,9 +4,11 @@ import Formats
 import Quantization
 import Units
 
-/// The MXFP4 block quantizer (B = 32), priced on real tensors.
+/// A hardware block quantizer (MXFP4 B = 32, NVFP4 B = 16), priced on real tensors.
 public struct BlockQuantizerRow: Sendable, Codable {
     public let data: String
+    /// "mxfp4" (the B = 32 floor-rule unit) or "nvfp4" (the B = 16 unit).
+    public let format: String
     public let blockSize: Int
     public let cells: Int
     public let areaUm2: Double
@@ -21,45 +23,48 @@ public struct BlockQuantizerRow: Sendable, Codable {
     public let clockNs: Double
 
     enum CodingKeys: String, CodingKey {
-        case data, blockSize = "block_size", cells, areaUm2 = "area_um2", areaByBlock = "area_um2_by_block",
+        case data, format, blockSize = "block_size", cells, areaUm2 = "area_um2", areaByBlock = "area_um2_by_block",
              energyPerElementPJ = "energy_pj_per_element", latency, elementsPerCycle = "elements_per_cycle", clockNs = "clock_ns"
     }
 }
 
 extension CostReport {
-    /// The B = 32 MXFP4 quantizer netlist on each named tensor (values trimmed to whole blocks and
-    /// to at most 1,024 blocks), priced by `technology` under `delayModel` (`PricedNetlist`, built
-    /// once); every scale and code is checked against `BlockFloatQuantizer`'s.
+    /// The B = 32 MXFP4 (floor) and B = 16 NVFP4 quantizer netlists on each named tensor (values
+    /// trimmed to whole blocks and to at most 1,024 blocks), priced by `technology` under
+    /// `delayModel` (`PricedNetlist`, built once per unit); every scale and code is checked
+    /// against `BlockFloatQuantizer`'s.
     public static func blockQuantizerRows(_ tensors: [(name: String, values: [Float])], technology: Technology,
                                           delayModel: DelayModel = .zero) throws -> [BlockQuantizerRow] {
-        let d = BlockQuantizerDatapath(blockSize: 32)
-        let priced = try PricedNetlist(d.netlist, technology: technology, delayModel: delayModel)
-        let area = priced.area
-        return try tensors.compactMap { t in
-            let n = min(t.values.count / 32, 1024) * 32
-            guard n > 0 else { return nil }
-            let (energy, period, _) = try priceBlocks(Array(t.values.prefix(n)), datapath: d, priced: priced, name: t.name)
-            return BlockQuantizerRow(data: t.name, blockSize: 32, cells: priced.cells, areaUm2: area.total, areaByBlock: area.byBlock,
-                                     energyPerElementPJ: energy.total / Double(n), latency: d.latency, elementsPerCycle: 32, clockNs: period)
+        try [BlockQuantizerUnit.mxfp4(BlockQuantizerDatapath(blockSize: 32)), .nvfp4(NVFP4QuantizerDatapath(blockSize: 16))].flatMap { unit -> [BlockQuantizerRow] in
+            let priced = try PricedNetlist(unit.netlist, technology: technology, delayModel: delayModel)
+            let area = priced.area, b = unit.blockSize
+            return try tensors.compactMap { t -> BlockQuantizerRow? in
+                let n = min(t.values.count / b, 1024) * b
+                guard n > 0 else { return nil }
+                let (energy, period, _) = try priceBlocks(Array(t.values.prefix(n)), unit: unit, priced: priced, name: t.name)
+                return BlockQuantizerRow(data: t.name, format: unit.format, blockSize: b, cells: priced.cells, areaUm2: area.total, areaByBlock: area.byBlock,
+                                         energyPerElementPJ: energy.total / Double(n), latency: unit.latency, elementsPerCycle: Double(b), clockNs: period)
+            }
         }
     }
 
-    /// Whole blocks of `values` through `d` on `priced`'s simulator (clock and leakage at
+    /// Whole blocks of `values` through `unit` on `priced`'s simulator (clock and leakage at
     /// `periodNs`, by default the table's or the critical path); every scale and code is checked
-    /// against `BlockFloatQuantizer` under the datapath's scale rule.
-    static func priceBlocks(_ values: [Float], datapath d: BlockQuantizerDatapath, priced: PricedNetlist, name: String,
+    /// against the `BlockFloatQuantizer` the unit implements, on the same values.
+    static func priceBlocks(_ values: [Float], unit: BlockQuantizerUnit, priced: PricedNetlist, name: String,
                             periodNs: Double? = nil) throws -> (energy: EnergyReport, periodNs: Double, toggles: (functional: Int, glitch: Int)?) {
         var out: (scales: [UInt8], codes: [UInt8], simulatedUnitCycles: Int) = ([], [], 0)
         var toggles: (functional: Int, glitch: Int)?
+        var failure: Error?
         let result = priced.energy(periodNs: periodNs) { sim in
-            out = BlockQuantizerRun.drive(values, datapath: d, on: sim)
+            do { out = try unit.drive(values, on: sim) } catch { failure = error }
             if let timed = sim as? TimedSimulator { toggles = (timed.totalFunctionalToggles, timed.totalGlitchToggles) }
-            return out.simulatedUnitCycles
+            return max(1, out.simulatedUnitCycles)
         }
-        let expected = try BlockFloatQuantizer(.init(.mxfp4, mxScale: d.scaleRule), blockSize: d.blockSize)
-            .quantize(values, rows: values.count / d.blockSize, columns: d.blockSize)
+        if let failure { throw failure }
+        let expected = try unit.libraryQuantizer().quantize(values, rows: values.count / unit.blockSize, columns: unit.blockSize)
         guard out.scales == expected.blockScales && out.codes == expected.codes else {
-            throw CostError.invalid("the block quantizer disagrees with BlockFloatQuantizer on \(name) under \(priced.technology.name)")
+            throw CostError.invalid("the \(unit.format) block quantizer disagrees with BlockFloatQuantizer on \(name) under \(priced.technology.name)")
         }
         return (result.energy, result.periodNs, toggles)
     }
@@ -68,17 +73,21 @@ extension CostReport {
     /// values), mapped, timed and priced by `technology` under `delayModel`: what `dintsim
     /// simulate --unit block-quantizer` prints, and what scripts/real_flow.py holds against Icarus
     /// with OpenSTA's SDF.
-    public static func priceBlockQuantizer(_ values: [Float], blockSize: Int, scaleRule: MXScaleRule, technology: Technology,
-                                           delayModel: DelayModel, periodNs: Double? = nil) throws -> BlockQuantizerPricing {
+    /// `format` "nvfp4" prices the NVFP4 unit instead (`scaleRule` must then be nil), fed the tensor
+    /// scale the library derives from all of `values`.
+    public static func priceBlockQuantizer(_ values: [Float], blockSize: Int, scaleRule: MXScaleRule?, format: BlockFloatScheme = .mxfp4,
+                                           technology: Technology, delayModel: DelayModel, periodNs: Double? = nil) throws -> BlockQuantizerPricing {
         guard blockSize >= 1 && blockSize <= 64 else { throw CostError.invalid("block size \(blockSize) is not in 1...64") }
         guard scaleRule != .stochastic else { throw CostError.invalid("the hardware block quantizer has no stochastic scale rule (no random source)") }
+        guard format == .mxfp4 || scaleRule == nil else { throw CostError.invalid("an MX scale rule does not apply to the NVFP4 quantizer") }
         guard !values.isEmpty && values.count % blockSize == 0 else { throw CostError.invalid("\(values.count) values are not whole blocks of \(blockSize)") }
         guard values.allSatisfy(\.isFinite) else { throw CostError.invalid("the block quantizer takes finite values only") }
-        let d = BlockQuantizerDatapath(blockSize: blockSize, scaleRule: scaleRule)
-        let priced = try PricedNetlist(d.netlist, technology: technology, delayModel: delayModel)
-        let (energy, period, toggles) = try priceBlocks(values, datapath: d, priced: priced, name: "the input", periodNs: periodNs)
+        let unit: BlockQuantizerUnit = format == .mxfp4 ? .mxfp4(BlockQuantizerDatapath(blockSize: blockSize, scaleRule: scaleRule ?? .floor))
+            : .nvfp4(NVFP4QuantizerDatapath(blockSize: blockSize))
+        let priced = try PricedNetlist(unit.netlist, technology: technology, delayModel: delayModel)
+        let (energy, period, toggles) = try priceBlocks(values, unit: unit, priced: priced, name: "the input", periodNs: periodNs)
         let n = Double(values.count), blocks = Double(values.count / blockSize)
-        return BlockQuantizerPricing(blockSize: blockSize, scaleRule: scaleRule.rawValue, blocks: values.count / blockSize, cells: priced.cells,
+        return BlockQuantizerPricing(format: unit.format, blockSize: blockSize, scaleRule: unit.scaleRule, tensorScale: try unit.tensorScale(for: values), blocks: values.count / blockSize, cells: priced.cells,
                                      areaUm2: priced.area.total, criticalPathNs: priced.timing?.criticalPathNs, clockNs: period,
                                      energyPerElementPJ: energy.total / n, dynamicPerElementPJ: energy.dynamic / n,
                                      clockPerElementPJ: energy.clock / n, leakagePerElementPJ: energy.leakage / n, glitchPerElementPJ: energy.glitch / n,
@@ -89,8 +98,12 @@ extension CostReport {
 
 /// The block quantizer priced on given blocks (`CostReport.priceBlockQuantizer`).
 public struct BlockQuantizerPricing: Sendable, Codable {
+    /// "mxfp4" or "nvfp4".
+    public let format: String
     public let blockSize: Int
     public let scaleRule: String
+    /// NVFP4: the tensor scale S the unit was fed (derived from all the values); nil for MXFP4.
+    public let tensorScale: Float?
     public let blocks: Int
     public let cells: Int
     public let areaUm2: Double
@@ -111,7 +124,7 @@ public struct BlockQuantizerPricing: Sendable, Codable {
     public let glitchTogglesPerBlock: Double?
 
     enum CodingKeys: String, CodingKey {
-        case blockSize = "block_size", scaleRule = "scale_rule", blocks, cells, areaUm2 = "area_um2", criticalPathNs = "critical_path_ns",
+        case format, blockSize = "block_size", scaleRule = "scale_rule", tensorScale = "tensor_scale", blocks, cells, areaUm2 = "area_um2", criticalPathNs = "critical_path_ns",
              clockNs = "clock_ns", energyPerElementPJ = "energy_pj_per_element", dynamicPerElementPJ = "dynamic_pj_per_element",
              clockPerElementPJ = "clock_pj_per_element", leakagePerElementPJ = "leakage_pj_per_element", glitchPerElementPJ = "glitch_pj_per_element",
              functionalTogglesPerBlock = "functional_toggles_per_block", glitchTogglesPerBlock = "glitch_toggles_per_block"

@@ -167,7 +167,7 @@ extension CostReport {
             document.decoder = try decoderRows(activations: acts, tokens: tokens, channels: channels, technology: settings.technology, delayModel: settings.delayModel)
         }
         if decoder {
-            progress("pricing the MXFP4 block quantizer")
+            progress("pricing the block quantizers (MXFP4, NVFP4)")
             let tensors = data.flatMap { d in [("\(d.name) weights", d.weights), ("\(d.name) activations", d.activations)] }
             let rows = try blockQuantizerRows(tensors.map { ($0.0, $0.1.map { $0.isFinite ? $0 : 0 }) }, technology: settings.technology, delayModel: settings.delayModel)
             if !rows.isEmpty { document.blockQuantizer = rows }

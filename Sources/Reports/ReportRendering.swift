@@ -59,13 +59,13 @@ extension ReportDocument {
         }
         if let blockQuantizer, !blockQuantizer.isEmpty {
             let fp4 = rows.first { $0.unit == "fp4-mac" && $0.lanes == 1 }
-            s += "\n## MXFP4 block quantizer (B = 32, floor rule, RNE; docs/block-quantizer.md)\n\n"
-            s += "| data | cells | area µm² | block max µm² | scale µm² | elements µm² | pJ/element | latency | elements/cycle | clock ns |\n|---|---|---|---|---|---|---|---|---|---|\n"
+            s += "\n## Block quantizers (MXFP4 B = 32, floor rule; NVFP4 B = 16, exact quotient; RNE; docs/block-quantizer.md)\n\n"
+            s += "| data | format | cells | area µm² | block max µm² | scale µm² | elements µm² | pJ/element | latency | elements/cycle | clock ns |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
             for q in blockQuantizer {
-                s += "| \(q.data) | \(q.cells) | \(Self.f(q.areaUm2, 0)) | \(Self.f(q.areaByBlock["block-max"] ?? 0, 0)) | \(Self.f(q.areaByBlock["scale"] ?? 0, 0)) | \(Self.f(q.areaByBlock["element"] ?? 0, 0)) | \(Self.f(q.energyPerElementPJ, 4)) | \(q.latency) | \(Self.f(q.elementsPerCycle, 0)) | \(Self.f(q.clockNs, 2)) |\n"
+                s += "| \(q.data) | \(q.format) | \(q.cells) | \(Self.f(q.areaUm2, 0)) | \(Self.f(q.areaByBlock["block-max"] ?? 0, 0)) | \(Self.f(q.areaByBlock["scale"] ?? 0, 0)) | \(Self.f(q.areaByBlock["element"] ?? 0, 0)) | \(Self.f(q.energyPerElementPJ, 4)) | \(q.latency) | \(Self.f(q.elementsPerCycle, 0)) | \(Self.f(q.clockNs, 2)) |\n"
             }
             if let fp4 {
-                s += "\nBeside the FP4 MAC (1 lane, W = \(fp4.configuration.accumulatorWidth)): \(Self.f(fp4.areaUm2, 0)) µm², \(Self.f(fp4.energyPerMacPJ, 4)) pJ/MAC on \(fp4.data). Quantizing an activation once per element costs \(Self.f(blockQuantizer.last!.energyPerElementPJ / fp4.energyPerMacPJ, 2))× one FP4 MAC; it is amortized over the output channels that reuse it.\n"
+                s += "\nBeside the FP4 MAC (1 lane, W = \(fp4.configuration.accumulatorWidth)): \(Self.f(fp4.areaUm2, 0)) µm², \(Self.f(fp4.energyPerMacPJ, 4)) pJ/MAC on \(fp4.data). Quantizing an activation once per element costs " + ["mxfp4", "nvfp4"].compactMap { f in blockQuantizer.last { $0.format == f }.map { "\(Self.f($0.energyPerElementPJ / fp4.energyPerMacPJ, 2))× (\(f))" } }.joined(separator: ", ") + " one FP4 MAC; it is amortized over the output channels that reuse it.\n"
             }
         }
         if let blockScale, !blockScale.isEmpty {
@@ -128,7 +128,7 @@ extension ReportDocument {
             s += "block-scale,\"\(b.data)\",\(b.scheme)-block-scale,,,,,,,block_size,\(b.blockSize),total,\(Self.g(b.areaUm2)),,\(Self.g(b.energyPerMacPJ)),,,\n"
         }
         for q in blockQuantizer ?? [] {
-            let head = "block-quantizer,\"\(q.data)\",mxfp4-block-quantizer,,,,,,,block_size,\(q.blockSize)"
+            let head = "block-quantizer,\"\(q.data)\",\(q.format)-block-quantizer,,,,,,,block_size,\(q.blockSize)"
             for b in q.areaByBlock.keys.sorted() { s += "\(head),\(b),\(Self.g(q.areaByBlock[b]!)),,,,,\n" }
             s += "\(head),total,\(Self.g(q.areaUm2)),,\(Self.g(q.energyPerElementPJ)),,,\n"
         }

@@ -111,11 +111,8 @@ public final class BlockQuantizerDatapath {
                     p.up ? Self.atLeast(window, inverted, p.m, n)
                         : n.or(Self.atLeast(window, inverted, p.m + 1, n), n.and(Self.equals(window, inverted, p.m, n), sticky))
                 }
-                let bit2 = t[3]
-                let bit1 = n.or(n.and(t[1], n.not(t[3])), t[5])
-                let bit0 = n.or(n.or(n.and(t[0], n.not(t[1])), n.and(t[2], n.not(t[3]))), n.or(n.and(t[4], n.not(t[5])), t[6]))
                 // 5. Sign and magnitude.
-                return [bit0, bit1, bit2, x[i][31]]
+                return Self.magnitude(thermometer: t, n) + [x[i][31]]
             })
         }
         scale = n.block("pipeline") { n.register("scale", code) }
@@ -135,19 +132,33 @@ public final class BlockQuantizerDatapath {
     /// The netlist as Verilog with `block_quantizer.v`'s ports and parameter (`dintsim`'s exporter),
     /// so it can stand in for the reference in `tb_block_quantizer.v`.
     public func verilog(module: String = "block_quantizer") -> String {
-        let glue = """
-            // in_valid → out_valid: 1 cycle, as the datapath's latency (exporter-made, not priced).
-            reg valid_q;
-            always @(posedge clk) valid_q <= rst ? 1'b0 : in_valid;
-            assign out_valid = valid_q;
+        netlist.verilog(module: module,
+                        ports: [VerilogPort(name: "in_valid", direction: .input, width: 1), VerilogPort(name: "x", direction: .input, bits: inputs.flatMap { $0 }),
+                                VerilogPort(name: "out_valid", direction: .output, width: 1), VerilogPort(name: "scale", direction: .output, bits: scale),
+                                VerilogPort(name: "c", direction: .output, bits: codes.flatMap { $0 })],
+                        parameters: [("B", blockSize), ("SCALE_RULE", Self.ruleNumber(scaleRule))],
+                        comment: "MXFP4 block quantizer, B = \(blockSize), \(scaleRule.rawValue) rule, RNE, sign kept", glue: Self.validGlue(latency: latency))
+    }
 
-        """
-        return netlist.verilog(module: module,
-                               ports: [VerilogPort(name: "in_valid", direction: .input, width: 1), VerilogPort(name: "x", direction: .input, bits: inputs.flatMap { $0 }),
-                                       VerilogPort(name: "out_valid", direction: .output, width: 1), VerilogPort(name: "scale", direction: .output, bits: scale),
-                                       VerilogPort(name: "c", direction: .output, bits: codes.flatMap { $0 })],
-                               parameters: [("B", blockSize), ("SCALE_RULE", Self.ruleNumber(scaleRule))],
-                               comment: "MXFP4 block quantizer, B = \(blockSize), \(scaleRule.rawValue) rule, RNE, sign kept", glue: glue)
+    /// in_valid → out_valid through `latency` flip-flops: the exported quantizers' handshake.
+    static func validGlue(latency: Int) -> String {
+        let next = latency == 1 ? "in_valid" : "{valid_q[\(latency - 2):0], in_valid}"
+        return """
+                // in_valid → out_valid: \(latency) cycle\(latency == 1 ? "" : "s"), as the datapath's latency (exporter-made, not priced).
+                reg [\(latency - 1):0] valid_q;
+                always @(posedge clk) valid_q <= rst ? \(latency)'d0 : \(next);
+                assign out_valid = valid_q[\(latency - 1)];
+
+            """
+    }
+
+    /// The E2M1 magnitude code (3 bits, LSB first) from the thermometer t of the seven midpoints
+    /// below the element (t[j] set for every midpoint j it passes): the count of set bits.
+    static func magnitude(thermometer t: [Node], _ n: Netlist) -> Bus {
+        let bit2 = t[3]
+        let bit1 = n.or(n.and(t[1], n.not(t[3])), t[5])
+        let bit0 = n.or(n.or(n.and(t[0], n.not(t[1])), n.and(t[2], n.not(t[3]))), n.or(n.and(t[4], n.not(t[5])), t[6]))
+        return [bit0, bit1, bit2]
     }
 
     /// block_quantizer.v's SCALE_RULE parameter: 0 floor, 1 ceil, 2 rceil, 3 even.
@@ -202,19 +213,32 @@ public struct BlockQuantizerRun: Sendable {
     /// read after each edge, and the unit-cycles simulated (one per block).
     public static func drive<S: BitSlicedSimulation>(_ values: [Float], datapath d: BlockQuantizerDatapath, on sim: S)
         -> (scales: [UInt8], codes: [UInt8], simulatedUnitCycles: Int) {
-        let b = d.blockSize, blocks = values.count / b
+        drive(values, blockSize: d.blockSize, latency: d.latency, inputs: d.inputs, scale: d.scale, codes: d.codes, on: sim) { _, _ in }
+    }
+
+    /// The same for any block quantizer's ports; `setOther` drives its other inputs for the
+    /// `active` instances of each cycle (the NVFP4 unit's tensor scale). A unit of latency L is
+    /// clocked L times per batch with its inputs held: each stage sees every block once, as in a
+    /// stream (the stages meet only through registers, so their toggles and glitches are a
+    /// stream's), and one unit-cycle is counted per block (one block per cycle in a stream).
+    static func drive<S: BitSlicedSimulation>(_ values: [Float], blockSize b: Int, latency: Int, inputs: [Bus], scale: Bus, codes outputs: [Bus], on sim: S,
+                                              setOther: (S, Int) -> Void) -> (scales: [UInt8], codes: [UInt8], simulatedUnitCycles: Int) {
+        let blocks = values.count / b
         var scales = [UInt8](repeating: 0, count: blocks), codes = [UInt8](repeating: 0, count: blocks * b)
         var simulated = 0
         for first in stride(from: 0, to: blocks, by: 64) {
             let active = min(64, blocks - first)
             sim.activeMask = active == 64 ? ~0 : (UInt64(1) << UInt64(active)) - 1
-            for i in 0..<b { sim.set(d.inputs[i], instances: (0..<active).map { Int64(values[(first + $0) * b + i].bitPattern) }) }
-            sim.evaluate()
-            sim.clock(resetting: 0)
+            for i in 0..<b { sim.set(inputs[i], instances: (0..<active).map { Int64(values[(first + $0) * b + i].bitPattern) }) }
+            setOther(sim, active)
+            for _ in 0..<latency {
+                sim.evaluate()
+                sim.clock(resetting: 0)
+            }
             simulated += active
             for k in 0..<active {
-                scales[first + k] = UInt8(sim.read(d.scale, instance: k, signed: false))
-                for i in 0..<b { codes[(first + k) * b + i] = UInt8(sim.read(d.codes[i], instance: k, signed: false)) }
+                scales[first + k] = UInt8(sim.read(scale, instance: k, signed: false))
+                for i in 0..<b { codes[(first + k) * b + i] = UInt8(sim.read(outputs[i], instance: k, signed: false)) }
             }
         }
         return (scales, codes, simulated)

@@ -193,19 +193,39 @@ public struct BlockQuantizerVectors: VectorUnit {
             let scale = Rational.one.timesPowerOfTwo(code - 127)
             var codes: [UInt64] = [UInt64(code)]
             for (i, value) in values.enumerated() {
-                let steps = m.signum == 0 ? Rational(0) : value / scale
-                let d = Oracle.level(of: steps, in: .fp4, rounding: .toNearestOrEven)
-                if d.saturated { f |= 4 }
-                let fraction = steps.magnitude.timesPowerOfTwo(2).floorAndFraction  // 4·|v|: midpoints are odd integers or 10, 14, 20
-                if fraction.fraction.signum == 0, [1, 3, 5, 7, 10, 14, 20].contains(Int(fraction.floor.description) ?? -1) { f |= 8 }
-                if d.halfSteps == 0 && value.signum != 0 { f |= 16 }
-                var e2m1 = UInt64(d.code)
-                if d.halfSteps == 0 && x[i].sign == .minus { e2m1 = 0b1000; f |= 32 }
-                codes.append(e2m1)
+                let e = ExactE2M1(value: value, sign: x[i].sign, steps: m.signum == 0 ? Rational(0) : value / scale)
+                if e.saturated { f |= 4 }
+                if e.tie { f |= 8 }
+                if e.underflow { f |= 16 }
+                if e.negativeZero { f |= 32 }
+                codes.append(e.code)
             }
             outputs.append(codes)
             flags.append(f)
         }
         return (outputs, flags)
+    }
+}
+
+/// One element's exact E2M1 decision in a block quantizer's reference (GMP): the level of `steps`
+/// (the element in units of its scale) rounded to nearest even, saturating at ±6; E2M1's 1000 for
+/// a negative value or −0.0 at level 0 (the sign kept); and what the decision met.
+struct ExactE2M1 {
+    let code: UInt64
+    let saturated: Bool
+    /// |steps| exactly on a midpoint (4·|steps| is 1, 3, 5, 7, 10, 14 or 20).
+    let tie: Bool
+    /// A non-zero value at level 0.
+    let underflow: Bool
+    let negativeZero: Bool
+
+    init(value: Rational, sign: FloatingPointSign, steps: Rational) {
+        let d = Oracle.level(of: steps, in: .fp4, rounding: .toNearestOrEven)
+        let quarter = steps.magnitude.timesPowerOfTwo(2).floorAndFraction
+        saturated = d.saturated
+        tie = quarter.fraction.signum == 0 && [1, 3, 5, 7, 10, 14, 20].contains(Int(quarter.floor.description) ?? -1)
+        underflow = d.halfSteps == 0 && value.signum != 0
+        negativeZero = d.halfSteps == 0 && sign == .minus
+        code = negativeZero ? 0b1000 : UInt64(d.code)
     }
 }

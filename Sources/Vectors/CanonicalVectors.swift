@@ -32,6 +32,8 @@ public enum CanonicalVectors {
             Set(directory: "block-quantizer-b32-rceil", unit: try BlockQuantizerVectors(blockSize: 32, scaleRule: .rceil), level: 2, count: 1000),
             Set(directory: "block-quantizer-b32-even", unit: try BlockQuantizerVectors(blockSize: 32, scaleRule: .even), level: 2, count: 1000),
             Set(directory: "block-quantizer-b8-ceil", unit: try BlockQuantizerVectors(blockSize: 8, scaleRule: .ceil), level: 2, count: 600),
+            Set(directory: "nvfp4-quantizer-b16", unit: try NVFP4QuantizerVectors(blockSize: 16), level: 2, count: 1000),
+            Set(directory: "nvfp4-quantizer-b4", unit: try NVFP4QuantizerVectors(blockSize: 4), level: 2, count: 400),
         ] }
     }
 }

@@ -138,6 +138,7 @@ public struct MutationScore: Sendable {
         case decoder(tileSize: Int, output: BinaryFloatFormat)
         case quantizer(format: LevelFormat, rule: RoundingRule, signedZero: SignedZero)
         case blockQuantizer(blockSize: Int, scaleRule: MXScaleRule)
+        case nvfp4Quantizer(blockSize: Int)
 
         public var json: String {
             switch self {
@@ -145,9 +146,16 @@ public struct MutationScore: Sendable {
             case .decoder(let g, let f): return (try? DecoderVectors(tileSize: g, output: f).configurationJSON) ?? ""
             case .quantizer(let f, let r, let z): return QuantizerVectors(format: f, rule: r, signedZero: z).configurationJSON
             case .blockQuantizer(let b, let r): return (try? BlockQuantizerVectors(blockSize: b, scaleRule: r).configurationJSON) ?? ""
+            case .nvfp4Quantizer(let b): return (try? NVFP4QuantizerVectors(blockSize: b).configurationJSON) ?? ""
             }
         }
 
+        struct FieldKey: CodingKey {
+            var stringValue: String
+            init(stringValue: String) { self.stringValue = stringValue }
+            var intValue: Int? { nil }
+            init?(intValue: Int) { nil }
+        }
         enum DecoderKeys: String, CodingKey { case tileSize = "tile_size", output }
         enum QuantizerKeys: String, CodingKey { case format, rounding, signedZero = "signed_zero" }
         enum BlockQuantizerKeys: String, CodingKey { case blockSize = "block_size", format, scaleRule = "scale_rule", rounding, signedZero = "signed_zero" }
@@ -165,13 +173,17 @@ public struct MutationScore: Sendable {
                 var k = encoder.container(keyedBy: BlockQuantizerKeys.self)
                 try k.encode(b, forKey: .blockSize); try k.encode("mxfp4", forKey: .format); try k.encode(r.rawValue, forKey: .scaleRule)
                 try k.encode("toNearestOrEven", forKey: .rounding); try k.encode("keep", forKey: .signedZero)
+            case .nvfp4Quantizer(let b):
+                var k = encoder.container(keyedBy: FieldKey.self)
+                try k.encode(b, forKey: FieldKey(stringValue: "block_size"))
+                for (key, value) in NVFP4QuantizerVectors.convention { try k.encode(value, forKey: FieldKey(stringValue: key)) }
             }
         }
     }
 
     /// Names the catalogues (MAC, decoder, quantizer mutants and their rules); bumped whenever a
     /// mutant is added or changed, so a recorded score says which catalogue it counted.
-    public static let catalogue = "dintsim-mutants 3"
+    public static let catalogue = "dintsim-mutants 4"
     /// Sets above this many lines get `"mutation_score": null` in their manifest (scoring holds
     /// the set in memory); `vectors score` still scores them.
     public static let recordedLineLimit = 1_000_000
@@ -233,6 +245,7 @@ public struct MutationScore: Sendable {
     public static func score(directory: String, manifest: VectorManifest) throws -> MutationScore {
         if let q = manifest.unit as? QuantizerVectors { return try score(directory: directory, manifest: manifest, q) }
         if let b = manifest.unit as? BlockQuantizerVectors { return try score(directory: directory, manifest: manifest, b) }
+        if let b = manifest.unit as? NVFP4QuantizerVectors { return try score(directory: directory, manifest: manifest, b) }
         let set = try VectorReplay(directory: directory, manifest: manifest)
         switch set.unit {
         case .mac(let c): return score(set, c)
@@ -325,6 +338,32 @@ public struct MutationScore: Sendable {
             Entry(mutant: m.rawValue, killingLines: m.applies(to: unit.scaleRule) ? failures(try m.quantizer(blockSize: unit.blockSize, rule: unit.scaleRule)) : nil)
         }
         return MutationScore(unitName: unit.unitName, configuration: .blockQuantizer(blockSize: unit.blockSize, scaleRule: unit.scaleRule), lines: blocks.count,
+                             referenceFailures: failures(unit.quantizer), entries: entries)
+    }
+
+    /// The NVFP4 quantizer's catalogue: each mutant the documented unit with one convention or
+    /// rounding rule changed (`NVFP4QuantizerMutant`), every line quantized under its own S.
+    static func score(directory: String, manifest: VectorManifest, _ unit: NVFP4QuantizerVectors) throws -> MutationScore {
+        let layout = unit.layout
+        let reader = try LineReader(path: directory + "/" + VectorFiles.hex)
+        var blocks: [(x: [Float], s: Float, expected: [UInt64])] = []
+        while let text = try reader.next() {
+            switch layout.parseHex(text, 0..<layout.valueCount) {
+            case .success(let v): let (x, s) = unit.inputs(v); blocks.append((x, s, Array(v[layout.outputRange])))
+            case .failure(let e): throw VectorError.malformed("\(reader.path) line \(reader.lineNumber): \(e.description)")
+            }
+        }
+        guard blocks.count == manifest.lines, !blocks.isEmpty else {
+            throw VectorError.malformed("\(directory): \(blocks.count) lines in vectors.hex, manifest says \(manifest.lines)")
+        }
+        if let k = blocks.firstIndex(where: { !$0.x.allSatisfy(\.isFinite) || !($0.s.isFinite && $0.s > 0) }) {
+            throw VectorError.malformed("\(directory) line \(k + 1): every x must be finite and s finite and positive")
+        }
+        func failures(_ q: BlockFloatQuantizer) -> Int {
+            blocks.reduce(0) { n, b in n + (NVFP4QuantizerVectors.outputs(q, b.x, b.s) == b.expected ? 0 : 1) }
+        }
+        let entries = try NVFP4QuantizerMutant.allCases.map { m in Entry(mutant: m.rawValue, killingLines: failures(try m.quantizer(blockSize: unit.blockSize))) }
+        return MutationScore(unitName: unit.unitName, configuration: .nvfp4Quantizer(blockSize: unit.blockSize), lines: blocks.count,
                              referenceFailures: failures(unit.quantizer), entries: entries)
     }
 

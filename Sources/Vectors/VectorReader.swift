@@ -66,6 +66,11 @@ public struct VectorManifest {
                     throw VectorError.malformed("\(path): block-quantizer scale_rule is one of \(MXScaleRule.deterministic.map(\.rawValue).joined(separator: ", "))")
                 }
                 unit = try BlockQuantizerVectors(blockSize: try c("block_size", Int.self), scaleRule: rule)
+            case "nvfp4-quantizer":
+                for (key, value) in NVFP4QuantizerVectors.convention {
+                    guard try c(key, String.self) == value else { throw VectorError.malformed("\(path): nvfp4-quantizer sets are \(key) \(value)") }
+                }
+                unit = try NVFP4QuantizerVectors(blockSize: try c("block_size", Int.self))
             case "hadamard-decoder":
                 let name = try c("output", String.self)
                 guard let output = BinaryFloatFormat.all.first(where: { $0.name == name }) else { throw VectorError.malformed("\(path): unknown output format '\(name)'") }

@@ -22,15 +22,16 @@ struct SimulateCommand: ParsableCommand {
         disagreement exits 1. The VCD shows simulated instance 0, which processes dot products 0, 64, 128, … back to back.
         --unit block-quantizer runs the MXFP4 block quantizer's netlist instead, one block per cycle, on --blocks (float32 \
         rows of --block-size values, each a block) under --mx-scale, checked against the library's quantizer and priced \
-        with --tech or --liberty (docs/block-quantizer.md).
+        with --tech or --liberty (docs/block-quantizer.md); --unit nvfp4-quantizer the NVFP4 unit (default B = 16), fed the \
+        tensor scale the library derives from the whole file.
         """)
 
     @OptionGroup var mac: MacOptions
     @Option(help: "Weights: 2-D uint8 .npy of raw codes (int8-mac: int8 values or their uint8 bit patterns).") var weights: String?
     @Option(help: "Activations: 2-D int8 .npy, or the uint8 codes of quantize --format int8-sym (bit patterns).") var activations: String?
     @Option(help: "block-quantizer: the blocks, a 2-D float32 .npy of --block-size columns (one block per row, finite values).") var blocks: String?
-    @Option(help: "block-quantizer: block size B (1-64; 32 is MXFP4's).") var blockSize = 32
-    @Option(help: "block-quantizer: the MX scale rule, floor (default), ceil, rceil or even.") var mxScale: MXScaleRule = .floor
+    @Option(help: "block-quantizer / nvfp4-quantizer: block size B (1-64; default 32, MXFP4's, or 16, NVFP4's).") var blockSize: Int?
+    @Option(help: "block-quantizer: the MX scale rule, floor (default), ceil, rceil or even.") var mxScale: MXScaleRule?
     @Option(help: "fast (word-level model), netlist (gate level), toggles (gate level with toggle counts).") var mode: SimulationMode = .toggles
     @Option(help: "Write a VCD waveform here (gate-level modes): clk, rst, a scope per block and lane.") var vcd: String?
     @Option(help: "With --vcd: the dot product whose instance to show (instance R mod 64, which runs R, R + 64, … back to back; default 0).") var vcdRow: Int?
@@ -45,12 +46,14 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "With pricing: the clock (ns) leakage is charged at (default: the table's, or the unit's critical path).") var clockNs: Double?
 
     func validate() throws {
-        if mac.unit == "block-quantizer" {
-            guard blocks != nil, weights == nil, activations == nil else { throw ValidationError("--unit block-quantizer takes --blocks X.npy (not --weights / --activations)") }
-            guard tech != nil || liberty != nil else { throw ValidationError("--unit block-quantizer prices the netlist: give --tech FILE or --liberty FILE") }
+        if isBlockQuantizer {
+            guard blocks != nil, weights == nil, activations == nil else { throw ValidationError("--unit \(mac.unit) takes --blocks X.npy (not --weights / --activations)") }
+            guard tech != nil || liberty != nil else { throw ValidationError("--unit \(mac.unit) prices the netlist: give --tech FILE or --liberty FILE") }
+            if mac.unit == "nvfp4-quantizer" && mxScale != nil { throw ValidationError("--mx-scale does not apply to --unit nvfp4-quantizer; drop it") }
             if vcd != nil || weightScales != nil || outputs != nil { throw ValidationError("--vcd, the scale files and --outputs apply to the MAC units") }
         } else {
-            guard weights != nil, activations != nil, blocks == nil else { throw ValidationError("give --weights and --activations (--blocks is for --unit block-quantizer)") }
+            guard weights != nil, activations != nil, blocks == nil else { throw ValidationError("give --weights and --activations (--blocks is for --unit block-quantizer and nvfp4-quantizer)") }
+            if blockSize != nil || mxScale != nil { throw ValidationError("--block-size and --mx-scale apply to --unit block-quantizer and nvfp4-quantizer") }
         }
         if tech != nil && liberty != nil { throw ValidationError("give --tech or --liberty, not both") }
         if delayModel == .liberty && liberty == nil { throw ValidationError("--delay-model liberty needs --liberty FILE (per-arc delays come from the library)") }
@@ -64,9 +67,10 @@ struct SimulateCommand: ParsableCommand {
     }
 
     var pricing: Bool { tech != nil || liberty != nil || delayModel != nil || clockNs != nil }
+    var isBlockQuantizer: Bool { mac.unit == "block-quantizer" || mac.unit == "nvfp4-quantizer" }
 
     func run() throws {
-        if mac.unit == "block-quantizer" { return try runBlockQuantizer() }
+        if isBlockQuantizer { return try runBlockQuantizer() }
         let c = try mac.configuration()
         let weights = self.weights!, activations = self.activations!
         let operands = try badInput {
@@ -99,18 +103,19 @@ struct SimulateCommand: ParsableCommand {
 }
 
 extension SimulateCommand {
-    /// --unit block-quantizer: the blocks through the netlist, priced; one line, and --json.
+    /// --unit block-quantizer / nvfp4-quantizer: the blocks through the netlist, priced; one line, and --json.
     func runBlockQuantizer() throws {
+        let nvfp4 = mac.unit == "nvfp4-quantizer", blockSize = self.blockSize ?? (nvfp4 ? 16 : 32)
         let pricing = try badInput { () -> BlockQuantizerPricing in
             let a = try Files.readNpy(blocks!)
             let (_, columns) = try a.matrixShape()
             guard columns == blockSize else { throw CLIError.badInput("\(blocks!): \(columns) columns, but --block-size is \(blockSize) (one block per row)") }
-            return try CostReport.priceBlockQuantizer(try a.floatValues(), blockSize: blockSize, scaleRule: mxScale,
-                                                      technology: try Technology.load(tech: tech, liberty: liberty), delayModel: delayModel ?? .zero,
+            return try CostReport.priceBlockQuantizer(try a.floatValues(), blockSize: blockSize, scaleRule: nvfp4 ? nil : mxScale ?? .floor,
+                                                      format: nvfp4 ? .nvfp4 : .mxfp4, technology: try Technology.load(tech: tech, liberty: liberty), delayModel: delayModel ?? .zero,
                                                       periodNs: clockNs)
         }
         if let json { try badInput { try Files.writeAllAtomically([(json, try jsonFileBytes(pricing))]) } }
-        printOut("block quantizer B = \(blockSize), \(mxScale.rawValue) rule: \(pricing.blocks) blocks, \(pricing.cells) cells, "
+        printOut("\(pricing.format) block quantizer B = \(blockSize), \(pricing.scaleRule) rule: \(pricing.blocks) blocks, \(pricing.cells) cells, "
                  + "\(FigureText.scientific(pricing.areaUm2)) µm², \(FigureText.scientific(pricing.energyPerElementPJ)) pJ/element "
                  + "(glitch \(FigureText.scientific(pricing.glitchPerElementPJ))) at \(pricing.clockNs) ns")
     }

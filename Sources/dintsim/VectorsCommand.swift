@@ -36,7 +36,7 @@ struct VectorsGenerate: ParsableCommand {
         announced on stderr first, and one larger than the free space is refused. Options of another unit are refused.
         """)
 
-    @Option(help: "int8-mac, dint-mac, fp4-mac, quantizer, block-quantizer or hadamard-decoder.") var unit: String
+    @Option(help: "int8-mac, dint-mac, fp4-mac, quantizer, block-quantizer, nvfp4-quantizer or hadamard-decoder.") var unit: String
     @Option(help: "Coverage level 1 or 2.") var level = 1
     @Option(help: "Seed of the random cases.") var seed: UInt64 = 1
     @Option(help: "Random cases added at level 2 (default 10000; refused at level 1).") var count: Int?
@@ -49,7 +49,7 @@ struct VectorsGenerate: ParsableCommand {
     @Option(help: "Quantizer: the code of a negative value at level 0, keep (−0 where the format has one, default), flush (+0) or sign-of-value (−0 only when the binary32 quotient is negative).") var signedZero: SignedZero?
     @Option(help: "Decoder tile size G (default 16).") var tileSize: Int?
     @Option(help: "Decoder output format: fp32, bf16 or fp16 (default fp32).") var output: String?
-    @Option(help: "Block quantizer (--unit block-quantizer): elements per block, 4, 8, 16 or 32 (default 32).") var blockSize: Int?
+    @Option(help: "Block quantizers: elements per block, 4, 8, 16 or 32 (--unit block-quantizer, default 32) or 4, 8, 16 (--unit nvfp4-quantizer, default 16).") var blockSize: Int?
     @Option(help: "Block quantizer: the MX scale rule, floor (OCP, default), ceil, rceil (NVIDIA) or even (torchao EVEN, compressed-tensors); block_quantizer.v's SCALE_RULE.") var mxScale: MXScaleRule?
 
     /// Bytes above which the run announces its size first.
@@ -62,8 +62,9 @@ struct VectorsGenerate: ParsableCommand {
         let quantizerOptions = [("--format", format != nil), ("--rounding", rounding != nil), ("--signed-zero", signedZero != nil)].filter(\.1).map(\.0)
         let decoderOptions = [("--tile-size", tileSize != nil), ("--output", output != nil)].filter(\.1).map(\.0)
         let blockOptions = [("--block-size", blockSize != nil), ("--mx-scale", mxScale != nil)].filter(\.1).map(\.0)
+        if unit == "nvfp4-quantizer", mxScale != nil { throw ValidationError("--mx-scale does not apply to --unit nvfp4-quantizer; drop it") }
         let isMac = MacKind(unitName: unit) != nil
-        for (given, applies) in [(mac.given, isMac), (quantizerOptions, unit == "quantizer"), (decoderOptions, unit == "hadamard-decoder"), (blockOptions, unit == "block-quantizer")] where !applies {
+        for (given, applies) in [(mac.given, isMac), (quantizerOptions, unit == "quantizer"), (decoderOptions, unit == "hadamard-decoder"), (blockOptions, ["block-quantizer", "nvfp4-quantizer"].contains(unit))] where !applies {
             if let first = given.first { throw ValidationError("\(first) does not apply to --unit \(unit); drop it") }
         }
     }
@@ -77,12 +78,14 @@ struct VectorsGenerate: ParsableCommand {
                 return QuantizerVectors(format: try LevelFormat.preset(named: format ?? "dint4"), rule: rounding ?? .toNearestOrEven, signedZero: signedZero ?? .keep)
             case "block-quantizer":
                 return try BlockQuantizerVectors(blockSize: blockSize ?? 32, scaleRule: mxScale ?? .floor)
+            case "nvfp4-quantizer":
+                return try NVFP4QuantizerVectors(blockSize: blockSize ?? 16)
             case "hadamard-decoder":
                 let name = output ?? "fp32"
                 guard let f = BinaryFloatFormat.all.first(where: { $0.name == name }) else { throw CLIError.badInput("unknown --output '\(name)' (fp32, bf16, fp16)") }
                 return try DecoderVectors(tileSize: tileSize ?? 16, output: f)
             default:
-                throw CLIError.badInput("unknown --unit '\(unit)' (\((MacKind.fixed.map(\.unitName) + ["quantizer", "block-quantizer", "hadamard-decoder"]).joined(separator: ", ")))")
+                throw CLIError.badInput("unknown --unit '\(unit)' (\((MacKind.fixed.map(\.unitName) + ["quantizer", "block-quantizer", "nvfp4-quantizer", "hadamard-decoder"]).joined(separator: ", ")))")
             }
         }
     }

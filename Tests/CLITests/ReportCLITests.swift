@@ -161,6 +161,15 @@ import Units
             let r = try CLITests.run(["export", "--unit", "block-quantizer", "--block-size", bad])
             #expect(r.status == 2 && r.stderr.contains("--block-size"), "\(r.stderr)")
         }
+        // The NVFP4 unit: nvfp4_quantizer.v's ports (the tensor scale s too), B 16 by default.
+        let nv = try CLITests.run(["export", "--unit", "nvfp4-quantizer", "--output", dir + "/nv.v"])
+        #expect(nv.status == 0, "\(nv.stderr)")
+        #expect(try String(contentsOfFile: dir + "/nv.v", encoding: .utf8) == NVFP4QuantizerDatapath(blockSize: 16).verilog())
+        let nvMapped = try CLITests.run(["export", "--unit", "nvfp4-quantizer", "--block-size", "4", "--liberty", lib])
+        #expect(nvMapped.status == 0 && nvMapped.stdout.contains("module nvfp4_quantizer (") && nvMapped.stdout.contains("input  wire [31:0] s")
+                && nvMapped.stdout.contains("output wire [15:0] c"), "\(nvMapped.stderr)")
+        let nvRule = try CLITests.run(["export", "--unit", "nvfp4-quantizer", "--mx-scale", "ceil"])
+        #expect(nvRule.status == 2 && nvRule.stderr.contains("--mx-scale does not apply"), "\(nvRule.stderr)")
     }
 }
 
@@ -187,6 +196,15 @@ import Units
             energies[rule] = energy
         }
         #expect(energies["floor"] != energies["rceil"], "the two rules are different netlists")
+        // The NVFP4 unit on the same blocks (its tensor scale from the whole file), checked against
+        // the library inside; --mx-scale does not apply to it.
+        let nv = try CLITests.run(["simulate", "--unit", "nvfp4-quantizer", "--blocks", dir + "/blocks.npy", "--block-size", "4",
+                                   "--liberty", lib, "--json", dir + "/nv.json"])
+        #expect(nv.status == 0 && nv.stdout.contains("nvfp4 block quantizer B = 4, exact-quotient rule: 64 blocks"), "\(nv.stderr)")
+        let nvJSON = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/nv.json"))) as? [String: Any])
+        #expect(nvJSON["format"] as? String == "nvfp4" && (nvJSON["energy_pj_per_element"] as? Double ?? 0) > 0)
+        let nvRule = try CLITests.run(["simulate", "--unit", "nvfp4-quantizer", "--blocks", dir + "/blocks.npy", "--block-size", "4", "--mx-scale", "ceil", "--liberty", lib])
+        #expect(nvRule.status == 2 && nvRule.stderr.contains("--mx-scale does not apply"), "\(nvRule.stderr)")
         let bad: [([String], String)] = [
             (["--block-size", "8"], "columns"),
             (["--block-size", "4", "--mx-scale", "stochastic"], "random source"),

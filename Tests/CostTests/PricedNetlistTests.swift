@@ -28,8 +28,13 @@ import Workloads
         let run = BlockQuantizerRun.run(values, datapath: d)
         let energy = CostModel.energy(of: d.netlist, cellToggles: run.cellToggles, internalToggles: run.internalToggles,
                                       cycles: run.simulatedUnitCycles, table: table)
-        #expect(rows.count == 1 && rows[0].energyPerElementPJ == energy.total / Double(values.count))
+        #expect(rows.map(\.format) == ["mxfp4", "nvfp4"] && rows[0].energyPerElementPJ == energy.total / Double(values.count))
         #expect(rows[0].areaUm2 == CostModel.area(of: d.netlist, table: table).total && rows[0].clockNs == table.clockPeriodNanoseconds)
+        // The NVFP4 unit the same way, fed the tensor scale of the values.
+        let nv = NVFP4QuantizerDatapath(blockSize: 16), sim = Simulator(nv.netlist)
+        let cycles = try BlockQuantizerUnit.nvfp4(nv).drive(values, on: sim).simulatedUnitCycles
+        let nvEnergy = CostModel.energy(of: nv.netlist, cellToggles: sim.cellToggles, internalToggles: sim.internalToggles, cycles: cycles, table: table)
+        #expect(rows[1].energyPerElementPJ == nvEnergy.total / Double(values.count) && rows[1].areaUm2 == CostModel.area(of: nv.netlist, table: table).total)
     }
 
     /// A Liberty library with Liberty delays: every datapath maps, times and prices, clock and
@@ -43,7 +48,7 @@ import Workloads
         let quantizer = try CostReport.blockQuantizerRows([("x", Self.values(32 * 70, seed: 7))], technology: technology, delayModel: .liberty)
         let data = ReportData.synthetic(.laplace, rows: 4, length: 64)
         let stages = try CostReport.blockScaleRows(data, technology: technology, delayModel: .liberty)
-        #expect(decoder.count == 2 && quantizer.count == 1 && stages.count == 2)
+        #expect(decoder.count == 2 && quantizer.count == 2 && stages.count == 2)
         let pairs: [(Int, Double, Double, Double)] = decoder.map { ($0.cells, $0.areaUm2, $0.energyPerElementPJ, $0.clockNs) }
             + quantizer.map { ($0.cells, $0.areaUm2, $0.energyPerElementPJ, $0.clockNs) } + stages.map { ($0.cells, $0.areaUm2, $0.energyPerMacPJ, $0.clockNs) }
         for (cells, area, energy, clock) in pairs { #expect(cells > 0 && area > 0 && energy > 0 && clock > 0) }

@@ -32,11 +32,11 @@ import Units
     @Test func referenceRTLPassesEveryMacAndDecoderVectorSet() throws {
         let r = try Self.make("sim", build: Self.scratch())
         #expect(r.status == 0, "\(r.output)")
-        // Every committed MAC/PE, decoder and block-quantizer set (all but the level-decision
-        // quantizer ones) is simulated.
+        // Every committed MAC/PE, decoder, block-quantizer and NVFP4-quantizer set (all but the
+        // level-decision quantizer ones) is simulated.
         let sets = try FileManager.default.contentsOfDirectory(atPath: Self.repository + "/vectors")
             .filter { !$0.hasPrefix("quantizer-") && FileManager.default.fileExists(atPath: "\(Self.repository)/vectors/\($0)/MANIFEST.json") }
-        #expect(sets.count == 15)
+        #expect(sets.count == 17)
         #expect(r.output.components(separatedBy: " passed, 0 failed").count - 1 == sets.count, "\(r.output)")
     }
 
@@ -53,7 +53,7 @@ import Units
         let verilog = MacCircuit(configuration).verilog()
         for (name, text) in [("export.v", verilog), ("broken.v", verilog.replacingOccurrences(of: "assign acc[0] = ", with: "assign acc[0] = ~"))] {
             try text.write(toFile: build + "/" + name, atomically: true, encoding: .utf8)
-            let r = try Self.make("sim", build: build, ["MAC_SETS=\(set)", "DECODER_SETS=", "BQ_SETS=", "RTL=\(build)/\(name)"])
+            let r = try Self.make("sim", build: build, ["MAC_SETS=\(set)", "DECODER_SETS=", "BQ_SETS=", "NV_SETS=", "RTL=\(build)/\(name)"])
             if name == "export.v" {
                 #expect(r.status == 0 && r.output.contains(" passed, 0 failed"), "\(r.output)")
             } else {
@@ -77,12 +77,32 @@ import Units
             for (name, text) in cases {
                 #expect(text.contains("assign c[0] = "))
                 try text.write(toFile: build + "/" + name, atomically: true, encoding: .utf8)
-                let r = try Self.make("sim", build: build, ["MAC_SETS=", "DECODER_SETS=", "BQ_SETS=\(set)", "BQ_RTL=\(build)/\(name)"])
+                let r = try Self.make("sim", build: build, ["MAC_SETS=", "DECODER_SETS=", "BQ_SETS=\(set)", "NV_SETS=", "BQ_RTL=\(build)/\(name)"])
                 if name.hasPrefix("export") {
                     #expect(r.status == 0 && r.output.contains("\(lines) passed, 0 failed"), "\(r.output)")
                 } else {
                     #expect(r.status != 0 && r.output.contains("FAIL: \(set)"), "\(name) passed: \(r.output)")
                 }
+            }
+        }
+    }
+
+    /// The NVFP4 quantizer netlist exported with nvfp4_quantizer.v's ports (B = 4) passes that
+    /// module's test bench on the committed B = 4 set; with one output bit inverted it fails.
+    @Test func exportedNVFP4QuantizerPassesTheReferenceTestBench() throws {
+        let build = Self.scratch(), set = "nvfp4-quantizer-b4"
+        try FileManager.default.createDirectory(atPath: build, withIntermediateDirectories: true)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(Self.repository)/vectors/\(set)/MANIFEST.json"))) as! [String: Any]
+        let lines = manifest["lines"] as! Int
+        let verilog = NVFP4QuantizerDatapath(blockSize: 4).verilog()
+        for (name, text) in [("export.v", verilog), ("broken.v", verilog.replacingOccurrences(of: "assign c[0] = ", with: "assign c[0] = ~"))] {
+            #expect(text.contains("assign c[0] = "))
+            try text.write(toFile: build + "/" + name, atomically: true, encoding: .utf8)
+            let r = try Self.make("sim", build: build, ["MAC_SETS=", "DECODER_SETS=", "BQ_SETS=", "NV_SETS=\(set)", "NV_RTL=\(build)/\(name)"])
+            if name == "export.v" {
+                #expect(r.status == 0 && r.output.contains("\(lines) passed, 0 failed"), "\(r.output)")
+            } else {
+                #expect(r.status != 0 && r.output.contains("FAIL: \(set)"), "\(name) passed: \(r.output)")
             }
         }
     }
@@ -108,7 +128,7 @@ import Units
         let verilog = datapath.verilog()
         for (name, text) in [("export.v", verilog), ("broken.v", verilog.replacingOccurrences(of: "assign y[0] = ", with: "assign y[0] = ~"))] {
             try text.write(toFile: build + "/" + name, atomically: true, encoding: .utf8)
-            let r = try Self.make("sim", build: build, ["MAC_SETS=", "BQ_SETS=", "DECODER_SETS=\(set)", "DECODER_RTL=\(build)/\(name)", "VECTORS=\(vectors)"])
+            let r = try Self.make("sim", build: build, ["MAC_SETS=", "BQ_SETS=", "NV_SETS=", "DECODER_SETS=\(set)", "DECODER_RTL=\(build)/\(name)", "VECTORS=\(vectors)"])
             if name == "export.v" {
                 #expect(r.status == 0 && r.output.contains("\(lines.count) passed, 0 failed"), "\(r.output)")
             } else {

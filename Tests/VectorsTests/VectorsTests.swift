@@ -35,6 +35,7 @@ import Units
         try! MacVectors(try MacConfiguration(kind: .dint, lanes: 2, pipelineDepth: 3, accumulatorWidth: 14, overflow: .saturate)) as VectorUnit,
         QuantizerVectors(format: .dint4, rule: .stochastic) as VectorUnit,
         try! DecoderVectors(tileSize: 8, output: .bf16) as VectorUnit,
+        try! NVFP4QuantizerVectors(blockSize: 4) as VectorUnit,
     ])
     func shardsConcatenateToTheWholeSet(unit: VectorUnit) throws {
         let dir = Self.scratch()
@@ -76,6 +77,23 @@ import Units
         manifest = manifest.replacingOccurrences(of: m.files[VectorFiles.hex]!, with: SHA256.hex(hexBytes))
         manifest = manifest.replacingOccurrences(of: m.files[VectorFiles.jsonl]!, with: SHA256.hex(jsonBytes))
         try Files.writeAtomically(Array(manifest.utf8), to: dir + "/" + VectorFiles.manifest)
+    }
+
+    /// An NVFP4-quantizer set: a changed block-scale code is caught by the exact reference, and a
+    /// manifest naming another convention (here the reciprocal element division) is refused.
+    @Test func nvfp4SetsAreVerifiedAndTheirConventionChecked() throws {
+        let dir = Self.scratch()
+        _ = try VectorGenerator.generate(try NVFP4QuantizerVectors(blockSize: 8), level: 1, seed: 1, count: 0, directory: dir)
+        #expect(try VectorVerifier.verify(directory: dir).failed == 0)
+        try Self.tamper(dir, line: 40, field: "scale", xor: 1)
+        let r = try VectorVerifier.verify(directory: dir)
+        #expect(r.failed == 1 && r.messages.first?.contains("exact reference") == true, "\(r.messages)")
+        let manifest = String(decoding: try Self.bytes(dir + "/" + VectorFiles.manifest), as: UTF8.self)
+        #expect(manifest.contains("\"element_division\": \"exact\""))
+        try Files.writeAtomically(Array(manifest.replacingOccurrences(of: "\"element_division\": \"exact\"", with: "\"element_division\": \"reciprocal\"").utf8),
+                                  to: dir + "/" + VectorFiles.manifest)
+        #expect(throws: VectorError.self) { try VectorManifest(directory: dir) }
+        do { _ = try VectorManifest(directory: dir) } catch { #expect("\(error)".contains("element_division exact"), "\(error)") }
     }
 
     @Test func verifyCatchesAWrongExpectedValueAndAWrongChecksum() throws {

@@ -73,6 +73,10 @@ _lib.dintsim_quantize_block_tensor_seeded.restype = _c.c_int32
 _lib.dintsim_quantize_block_tensor_seeded.argtypes = [_c.c_char_p, _c.c_int32, _c.c_uint64, _c.c_int32, _c.POINTER(_c.c_float), _c.c_int64,
                                                       _c.c_int64, _c.POINTER(_c.c_uint8), _c.POINTER(_c.c_uint8), _c.c_int64,
                                                       _c.POINTER(_c.c_int64), _c.POINTER(_c.c_float), _c.POINTER(_c.c_int64)]
+_lib.dintsim_quantize_block_tensor_scaled.restype = _c.c_int32
+_lib.dintsim_quantize_block_tensor_scaled.argtypes = [_c.c_char_p, _c.c_int32, _c.c_uint64, _c.c_int32, _c.c_float, _c.POINTER(_c.c_float),
+                                                      _c.c_int64, _c.c_int64, _c.POINTER(_c.c_uint8), _c.POINTER(_c.c_uint8), _c.c_int64,
+                                                      _c.POINTER(_c.c_int64), _c.POINTER(_c.c_int64)]
 
 __version__ = _lib.dintsim_version().decode()
 
@@ -158,7 +162,8 @@ def quantize_level_draw(format, x, scale, rounding, draw):
     return code.value, flags.value
 
 
-def quantize(x, format="dint4", granularity="channel", rounding="toNearestOrEven", seed=0, mx_scale=None, convention=None, stochastic_bits=16):
+def quantize(x, format="dint4", granularity="channel", rounding="toNearestOrEven", seed=0, mx_scale=None, convention=None, stochastic_bits=16,
+             tensor_scale=None):
     """A 2-D tensor as `dintsim quantize`: (uint8 codes, float32 scales, statistics dict). For the
     block formats (mxfp4, nvfp4; granularity ignored) the scales are the uint8 block scale codes,
     [rows, blocks], and the statistics hold the FP32 "tensor_scale" too. A block format may carry
@@ -166,7 +171,9 @@ def quantize(x, format="dint4", granularity="channel", rounding="toNearestOrEven
     mxfp4's shared-exponent rule, as `--mx-scale`: "floor" (default), "ceil", "rceil" or "even";
     convention a library's rules at once, as `--convention`: "ocp", "nvidia", "torchao" or
     "compressed-tensors" (options named in format override it). stochastic_bits (1-16) is the
-    block formats' stochastic rounder width, as `--stochastic-bits` (8: a software rounder)."""
+    block formats' stochastic rounder width, as `--stochastic-bits` (8: a software rounder).
+    tensor_scale (nvfp4, in the scheme's tensor-scale form) is used instead of the one derived from
+    x, as a hardware quantizer receives it (the nvfp4-quantizer unit; C dintsim_quantize_block_tensor_scaled)."""
     x = np.ascontiguousarray(x, dtype=np.float32)
     if x.ndim != 2:
         raise DintsimError(f"quantize needs a 2-D array, got shape {x.shape}")
@@ -185,13 +192,20 @@ def quantize(x, format="dint4", granularity="channel", rounding="toNearestOrEven
         block_rows = 16 if "16x16" in format.split(":") else 1
         codes = np.empty((rows, columns), dtype=np.uint8)
         scales = np.empty(((rows + block_rows - 1) // block_rows, (columns + block - 1) // block), dtype=np.uint8)
-        count, tensor_scale, stats = _c.c_int64(), _c.c_float(), (_c.c_int64 * 4)()
-        _check(_lib.dintsim_quantize_block_tensor_seeded(format.encode(), _rounding(rounding), seed, stochastic_bits, x.ctypes.data_as(_c.POINTER(_c.c_float)), rows, columns,
-                                                  codes.ctypes.data_as(_c.POINTER(_c.c_uint8)), scales.ctypes.data_as(_c.POINTER(_c.c_uint8)),
-                                                  max(1, scales.size), _c.byref(count), _c.byref(tensor_scale), stats))
+        count, derived, stats = _c.c_int64(), _c.c_float(), (_c.c_int64 * 4)()
+        pointers = (codes.ctypes.data_as(_c.POINTER(_c.c_uint8)), scales.ctypes.data_as(_c.POINTER(_c.c_uint8)), max(1, scales.size), _c.byref(count))
+        if tensor_scale is None:
+            _check(_lib.dintsim_quantize_block_tensor_seeded(format.encode(), _rounding(rounding), seed, stochastic_bits, x.ctypes.data_as(_c.POINTER(_c.c_float)),
+                                                             rows, columns, *pointers, _c.byref(derived), stats))
+        else:
+            _check(_lib.dintsim_quantize_block_tensor_scaled(format.encode(), _rounding(rounding), seed, stochastic_bits, float(tensor_scale),
+                                                             x.ctypes.data_as(_c.POINTER(_c.c_float)), rows, columns, *pointers, stats))
+            derived.value = tensor_scale
         result = dict(zip(["elements", "nonzero", "underflow", "clipped"], list(stats)))
-        result["tensor_scale"] = tensor_scale.value
+        result["tensor_scale"] = derived.value
         return codes, scales, result
+    if tensor_scale is not None:
+        raise DintsimError(f"tensor_scale applies to the block formats mxfp4 and nvfp4, not {format}")
     if stochastic_bits != 16:
         raise DintsimError(f"stochastic_bits reaches the block formats from Python; for {format} use dintsim quantize --stochastic-bits")
     codes = np.empty((rows, columns), dtype=np.uint8)

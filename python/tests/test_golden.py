@@ -83,6 +83,18 @@ def test_block_quantizer_sets(d):
     assert np.array_equal(scales[:, 0], rows[:, b]) and np.array_equal(codes[:, :b], rows[:, b + 1:2 * b + 1])
 
 
+@pytest.mark.parametrize("d", sets("nvfp4-quantizer"), ids=lambda d: d.name)
+def test_nvfp4_quantizer_sets(d):
+    """Every committed NVFP4-quantizer line through dintsim.quantize with the line's tensor scale,
+    one block per call (each line has its own S)."""
+    b = json.loads((d / "MANIFEST.json").read_text())["configuration"]["block_size"]
+    for k, v in enumerate(lines(d)):
+        x = np.array(v[:b], dtype=np.uint32).view(np.float32).reshape(1, b)
+        s = float(np.array([v[b]], dtype=np.uint32).view(np.float32)[0])
+        codes, scales, stats = dintsim.quantize(x, "nvfp4", tensor_scale=s)
+        assert scales[0, 0] == v[b + 1] and list(codes[0]) == v[b + 2:2 * b + 2] and stats["tensor_scale"] == s, f"{d.name} line {k}"
+
+
 def cli():
     binary = REPOSITORY / ".build/debug/dintsim"
     if not binary.exists():

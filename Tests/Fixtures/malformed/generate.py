@@ -269,6 +269,10 @@ case("conflict: a code book on an INT8 unit", ["simulate", "--unit", "int8-mac",
 case("conflict: --lanes on a quantizer set", gen + ["--lanes", "4"], "--lanes does not apply to --unit quantizer")
 case("conflict: --input with --distribution", ["underflow", "--input", W, "--distribution", "laplace"], "--distribution chooses synthetic data")
 case("conflict: --count at level 1", gen + ["--count", "5"], "level 1 is a fixed list")
+case("conflict: --mx-scale on an nvfp4-quantizer set", ["vectors", "generate", "--unit", "nvfp4-quantizer", "--mx-scale", "ceil", "--out", "{out}/nv"],
+     "--mx-scale does not apply to --unit nvfp4-quantizer")
+case("conflict: --block-size 32 on an nvfp4-quantizer set", ["vectors", "generate", "--unit", "nvfp4-quantizer", "--block-size", "32", "--out", "{out}/nv"],
+     "block size 32 is not one of [4, 8, 16]")
 case("conflict: --mx-scale with nvfp4", ["quantize", "--format", "nvfp4", "--mx-scale", "rceil", "--input", W, "--codes-out", "{out}/c.npy", "--scales-out", "{out}/s.npy"],
      "--mx-scale applies to --format mxfp4 only")
 case("message: an unknown MX scale rule names the choices", ["underflow", "--input", W, "--formats", "mxfp4:round"], "'round' is not an option of mxfp4; use mxfp4:[ocp|nvidia|torchao|compressed-tensors]:[floor|ceil|rceil|even|stochastic]:[keep|flush|sign-of-value]")
