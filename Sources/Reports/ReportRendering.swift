@@ -75,6 +75,17 @@ extension ReportDocument {
             for b in blockScale {
                 s += "| \(b.data) | \(b.scheme) | \(b.blockSize) | \(b.partialWidth) | \(b.cells) | \(Self.f(b.areaUm2, 0)) | \(Self.f(b.energyPerMacPJ, 4)) | \(fp4.map { Self.f($0.energyPerMacPJ + b.energyPerMacPJ, 4) + " (+\(Self.f(100 * b.energyPerMacPJ / $0.energyPerMacPJ, 1)) %)" } ?? "—") | \(Self.f(b.clockNs, 2)) |\n"
             }
+            // The FP4 MAC and PE rows of the stages' data set with a stage added: one per
+            // accumulator (a PE's lanes share theirs), firing once per block of B MACs.
+            let withStages = rows.filter { $0.unit == "fp4-mac" && $0.data == blockScale[0].data }
+            if !withStages.isEmpty {
+                s += "\nThe FP4 rows with the stage (one per accumulator: a PE's lanes share it):\n\n| data | lanes | " + blockScale.map { "area µm² with \($0.scheme)" }.joined(separator: " | ")
+                    + " | " + blockScale.map { "pJ/MAC with \($0.scheme)" }.joined(separator: " | ") + " |\n|---|---|" + String(repeating: "---|", count: 2 * blockScale.count) + "\n"
+                for r in withStages {
+                    s += "| \(r.data) | \(r.lanes) | " + blockScale.map { "\(Self.f(r.areaUm2 + $0.areaUm2, 0)) (+\(Self.f(100 * $0.areaUm2 / r.areaUm2, 1)) %)" }.joined(separator: " | ")
+                        + " | " + blockScale.map { "\(Self.f(r.energyPerMacPJ + $0.energyPerMacPJ, 4)) (+\(Self.f(100 * $0.energyPerMacPJ / r.energyPerMacPJ, 1)) %)" }.joined(separator: " | ") + " |\n"
+                }
+            }
         }
         if !sweep.isEmpty {
             s += "\n## Sweep (one parameter at a time around the defaults; ratios are INT8 over dINT / over FP4)\n\n| parameter | value | INT8 µm² | dINT µm² | FP4 µm² | area ratio dINT / FP4 | INT8 pJ/MAC | dINT pJ/MAC | FP4 pJ/MAC | energy ratio dINT / FP4 |\n|---|---|---|---|---|---|---|---|---|---|\n"

@@ -29,6 +29,13 @@ import Units
         #expect(a.stdout.contains("| fp4-mac | 16 |"))
         #expect(a.stdout.contains("MiniLM") && a.stdout.contains("paper") && a.stdout.contains("| pipelined |") && a.stdout.contains("| folded |"))
         #expect((object["decoder"] as! [Any]).count == 2)
+        // Both block quantizers on every tensor, and the FP4 MAC and PE rows with each block-scale
+        // stage added (area and pJ/MAC of the row plus the stage's).
+        let quantizers = object["block_quantizer"] as! [[String: Any]], stages = object["block_scale"] as! [[String: Any]]
+        #expect(Set(quantizers.map { $0["format"] as! String }) == ["mxfp4", "nvfp4"] && quantizers.count == 8)
+        let fp4 = (object["rows"] as! [[String: Any]]).first { $0["unit"] as? String == "fp4-mac" && $0["lanes"] as? Int == 16 && $0["data"] as? String == stages[0]["data"] as? String }!
+        let withNV = (fp4["area_um2"] as! Double) + (stages.first { $0["scheme"] as? String == "nvfp4" }!["area_um2"] as! Double)
+        #expect(a.stdout.contains("The FP4 rows with the stage") && a.stdout.contains("| 16 | ") && a.stdout.contains(String(format: "%.0f", withNV)), "\(withNV)")
         let svg = try String(contentsOfFile: dir + "/ra.svg", encoding: .utf8)
         #expect(svg.hasPrefix("<svg") && svg.contains("viewBox=") && svg.contains("paper area 1.93×") && svg.contains("µm²"))
         // The paper's marks sit on the dINT area and energy bars only: two per comparison.

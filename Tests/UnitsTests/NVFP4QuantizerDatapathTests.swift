@@ -25,11 +25,14 @@ import PropertyChecking
 
     /// A block around a target block scale b (an E4M3 value) under S: elements on E2M1 levels and
     /// midpoints of b·S and their neighbours, maxima on E4M3 midpoints of q = m / (6·S) and their
-    /// neighbours, saturating elements and scales, zeros, −0.0, subnormals, random values.
+    /// neighbours, saturating elements and scales, zeros, −0.0, subnormals, random values. Every
+    /// other block is anchored: its first element is 6·b·S and none is larger, so b is the block's
+    /// scale and the level and midpoint elements are its ties.
     static func block(_ index: Int, size: Int, scale: Float, _ s: inout CounterStream) -> [Float] {
         let b = BinaryFloatFormat.e4m3.decode(UInt32(Generate.int(0...0x7E, &s)))
-        let unit = Double(scale) * b
+        let unit = Double(scale) * b, anchored = index % 2 == 0 && Float(6 * unit).isNormal
         return (0..<size).map { i -> Float in
+            if anchored && i == 0 { return Generate.bool(&s) ? Float(-6 * unit) : Float(6 * unit) }
             let v: Float
             switch (index + i * 7) % 11 {
             case 0: v = 0
@@ -47,7 +50,8 @@ import PropertyChecking
             case 8: v = Generate.float(exponents: -149...127, &s)
             default: v = Float(Double(Generate.float(exponents: -4...3, &s)) * unit)
             }
-            let signed = Generate.bool(&s) ? -v : v
+            let capped = anchored ? min(v, Float(6 * unit)) : v
+            let signed = Generate.bool(&s) ? -capped : capped
             return signed.isFinite ? signed : Float.greatestFiniteMagnitude
         }
     }
